@@ -1,0 +1,66 @@
+// Admin HTTP: /metrics (Prometheus), /healthz (alive), /readyz (serving and not
+// draining), /config (the effective config with secret values redacted).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ConfigHolder } from '../config/load.js';
+import { logger } from '../telemetry/logger.js';
+import { registry } from '../telemetry/metrics.js';
+
+export interface AdminServer {
+  server: Server;
+  port: number;
+  setReady(ready: boolean): void;
+  close(): Promise<void>;
+}
+
+/** Replaces secret values (never their source) anywhere in the config. */
+export function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = k === 'inline' ? '[redacted]' : redact(v);
+    return out;
+  }
+  return value;
+}
+
+export async function startAdminServer(holder: ConfigHolder, port: number, host = '0.0.0.0'): Promise<AdminServer> {
+  let ready = true;
+  const server = createServer((req, res) => {
+    const url = (req.url ?? '/').split('?')[0];
+    const send = (status: number, type: string, body: string) => {
+      res.writeHead(status, { 'content-type': type });
+      res.end(body);
+    };
+    switch (url) {
+      case '/healthz':
+        return send(200, 'text/plain', 'ok\n');
+      case '/readyz':
+        return ready ? send(200, 'text/plain', 'ready\n') : send(503, 'text/plain', 'draining\n');
+      case '/config':
+        return send(200, 'application/json', `${JSON.stringify(redact(holder.current.file), null, 2)}\n`);
+      case '/metrics':
+        registry
+          .metrics()
+          .then((text) => send(200, registry.contentType, text))
+          .catch((err) => send(500, 'text/plain', String(err)));
+        return;
+      default:
+        return send(404, 'text/plain', 'not found\n');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const bound = (server.address() as AddressInfo).port;
+  logger.info({ port: bound }, 'admin HTTP listening');
+  return {
+    server,
+    port: bound,
+    setReady: (r) => {
+      ready = r;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,51 @@
+// Secret values from the environment or from files. File secrets are re-read when the
+// file changes (polled, so Kubernetes' symlink swaps of mounted secrets are seen).
+// Values never leave this module except to the code that places them on a request.
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { logger } from '../telemetry/logger.js';
+
+export type SecretSource = { env: string } | { file: string };
+
+export interface Secret {
+  /** The current value, or undefined when the variable is unset / the file unreadable. */
+  value(): string | undefined;
+  /** Where it comes from, safe to log. */
+  readonly describe: string;
+}
+
+const files = new Map<string, { value: string | undefined; refs: number }>();
+
+function readSecretFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    logger.warn({ file: path, err: (err as NodeJS.ErrnoException).code }, 'secret file unreadable');
+    return undefined;
+  }
+}
+
+export function secretFrom(source: SecretSource, pollMs = 1000): Secret {
+  if ('env' in source) {
+    return { describe: `env ${source.env}`, value: () => process.env[source.env] || undefined };
+  }
+  const path = source.file;
+  let entry = files.get(path);
+  if (!entry) {
+    entry = { value: readSecretFile(path), refs: 0 };
+    files.set(path, entry);
+    const e = entry;
+    watchFile(path, { interval: pollMs, persistent: false }, () => {
+      e.value = readSecretFile(path);
+      logger.info({ file: path }, 'secret file changed, re-read');
+    });
+  }
+  entry.refs++;
+  const e = entry;
+  return { describe: `file ${path}`, value: () => e.value };
+}
+
+/** Stops watching every secret file (shutdown, tests). */
+export function closeSecretWatchers(): void {
+  for (const path of files.keys()) unwatchFile(path);
+  files.clear();
+}

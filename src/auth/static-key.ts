@@ -1,0 +1,45 @@
+// Credentials that are a key placed in a header: Inline and SecretRef (seed 003),
+// or the client's own (Passthrough). Placement comes from the provider, or from
+// the backend's authHeaderOverride (seed 001).
+import { GatewayError } from '../processor/errors.js';
+import type { MutationBuilder } from '../processor/headers.js';
+import type { AuthPlacement } from '../providers/types.js';
+import type { Secret } from './secrets.js';
+
+/** Client headers that may carry a provider credential; removed before the gateway injects one. */
+export const CLIENT_CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'api-key', 'x-goog-api-key'];
+
+export type KeyAuth =
+  | { kind: 'none' }
+  | { kind: 'passthrough' }
+  | { kind: 'key'; secret: Secret; placement: AuthPlacement };
+
+/** Adds this credential to the upstream request's header mutation. */
+export function applyKeyAuth(auth: KeyAuth, requestHeaders: ReadonlyMap<string, string>, out: MutationBuilder): void {
+  switch (auth.kind) {
+    case 'none':
+      return;
+    case 'passthrough':
+      if (!CLIENT_CREDENTIAL_HEADERS.some((h) => requestHeaders.has(h))) {
+        throw new GatewayError('missing_credentials', 'this backend uses the client credential, and the request carries none (Authorization header)');
+      }
+      return;
+    case 'key': {
+      const key = auth.secret.value();
+      if (!key) {
+        // Fail closed: never forward a request that would reach the provider unauthenticated.
+        throw new GatewayError('credential_unavailable', `the gateway has no credential for this backend (${auth.secret.describe} is empty)`);
+      }
+      stripClientCredentials(out);
+      out.setHeader(auth.placement.headerName, auth.placement.prefix + key);
+      for (const [k, v] of Object.entries(auth.placement.extraHeaders ?? {})) {
+        if (!requestHeaders.has(k)) out.setHeader(k, v);
+      }
+      return;
+    }
+  }
+}
+
+export function stripClientCredentials(out: MutationBuilder): void {
+  for (const h of CLIENT_CREDENTIAL_HEADERS) out.removeHeader(h);
+}

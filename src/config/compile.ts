@@ -1,0 +1,182 @@
+// Validated config -> runtime form, once per load: regexes built, templates compiled,
+// secrets bound, providers looked up. Cross-references are checked here so `check`
+// reports every problem with its path.
+import type { z } from 'zod';
+import { secretFrom } from '../auth/secrets.js';
+import type { KeyAuth } from '../auth/static-key.js';
+import { providerSpec } from '../providers/registry.js';
+import type { BackendRuntime, RequestAuthorizer } from '../providers/types.js';
+import { compileTemplate, templateProblems, type Template } from '../routing/templates.js';
+import type { BackendConfig, ConfigFile, RouteType } from './schema.js';
+
+export interface CompiledBackend extends BackendRuntime {
+  routes?: [suffix: string, type: RouteType][];
+  keyAuth: KeyAuth;
+  authorizer?: RequestAuthorizer;
+  modelTemplate?: Template;
+  hostOverride?: string;
+  pathOverride?: string;
+  /** What GET /v1/models lists for this backend. */
+  listModels: string[];
+  config: BackendConfig;
+}
+
+export interface CompiledPathRule {
+  index: number;
+  prefix?: string;
+  regex?: RegExp;
+  backend: Template;
+  model?: Template;
+  deployment?: Template;
+  rewrite?: Template;
+  routeType?: RouteType;
+}
+
+export interface RuntimeConfig {
+  selectorHeader: string | null;
+  defaultBackend?: string;
+  backends: ReadonlyMap<string, CompiledBackend>;
+  paths: CompiledPathRule[];
+  models: { match: string; regex: RegExp; backend: Template }[];
+  maxRequestBytes: number;
+  ports: ConfigFile['ports'];
+  file: ConfigFile;
+}
+
+export class ConfigProblems extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+export function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+function parseEndpoint(url: string): Pick<BackendRuntime, 'scheme' | 'host' | 'port' | 'authority'> {
+  const u = new URL(url);
+  const scheme = u.protocol === 'http:' ? 'http' : 'https';
+  const port = u.port ? Number(u.port) : scheme === 'http' ? 80 : 443;
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  return { scheme, host, port, authority: u.port ? `${u.hostname}:${u.port}` : u.hostname };
+}
+
+export function compileBackend(name: string, cfg: BackendConfig, at: string, problems: string[]): CompiledBackend {
+  const provider = providerSpec(cfg.provider);
+  const options: Record<string, unknown> = {};
+  for (const key of Object.keys(provider.options)) {
+    const v = (cfg as Record<string, unknown>)[key];
+    if (v !== undefined) options[key] = v;
+    if (typeof v === 'string') for (const p of templateProblems(v)) problems.push(`${at}.${key}: ${p}`);
+  }
+  for (const p of provider.validate?.(options) ?? []) problems.push(`${at}.${p}`);
+  const endpoint = parseEndpoint(cfg.endpoint ?? provider.defaultEndpoint(options));
+  if (cfg.hostOverride) {
+    // hostOverride names where the request goes; the scheme stays the endpoint's.
+    const [h, p] = cfg.hostOverride.split(':');
+    endpoint.host = h!;
+    endpoint.port = p ? Number(p) : endpoint.port;
+    endpoint.authority = cfg.hostOverride;
+  }
+  let keyAuth: KeyAuth = { kind: 'none' };
+  const placement = cfg.authHeaderOverride ?? provider.authPlacement;
+  if (cfg.authToken?.kind === 'Passthrough') keyAuth = { kind: 'passthrough' };
+  else if (cfg.authToken) {
+    if (!placement) problems.push(`${at}.authToken: provider ${cfg.provider} does not take a key; it authenticates on its own`);
+    else {
+      const secret =
+        cfg.authToken.kind === 'Inline'
+          ? { describe: 'inline', value: () => (cfg.authToken as { inline: string }).inline }
+          : secretFrom(cfg.authToken.secretRef);
+      keyAuth = { kind: 'key', secret, placement: { ...provider.authPlacement, ...placement } as never };
+    }
+  }
+  if (cfg.model) for (const p of templateProblems(cfg.model)) problems.push(`${at}.model: ${p}`);
+  const runtime: CompiledBackend = {
+    name,
+    provider,
+    ...endpoint,
+    model: cfg.model,
+    options,
+    routes: cfg.routes ? Object.entries(cfg.routes) : undefined,
+    keyAuth,
+    modelTemplate: cfg.model ? compileTemplate(cfg.model) : undefined,
+    hostOverride: cfg.hostOverride,
+    pathOverride: cfg.pathOverride,
+    listModels: cfg.models ?? (cfg.model && !cfg.model.includes('$(') ? [cfg.model] : []),
+    config: cfg,
+  };
+  if (provider.authorizer) runtime.authorizer = provider.authorizer(runtime);
+  return runtime;
+}
+
+function staticName(t: Template): string | undefined {
+  return t.isStatic ? t.raw : undefined;
+}
+
+export function compileConfig(file: ConfigFile): RuntimeConfig {
+  const problems: string[] = [];
+  const backends = new Map<string, CompiledBackend>();
+  for (const [name, cfg] of Object.entries(file.backends)) {
+    try {
+      backends.set(name, compileBackend(name, cfg as BackendConfig, `backends.${name}`, problems));
+    } catch (err) {
+      problems.push(`backends.${name}: ${(err as Error).message}`);
+    }
+  }
+  const knownBackend = (t: Template, at: string) => {
+    for (const p of templateProblems(t.raw)) problems.push(`${at}: ${p}`);
+    const n = staticName(t);
+    if (n !== undefined && !backends.has(n)) problems.push(`${at}: backend "${n}" is not configured`);
+  };
+  if (file.defaultBackend !== undefined && !backends.has(file.defaultBackend)) {
+    problems.push(`defaultBackend: backend "${file.defaultBackend}" is not configured`);
+  }
+  const paths = file.paths.map((rule, index): CompiledPathRule => {
+    const at = `paths.${index}`;
+    let regex: RegExp | undefined;
+    if (rule.regex !== undefined) {
+      try {
+        regex = new RegExp(rule.regex);
+      } catch (err) {
+        problems.push(`${at}.regex: ${(err as Error).message}`);
+      }
+    }
+    const backend = compileTemplate(rule.backend);
+    knownBackend(backend, `${at}.backend`);
+    const tpl = (key: 'model' | 'deployment' | 'rewrite') => {
+      const raw = rule[key];
+      if (raw === undefined) return undefined;
+      for (const p of templateProblems(raw)) problems.push(`${at}.${key}: ${p}`);
+      return compileTemplate(raw);
+    };
+    return { index, prefix: rule.prefix?.replace(/\/+$/, ''), regex, backend, model: tpl('model'), deployment: tpl('deployment'), rewrite: tpl('rewrite'), routeType: rule.routeType };
+  });
+  const models = file.models.map((m, i) => {
+    const backend = compileTemplate(m.backend);
+    knownBackend(backend, `models.${i}.backend`);
+    return { match: m.match, regex: globToRegExp(m.match), backend };
+  });
+  if (problems.length > 0) throw new ConfigProblems(problems);
+  return {
+    selectorHeader: file.selectorHeader?.toLowerCase() ?? null,
+    defaultBackend: file.defaultBackend,
+    backends,
+    paths,
+    models,
+    maxRequestBytes: file.limits.maxRequestBytes,
+    ports: file.ports,
+    file,
+  };
+}
+
+/** zod issues as `path.to.key: message`, with "Required" for missing keys. */
+export function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
+    const message = missing ? 'Required' : issue.message;
+    return path ? `${path}: ${message}` : message;
+  });
+}

@@ -1,0 +1,103 @@
+// The config file's schema (zod). The provider enum and each provider's own keys
+// come from the provider registry, so a provider is declared in one place only.
+import { z } from 'zod';
+import { PROVIDERS } from '../providers/registry.js';
+
+export const SecretSource = z.union([
+  z.object({ env: z.string().min(1) }).strict(),
+  z.object({ file: z.string().min(1) }).strict(),
+]);
+export type SecretSource = z.infer<typeof SecretSource>;
+
+export const AuthToken = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('Inline'), inline: z.string().min(1) }).strict(),
+  z.object({ kind: z.literal('SecretRef'), secretRef: SecretSource }).strict(),
+  z.object({ kind: z.literal('Passthrough') }).strict(),
+]);
+export type AuthToken = z.infer<typeof AuthToken>;
+
+export const RouteType = z.enum(['completions', 'passthrough']);
+export type RouteType = z.infer<typeof RouteType>;
+
+const Endpoint = z
+  .string()
+  .regex(/^https?:\/\/[^/?#\s]+\/?$/, 'must be scheme://host[:port] (http or https, no path)');
+
+const commonBackendKeys = {
+  endpoint: Endpoint.optional(),
+  model: z.string().min(1).optional(),
+  models: z.array(z.string().min(1)).optional(),
+  authToken: AuthToken.optional(),
+  routes: z.record(z.string().min(1), RouteType).optional(),
+  hostOverride: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'must be host[:port]')
+    .optional(),
+  pathOverride: z.string().startsWith('/').optional(),
+  authHeaderOverride: z
+    .object({ headerName: z.string().min(1), prefix: z.string().default('') })
+    .strict()
+    .optional(),
+};
+
+const providerNames = Object.keys(PROVIDERS) as [string, ...string[]];
+const backendVariants = providerNames.map((name) =>
+  z.object({ provider: z.literal(name), ...commonBackendKeys, ...PROVIDERS[name]!.options }).strict(),
+);
+export const Backend = z.discriminatedUnion('provider', backendVariants as unknown as [z.ZodObject, ...z.ZodObject[]]);
+export type BackendConfig = z.infer<typeof Backend> & {
+  provider: string;
+  endpoint?: string;
+  model?: string;
+  models?: string[];
+  authToken?: AuthToken;
+  routes?: Record<string, RouteType>;
+  hostOverride?: string;
+  pathOverride?: string;
+  authHeaderOverride?: { headerName: string; prefix: string };
+};
+
+export const PathRule = z
+  .object({
+    prefix: z.string().startsWith('/').optional(),
+    regex: z.string().min(1).optional(),
+    backend: z.string().min(1),
+    model: z.string().min(1).optional(),
+    deployment: z.string().min(1).optional(),
+    rewrite: z.string().startsWith('/').optional(),
+    routeType: RouteType.optional(),
+  })
+  .strict()
+  .refine((r) => (r.prefix === undefined) !== (r.regex === undefined), {
+    message: 'set exactly one of prefix or regex',
+  });
+export type PathRule = z.infer<typeof PathRule>;
+
+export const ModelRule = z.object({ match: z.string().min(1), backend: z.string().min(1) }).strict();
+
+const Port = z.number().int().min(0).max(65535);
+
+export const ConfigFile = z
+  .object({
+    selectorHeader: z.string().min(1).regex(/^[a-z0-9-]+$/i, 'must be a header name').nullable().default('x-llm-backend'),
+    defaultBackend: z.string().min(1).optional(),
+    backends: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'backend names are letters, digits, _ . -'), Backend).default({}),
+    paths: z.array(PathRule).default([]),
+    models: z.array(ModelRule).default([]),
+    limits: z
+      .object({ maxRequestBytes: z.number().int().positive().default(8 * 1024 * 1024) })
+      .strict()
+      .default({ maxRequestBytes: 8 * 1024 * 1024 }),
+    ports: z
+      .object({
+        envoy: Port.default(8080),
+        envoyAdmin: Port.default(9901),
+        // A number, or `unix:/path/to.sock` for a unix socket.
+        grpc: z.union([Port, z.string().regex(/^unix:\/.+/, 'a port or unix:/path')]).default(50051),
+        admin: Port.default(9464),
+      })
+      .strict()
+      .default({ envoy: 8080, envoyAdmin: 9901, grpc: 50051, admin: 9464 }),
+  })
+  .strict();
+export type ConfigFile = z.infer<typeof ConfigFile>;

@@ -1,0 +1,29 @@
+// Gemini's native API as clients speak it: `/{v1,v1beta}/models/{model}:generateContent`.
+import type { DialectRequest, ErrorShape } from '../types.js';
+
+const NATIVE = /^\/(?:v1|v1beta|v1alpha)\/models\/([^/:]+):(generateContent|streamGenerateContent|embedContent|batchEmbedContents|countTokens)$/;
+
+export function matchGeminiPath(path: string): DialectRequest | undefined {
+  const m = NATIVE.exec(path);
+  if (!m) return undefined;
+  const method = m[2]!;
+  const operation = method.includes('mbed') ? 'embeddings' : method === 'countTokens' ? 'other' : 'chat';
+  return { dialect: 'gemini', operation, pathModel: decodeURIComponent(m[1]!), pathStream: method === 'streamGenerateContent' };
+}
+
+const STATUS: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  413: 'INVALID_ARGUMENT',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  502: 'UNAVAILABLE',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
+export function geminiError(e: ErrorShape): unknown {
+  return { error: { code: e.status, message: `${e.code}: ${e.message}`, status: STATUS[e.status] ?? 'UNKNOWN' } };
+}

@@ -1,0 +1,38 @@
+// Dialect registry: path -> dialect/operation, and dialect -> error body.
+import { anthropicError, matchAnthropicPath } from './anthropic/index.js';
+import { geminiError, matchGeminiPath } from './gemini/index.js';
+import { matchOpenAIPath, openAIError } from './openai/index.js';
+import type { DialectName, DialectRequest, ErrorShape } from './types.js';
+
+const MATCHERS = [matchGeminiPath, matchAnthropicPath, matchOpenAIPath];
+
+/** The dialect a client path speaks, or undefined (bare prefix or unknown endpoint). */
+export function detectDialect(path: string): DialectRequest | undefined {
+  for (const match of MATCHERS) {
+    const found = match(path);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Best guess of the client's dialect before a backend is known, so that even
+ * early errors (no backend, bad template) come back in a shape its SDK parses.
+ */
+export function guessDialect(path: string, headers: ReadonlyMap<string, string>): DialectName {
+  const found = detectDialect(path);
+  if (found) return found.dialect;
+  if (headers.has('anthropic-version')) return 'anthropic';
+  if (headers.has('x-goog-api-key') || headers.has('x-goog-api-client')) return 'gemini';
+  return 'openai';
+}
+
+const RENDER: Record<DialectName, (e: ErrorShape) => unknown> = {
+  openai: openAIError,
+  anthropic: anthropicError,
+  gemini: geminiError,
+};
+
+export function renderError(dialect: DialectName, e: ErrorShape): Buffer {
+  return Buffer.from(JSON.stringify(RENDER[dialect](e)));
+}

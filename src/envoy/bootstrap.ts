@@ -1,0 +1,277 @@
+// Envoy v3 bootstrap generation: one listener whose ext_proc filter hands every request
+// to the processor, one route per backend keyed on the `x-llm-backend` header the
+// processor writes, a 404 catch-all so nothing falls open, and one cluster per backend.
+import { isIP } from 'node:net';
+import { Document } from 'yaml';
+import type { CompiledBackend, RuntimeConfig } from '../config/compile.js';
+import { METADATA_KEYS, METADATA_NAMESPACE, metadataOperator } from './metadata-keys.js';
+
+/** Request header the processor writes with the chosen backend; routes match on it. */
+export const BACKEND_HEADER = 'x-llm-backend';
+/** Cluster (and gRPC authority) of the processor. */
+export const PROCESSOR_CLUSTER = 'llm_extproc';
+export const LISTENER_NAME = 'llm_gateway';
+export const ROUTE_CONFIG_NAME = 'llm_routes';
+/** Headroom over maxRequestBytes so the processor's own 413 (from content-length) answers first. */
+export const BUFFER_HEADROOM_BYTES = 64 * 1024;
+
+export const NO_BACKEND_BODY = JSON.stringify({
+  error: { message: 'no backend selected', type: 'invalid_request_error', param: null, code: 'backend_not_found' },
+});
+
+export type ProcessorAddress = { host: string; port: number } | { unixPath: string };
+
+export interface BootstrapOptions {
+  /** Where Envoy reaches the processor; default 127.0.0.1:cfg.ports.grpc (or its unix socket). */
+  processor?: ProcessorAddress;
+  listenAddress?: string;
+  adminAddress?: string;
+  accessLogPath?: string;
+  /** CA bundle that verifies https backends. */
+  caFile?: string;
+  /** Reserved: worker count is a command-line flag (`--concurrency`), not bootstrap config. */
+  concurrency?: never;
+}
+
+type Obj = Record<string, unknown>;
+
+const TYPE = {
+  hcm: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+  extProc: 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor',
+  router: 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+  fileLog: 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog',
+  stdoutLog: 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
+  stderrLog: 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StderrAccessLog',
+  httpOptions: 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+  upstreamTls: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+} as const;
+
+// LLM responses stream for minutes: no overall deadline, only idle ones.
+const STREAM_IDLE_TIMEOUT = '300s';
+const ROUTE_IDLE_TIMEOUT = '300s';
+// A buffered request body of several MiB can take the processor a while (translation, SigV4).
+const MESSAGE_TIMEOUT = '30s';
+const MAX_MESSAGE_TIMEOUT = '300s';
+
+/**
+ * Cluster name for a backend. Dots split Envoy stat names, so anything beyond
+ * letters, digits, `_` and `-` becomes `_`; collisions get a numeric suffix.
+ */
+export function backendClusterNames(names: Iterable<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  const taken = new Set<string>([PROCESSOR_CLUSTER]);
+  for (const name of names) {
+    const base = `backend_${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+    let candidate = base;
+    for (let n = 2; taken.has(candidate); n++) candidate = `${base}_${n}`;
+    taken.add(candidate);
+    out.set(name, candidate);
+  }
+  return out;
+}
+
+function socketAddress(address: string, port: number): Obj {
+  return { socket_address: { address, port_value: port } };
+}
+
+function endpoints(clusterName: string, address: Obj): Obj {
+  return { cluster_name: clusterName, endpoints: [{ lb_endpoints: [{ endpoint: { address } }] }] };
+}
+
+function processorAddress(cfg: RuntimeConfig, given?: ProcessorAddress): ProcessorAddress {
+  if (given) return given;
+  const grpc = cfg.ports.grpc;
+  if (typeof grpc === 'string') return { unixPath: grpc.slice('unix:'.length) };
+  if (grpc === 0) {
+    // Port 0 means "the processor picks one": only the caller knows which, after binding.
+    throw new Error('ports.grpc is 0: pass the processor address the server actually bound (opts.processor)');
+  }
+  return { host: '127.0.0.1', port: grpc };
+}
+
+function processorCluster(addr: ProcessorAddress): Obj {
+  const base: Obj = {
+    name: PROCESSOR_CLUSTER,
+    connect_timeout: '5s',
+    // gRPC needs HTTP/2 end to end.
+    typed_extension_protocol_options: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': TYPE.httpOptions,
+        explicit_http_config: { http2_protocol_options: {} },
+      },
+    },
+  };
+  if ('unixPath' in addr) {
+    return { ...base, type: 'STATIC', load_assignment: endpoints(PROCESSOR_CLUSTER, { pipe: { path: addr.unixPath } }) };
+  }
+  const literal = isIP(addr.host) !== 0;
+  return {
+    ...base,
+    type: literal ? 'STATIC' : 'STRICT_DNS',
+    ...(literal ? {} : { dns_lookup_family: 'V4_PREFERRED' }),
+    load_assignment: endpoints(PROCESSOR_CLUSTER, socketAddress(addr.host, addr.port)),
+  };
+}
+
+function upstreamTls(host: string, caFile: string): Obj {
+  const ipFamily = isIP(host);
+  // SNI may not carry an IP literal (RFC 6066); such certificates name the IP in an IP SAN.
+  const san = { san_type: ipFamily ? 'IP_ADDRESS' : 'DNS', matcher: { exact: host } };
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: {
+      '@type': TYPE.upstreamTls,
+      ...(ipFamily ? {} : { sni: host }),
+      common_tls_context: {
+        validation_context: {
+          trusted_ca: { filename: caFile },
+          match_typed_subject_alt_names: [san],
+        },
+      },
+    },
+  };
+}
+
+function backendCluster(b: CompiledBackend, clusterName: string, caFile: string): Obj {
+  const literal = isIP(b.host) !== 0;
+  return {
+    name: clusterName,
+    type: literal ? 'STATIC' : 'LOGICAL_DNS',
+    ...(literal ? {} : { dns_lookup_family: 'V4_PREFERRED' }),
+    connect_timeout: '10s',
+    // Providers speak HTTP/1.1 everywhere; h2 would buy little and complicates local servers.
+    typed_extension_protocol_options: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': TYPE.httpOptions,
+        explicit_http_config: { http_protocol_options: {} },
+      },
+    },
+    load_assignment: endpoints(clusterName, socketAddress(b.host, b.port)),
+    ...(b.scheme === 'https' ? { transport_socket: upstreamTls(b.host, caFile) } : {}),
+  };
+}
+
+function accessLog(path: string): Obj[] {
+  const fields: Record<string, string> = {
+    start_time: '%START_TIME%',
+    method: '%REQ(:METHOD)%',
+    path: '%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%',
+    response_code: '%RESPONSE_CODE%',
+    response_flags: '%RESPONSE_FLAGS%',
+    duration_ms: '%DURATION%',
+    upstream_host: '%UPSTREAM_HOST%',
+    request_id: '%REQ(X-REQUEST-ID)%',
+  };
+  for (const key of METADATA_KEYS) fields[key] = metadataOperator(key);
+  const log_format = { json_format: fields };
+  // Opening /dev/stdout fails (ENXIO) when Envoy's stdout is a socket, as under Node's
+  // child_process pipes or journald; the stream loggers write to the inherited fd instead.
+  if (path === '/dev/stdout') return [{ name: 'envoy.access_loggers.stdout', typed_config: { '@type': TYPE.stdoutLog, log_format } }];
+  if (path === '/dev/stderr') return [{ name: 'envoy.access_loggers.stderr', typed_config: { '@type': TYPE.stderrLog, log_format } }];
+  return [{ name: 'envoy.access_loggers.file', typed_config: { '@type': TYPE.fileLog, path, log_format } }];
+}
+
+function extProcFilter(): Obj {
+  return {
+    name: 'envoy.filters.http.ext_proc',
+    typed_config: {
+      '@type': TYPE.extProc,
+      // Per-message deadlines are message_timeout's job; this bounds opening the stream.
+      grpc_service: { envoy_grpc: { cluster_name: PROCESSOR_CLUSTER }, timeout: MESSAGE_TIMEOUT },
+      // Fail closed: without the processor a request would reach a provider without its key.
+      failure_mode_allow: false,
+      processing_mode: {
+        request_header_mode: 'SEND',
+        response_header_mode: 'SEND',
+        request_body_mode: 'BUFFERED',
+        response_body_mode: 'STREAMED',
+        request_trailer_mode: 'SKIP',
+        response_trailer_mode: 'SKIP',
+      },
+      // Passthrough routes drop bodies, SSE responses stay STREAMED: both are mode overrides.
+      allow_mode_override: true,
+      message_timeout: MESSAGE_TIMEOUT,
+      max_message_timeout: MAX_MESSAGE_TIMEOUT,
+      // The processor rewrites :authority (hostOverride, provider hosts).
+      mutation_rules: { allow_all_routing: true },
+      metadata_options: { receiving_namespaces: { untyped: [METADATA_NAMESPACE] } },
+      // Route metadata (namespace llm_extproc) configures the processor from Envoy's routes.
+      request_attributes: ['xds.route_metadata'],
+    },
+  };
+}
+
+function routeConfig(clusters: Map<string, string>): Obj {
+  const routes: Obj[] = [];
+  for (const [name, cluster] of clusters) {
+    routes.push({
+      name: `backend-${name}`,
+      match: { prefix: '/', headers: [{ name: BACKEND_HEADER, string_match: { exact: name } }] },
+      route: { cluster, timeout: '0s', idle_timeout: ROUTE_IDLE_TIMEOUT },
+    });
+  }
+  // Reached only when the processor picked nothing routable: answer, never guess a backend.
+  routes.push({
+    name: 'no-backend',
+    match: { prefix: '/' },
+    direct_response: { status: 404, body: { inline_string: NO_BACKEND_BODY } },
+    response_headers_to_add: [
+      { header: { key: 'content-type', value: 'application/json' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
+    ],
+  });
+  return { name: ROUTE_CONFIG_NAME, virtual_hosts: [{ name: 'llm', domains: ['*'], routes }] };
+}
+
+/** The bootstrap as a plain object (what generateBootstrap serialises). */
+export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}): Obj {
+  const listenAddress = opts.listenAddress ?? '0.0.0.0';
+  const adminAddress = opts.adminAddress ?? '127.0.0.1';
+  const accessLogPath = opts.accessLogPath ?? '/dev/stdout';
+  const caFile = opts.caFile ?? '/etc/ssl/certs/ca-certificates.crt';
+  const clusterNames = backendClusterNames(cfg.backends.keys());
+
+  const hcm: Obj = {
+    '@type': TYPE.hcm,
+    stat_prefix: 'llm',
+    codec_type: 'AUTO',
+    stream_idle_timeout: STREAM_IDLE_TIMEOUT,
+    request_timeout: '0s',
+    access_log: accessLog(accessLogPath),
+    route_config: routeConfig(clusterNames),
+    http_filters: [
+      extProcFilter(),
+      { name: 'envoy.filters.http.router', typed_config: { '@type': TYPE.router } },
+    ],
+  };
+
+  const clusters: Obj[] = [processorCluster(processorAddress(cfg, opts.processor))];
+  for (const [name, backend] of cfg.backends) clusters.push(backendCluster(backend, clusterNames.get(name)!, caFile));
+
+  return {
+    admin: { address: socketAddress(adminAddress, cfg.ports.envoyAdmin) },
+    static_resources: {
+      listeners: [
+        {
+          name: LISTENER_NAME,
+          address: socketAddress(listenAddress, cfg.ports.envoy),
+          // Envoy answers 413 itself past this limit for a BUFFERED body; keep it above the
+          // processor's limit so clients get the processor's error in their own dialect.
+          per_connection_buffer_limit_bytes: cfg.maxRequestBytes + BUFFER_HEADROOM_BYTES,
+          filter_chains: [
+            { filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcm }] },
+          ],
+        },
+      ],
+      clusters,
+    },
+  };
+}
+
+/** Envoy v3 bootstrap YAML for this config. */
+export function generateBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}): string {
+  const doc = new Document(buildBootstrap(cfg, opts));
+  doc.commentBefore =
+    ' Generated by llm-extproc (`llm-extproc envoy-config`) from its config file; edits are lost on regeneration.\n' +
+    ` Backends: ${[...cfg.backends.keys()].join(', ') || '(none)'}`;
+  return doc.toString({ lineWidth: 0 });
+}

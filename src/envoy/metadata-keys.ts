@@ -1,0 +1,29 @@
+// The Envoy dynamic-metadata contract: the namespace the processor writes into and the
+// keys it writes at the end of every response. The generated access log, the telemetry
+// writer and the docs all read this list, so a key exists in one place only.
+
+/** Namespace of the processor's dynamic metadata (and of its route metadata in Envoy). */
+export const METADATA_NAMESPACE = 'llm_extproc';
+
+/** Every key the processor writes under `llm_extproc`, in the order the access log shows them. */
+export const METADATA_KEYS = [
+  'backend',
+  'provider',
+  'route_type',
+  'request_model',
+  'response_model',
+  'input_tokens',
+  'output_tokens',
+  'total_tokens',
+  'cached_input_tokens',
+  'reasoning_tokens',
+  'tokens_estimated',
+  'ttft_ms',
+] as const;
+
+export type MetadataKey = (typeof METADATA_KEYS)[number];
+
+/** Envoy's command operator for one key, e.g. `%DYNAMIC_METADATA(llm_extproc:total_tokens)%`. */
+export function metadataOperator(key: MetadataKey): string {
+  return `%DYNAMIC_METADATA(${METADATA_NAMESPACE}:${key})%`;
+}

@@ -1,0 +1,45 @@
+// Per-route settings from Envoy's own config: ExtProcPerRoute grpc_initial_metadata
+// (x-llm-backend, x-llm-model, x-llm-route-type) and route metadata namespace
+// `llm_extproc` sent through the filter's request_attributes.
+import { RouteType } from '../config/schema.js';
+import type { EnvoyHints } from '../routing/select.js';
+import type { Struct } from '../server/proto-types.js';
+import { fromStruct } from '../telemetry/metadata.js';
+
+export const METADATA_NAMESPACE = 'llm_extproc';
+
+function pick(obj: Record<string, unknown>): EnvoyHints {
+  const hints: EnvoyHints = {};
+  if (typeof obj.backend === 'string' && obj.backend) hints.backend = obj.backend;
+  if (typeof obj.model === 'string' && obj.model) hints.model = obj.model;
+  const rt = RouteType.safeParse(obj.routeType);
+  if (rt.success) hints.routeType = rt.data;
+  if (obj.backendConfig && typeof obj.backendConfig === 'object') hints.backendConfig = obj.backendConfig;
+  return hints;
+}
+
+/** Finds the llm_extproc route metadata in the attributes, whichever attribute expression carried it. */
+function fromAttributes(attributes: Record<string, Struct> | undefined): EnvoyHints {
+  for (const perFilter of Object.values(attributes ?? {})) {
+    for (const [expr, value] of Object.entries(fromStruct(perFilter))) {
+      if (!expr.includes('route_metadata') || !value || typeof value !== 'object') continue;
+      const v = value as Record<string, unknown>;
+      const fm = v.filter_metadata as Record<string, unknown> | undefined;
+      const ns = (fm?.[METADATA_NAMESPACE] ?? v[METADATA_NAMESPACE] ?? v) as Record<string, unknown>;
+      const hints = pick(ns);
+      if (Object.keys(hints).length > 0) return hints;
+    }
+  }
+  return {};
+}
+
+export function envoyHints(metadata: ReadonlyMap<string, string>, attributes: Record<string, Struct> | undefined): EnvoyHints {
+  const attr = fromAttributes(attributes);
+  // grpc_initial_metadata is the more specific (per-route filter override): it wins per key.
+  const meta = pick({
+    backend: metadata.get('x-llm-backend'),
+    model: metadata.get('x-llm-model'),
+    routeType: metadata.get('x-llm-route-type'),
+  });
+  return { ...attr, ...meta };
+}

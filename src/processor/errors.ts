@@ -1,0 +1,46 @@
+// The small set of errors the gateway itself makes; each maps to one status and
+// code from the product contract. Anything else thrown is an internal error.
+import type { ErrorShape } from '../dialects/types.js';
+
+export type GatewayErrorCode =
+  | 'invalid_json'
+  | 'missing_model'
+  | 'template_value_missing'
+  | 'missing_credentials'
+  | 'backend_not_found'
+  | 'unsupported_endpoint'
+  | 'unsupported_field'
+  | 'request_too_large'
+  | 'upstream_response_invalid'
+  | 'credential_unavailable'
+  | 'internal_error';
+
+const STATUS: Record<GatewayErrorCode, number> = {
+  invalid_json: 400,
+  missing_model: 400,
+  template_value_missing: 400,
+  unsupported_field: 400,
+  missing_credentials: 401,
+  backend_not_found: 404,
+  unsupported_endpoint: 404,
+  request_too_large: 413,
+  upstream_response_invalid: 502,
+  credential_unavailable: 503,
+  internal_error: 500,
+};
+
+export class GatewayError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: GatewayErrorCode,
+    message: string,
+    readonly param?: string,
+  ) {
+    super(message);
+    this.status = STATUS[code];
+  }
+
+  shape(): ErrorShape {
+    return { status: this.status, code: this.code, message: this.message, ...(this.param ? { param: this.param } : {}) };
+  }
+}

@@ -1,0 +1,28 @@
+// The header mutation that sends a request to its backend: routing header for
+// Envoy, :authority and :path, credential, and removal of what a client must not
+// pass on (x-llm-* headers, the selector header, credentials the gateway replaces).
+import { applyKeyAuth } from '../auth/static-key.js';
+import type { CompiledBackend, RuntimeConfig } from '../config/compile.js';
+import { MutationBuilder } from './headers.js';
+
+export const BACKEND_HEADER = 'x-llm-backend';
+
+export function upstreamHeaders(
+  cfg: RuntimeConfig,
+  backend: CompiledBackend,
+  requestHeaders: ReadonlyMap<string, string>,
+  upstreamPath: string,
+): MutationBuilder {
+  const out = new MutationBuilder();
+  for (const name of requestHeaders.keys()) {
+    if (name.startsWith('x-llm-')) out.removeHeader(name);
+  }
+  if (cfg.selectorHeader) out.removeHeader(cfg.selectorHeader);
+  // Always overwrite: Envoy routes on it, and a client's value must never steer them.
+  out.setHeader(BACKEND_HEADER, backend.name);
+  const path = backend.pathOverride ?? (upstreamPath === '' ? '/' : upstreamPath);
+  if (path !== requestHeaders.get(':path')) out.setHeader(':path', path);
+  if (backend.authority !== requestHeaders.get(':authority')) out.setHeader(':authority', backend.authority);
+  applyKeyAuth(backend.keyAuth, requestHeaders, out);
+  return out;
+}

@@ -1,0 +1,17 @@
+// OpenAI and every OpenAI-compatible server (Ollama, vLLM, Mistral, DeepSeek…):
+// Bearer key, the OpenAI dialect natively.
+import type { ProviderSpec } from '../types.js';
+import { OpenAISameDialect } from './same-dialect.js';
+
+export const openai: ProviderSpec = {
+  name: 'openai',
+  options: {},
+  defaultEndpoint: () => 'https://api.openai.com',
+  authPlacement: { headerName: 'authorization', prefix: 'Bearer ' },
+  nativeDialect: 'openai',
+  nativeOperation: 'chat',
+  translator(ctx) {
+    if (ctx.dialect === 'openai') return new OpenAISameDialect(ctx);
+    return undefined;
+  },
+};

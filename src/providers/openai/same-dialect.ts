@@ -1,0 +1,125 @@
+// OpenAI dialect in, OpenAI (or a compatible server) out. Bodies pass untouched
+// unless something must change: the model (a backend or route pins it) or, for
+// streams, `stream_options.include_usage` so every streamed token is counted. The
+// usage-only chunk that this adds is removed again for a client that did not ask.
+import { GatewayError } from '../../processor/errors.js';
+import { SseParser } from '../../usage/sse.js';
+import type { Usage } from '../../usage/types.js';
+import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
+import { fromOpenAIUsage } from './usage.js';
+
+const UPSTREAM_PATH: Partial<Record<TranslationContext['operation'], string>> = {
+  chat: '/v1/chat/completions',
+  completions: '/v1/completions',
+  embeddings: '/v1/embeddings',
+};
+
+const MAX_USAGE_SCAN_BYTES = 32 * 1024 * 1024;
+
+export class OpenAISameDialect implements Translator {
+  private stripUsageChunk = false;
+  private streaming = false;
+  private rewrites = false;
+  private readonly sse = new SseParser();
+  private readonly plain: Buffer[] = [];
+  private plainBytes = 0;
+  private seenUsage: Usage = {};
+  private model: string | undefined;
+
+  constructor(private readonly ctx: TranslationContext) {}
+
+  request(body: unknown): UpstreamRequest {
+    const { ctx } = this;
+    const path = (UPSTREAM_PATH[ctx.operation] ?? ctx.path) + (ctx.query ? `?${ctx.query}` : '');
+    if (body === undefined) return { path, stream: false, model: ctx.model };
+    const obj = body as Record<string, unknown>;
+    let changed = false;
+    if (ctx.model !== undefined && obj.model !== ctx.model) {
+      obj.model = ctx.model;
+      changed = true;
+    }
+    if (UPSTREAM_PATH[ctx.operation] && (typeof obj.model !== 'string' || obj.model === '')) {
+      throw new GatewayError('missing_model', 'the request names no model, and neither does the backend or the route', 'model');
+    }
+    const stream = obj.stream === true;
+    if (stream && (ctx.operation === 'chat' || ctx.operation === 'completions')) {
+      const opts = (obj.stream_options ?? {}) as Record<string, unknown>;
+      if (opts.include_usage !== true) {
+        obj.stream_options = { ...opts, include_usage: true };
+        this.stripUsageChunk = true;
+        changed = true;
+      }
+    }
+    return {
+      path,
+      body: changed ? Buffer.from(JSON.stringify(obj)) : undefined,
+      model: typeof obj.model === 'string' ? obj.model : undefined,
+      stream,
+    };
+  }
+
+  responseHeaders(status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
+    this.streaming = status >= 200 && status < 300 && (headers.get('content-type') ?? '').includes('text/event-stream');
+    this.rewrites = this.streaming && this.stripUsageChunk;
+    return { rewritesBody: this.rewrites };
+  }
+
+  responseChunk(chunk: Buffer, end: boolean): Buffer | undefined {
+    if (!this.streaming) {
+      if (this.plainBytes < MAX_USAGE_SCAN_BYTES) {
+        this.plain.push(chunk);
+        this.plainBytes += chunk.length;
+      }
+      if (end) this.scanPlain();
+      return undefined;
+    }
+    const events = this.sse.push(chunk);
+    if (end) {
+      const rest = this.sse.flush();
+      if (rest) events.push(rest);
+    }
+    let out = '';
+    for (const ev of events) {
+      if (this.observe(ev.data) === 'drop' && this.rewrites) continue;
+      out += ev.raw;
+    }
+    return this.rewrites ? Buffer.from(out) : undefined;
+  }
+
+  usage(): Usage {
+    return this.seenUsage;
+  }
+
+  responseModel(): string | undefined {
+    return this.model;
+  }
+
+  /** Reads model and usage from one stream event; says whether it is the usage-only chunk. */
+  private observe(data: string | undefined): 'keep' | 'drop' {
+    if (!data || data === '[DONE]') return 'keep';
+    const wantModel = this.model === undefined;
+    if (!wantModel && !data.includes('"usage"')) return 'keep';
+    let parsed: { model?: unknown; usage?: unknown; choices?: unknown[] };
+    try {
+      parsed = JSON.parse(data);
+    } catch {
+      return 'keep';
+    }
+    if (typeof parsed.model === 'string') this.model ??= parsed.model;
+    const usage = fromOpenAIUsage(parsed.usage as never);
+    if (usage) this.seenUsage = usage;
+    return usage && Array.isArray(parsed.choices) && parsed.choices.length === 0 ? 'drop' : 'keep';
+  }
+
+  private scanPlain(): void {
+    const text = Buffer.concat(this.plain).toString('utf8');
+    this.plain.length = 0;
+    try {
+      const parsed = JSON.parse(text) as { model?: unknown; usage?: unknown };
+      if (typeof parsed.model === 'string') this.model = parsed.model;
+      this.seenUsage = fromOpenAIUsage(parsed.usage as never) ?? {};
+    } catch {
+      // Not JSON (an upstream error page, a cut body): nothing to count, body untouched.
+    }
+  }
+}

@@ -1,0 +1,111 @@
+// The contract every provider folder implements. The processor talks to providers
+// only through these types: it never branches on a provider's name.
+import type { z } from 'zod';
+import type { DialectName, Operation } from '../dialects/types.js';
+import type { Usage } from '../usage/types.js';
+
+/** Where and how an injected credential goes (seed 001's authHeaderOverride replaces it). */
+export interface AuthPlacement {
+  headerName: string;
+  prefix: string;
+  /** Extra fixed headers a provider needs beside the key (anthropic-version…). */
+  extraHeaders?: Record<string, string>;
+}
+
+/** A backend as the runtime sees it: validated, endpoint parsed, templates compiled. */
+export interface BackendRuntime {
+  name: string;
+  provider: ProviderSpec;
+  scheme: 'http' | 'https';
+  host: string;
+  port: number;
+  /** host[:port] as sent in :authority (port omitted when it is the scheme's default). */
+  authority: string;
+  model?: string;
+  /** Provider-specific options as validated by the provider's schema (raw, may hold templates). */
+  options: Record<string, unknown>;
+}
+
+/** What the processor knows of one request when it asks a provider for a translator. */
+export interface TranslationContext {
+  backend: BackendRuntime;
+  dialect: DialectName;
+  operation: Operation;
+  /** Client path after prefix strip / rewrite, without the query string. */
+  path: string;
+  /** Query string without '?', or ''. */
+  query: string;
+  /** Model named by the route (Envoy route config, a paths rule) or the backend, templates resolved. */
+  model?: string;
+  /** Provider options with templates resolved for this request. */
+  options: Record<string, unknown>;
+  requestHeaders: ReadonlyMap<string, string>;
+}
+
+export interface UpstreamRequest {
+  /** Path (with query) the upstream receives. */
+  path: string;
+  /** New body bytes, or undefined to forward the client's body untouched. */
+  body?: Buffer;
+  setHeaders?: Record<string, string>;
+  removeHeaders?: string[];
+  /** Model actually requested upstream (for metadata and response headers). */
+  model?: string;
+  /** True when the client asked for a streamed response. */
+  stream: boolean;
+}
+
+export interface ResponseHeadersResult {
+  setHeaders?: Record<string, string>;
+  removeHeaders?: string[];
+  /** The body will be rewritten: the processor drops content-length. */
+  rewritesBody: boolean;
+}
+
+/**
+ * One request's translation state, both directions. A fresh instance per request
+ * holds partial stream state (SSE lines, tool-call indices).
+ */
+export interface Translator {
+  /** Build the upstream request from the client's JSON body (undefined for bodiless requests). */
+  request(body: unknown, raw: Buffer | undefined): UpstreamRequest;
+  /** Look at the upstream status and headers before any body byte. */
+  responseHeaders(status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult;
+  /** One chunk of the upstream body; returns the bytes the client gets now, or undefined for "unchanged". */
+  responseChunk(chunk: Buffer, end: boolean): Buffer | undefined;
+  /** Usage seen so far (final after the last chunk). */
+  usage(): Usage;
+  /** The model the upstream says answered, once known. */
+  responseModel(): string | undefined;
+}
+
+/** Signs or authorises the final upstream request (SigV4, OAuth2); async by nature. */
+export interface RequestAuthorizer {
+  authorize(req: {
+    method: string;
+    authority: string;
+    path: string;
+    headers: Record<string, string>;
+    body: Buffer | undefined;
+  }): Promise<Record<string, string>>;
+}
+
+export interface ProviderSpec {
+  name: string;
+  /** Provider-specific backend keys (apiVersion, region…); merged into the backend schema. */
+  options: z.ZodRawShape;
+  /** The public API this provider defaults to, as scheme://host[:port]. */
+  defaultEndpoint(options: Record<string, unknown>): string;
+  /** Where a static key goes; undefined for providers that sign (bedrock) or mint tokens (vertex). */
+  authPlacement?: AuthPlacement;
+  /** Builds a per-backend authorizer for providers that do not use a static key header. */
+  authorizer?(backend: BackendRuntime): RequestAuthorizer;
+  /** The dialect a bare prefix (`/gemini`) speaks for this provider. */
+  nativeDialect: DialectName;
+  /** Operation the bare prefix maps to. */
+  nativeOperation: Operation;
+  /** A translator for this client dialect/operation, or undefined when the provider cannot serve it. */
+  translator(ctx: TranslationContext): Translator | undefined;
+  /** Checks a backend's options beyond the schema (cross-field rules); returns problems. */
+  validate?(options: Record<string, unknown>): string[];
+}

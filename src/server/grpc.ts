@@ -1,0 +1,79 @@
+// The processor's gRPC server: ExternalProcessor and grpc.health.v1.Health on one
+// port (or a unix socket), and graceful shutdown.
+import * as grpc from '@grpc/grpc-js';
+import type { ConfigHolder } from '../config/load.js';
+import { logger } from '../telemetry/logger.js';
+import { loadProtos } from './protos.js';
+import { type ProcessCall, handleProcessStream } from './stream.js';
+
+const SERVING = 'SERVING';
+const NOT_SERVING = 'NOT_SERVING';
+
+export interface GrpcServer {
+  server: grpc.Server;
+  /** Bound port (0 for a unix socket). */
+  port: number;
+  address: string;
+  setServing(serving: boolean): void;
+  /** Stops accepting streams, lets open ones finish up to graceMs, then forces. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+export async function startGrpcServer(holder: ConfigHolder, listen: number | string, host = '0.0.0.0'): Promise<GrpcServer> {
+  const protos = loadProtos();
+  // Room for the largest request body plus framing: grpc-js defaults to 4 MiB.
+  const maxMessage = holder.current.maxRequestBytes + 1024 * 1024;
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': Math.max(maxMessage, 64 * 1024 * 1024),
+    'grpc.max_send_message_length': Math.max(maxMessage, 64 * 1024 * 1024),
+    'grpc.keepalive_permit_without_calls': 1,
+  });
+  let status = SERVING;
+  const watchers = new Set<grpc.ServerWritableStream<unknown, unknown>>();
+
+  server.addService(protos.externalProcessor, {
+    Process: (call: ProcessCall) => handleProcessStream(call, holder.current, logger),
+  });
+  server.addService(protos.health, {
+    Check: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => cb(null, { status }),
+    Watch: (call: grpc.ServerWritableStream<unknown, unknown>) => {
+      watchers.add(call);
+      call.write({ status });
+      call.on('cancelled', () => watchers.delete(call));
+    },
+  });
+
+  const target = typeof listen === 'string' && listen.startsWith('unix:') ? listen : `${host.includes(':') ? `[${host}]` : host}:${listen}`;
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  const address = target.startsWith('unix:') ? target : `${host}:${port}`;
+  logger.info({ address }, 'ext_proc gRPC server listening');
+
+  const setServing = (serving: boolean) => {
+    status = serving ? SERVING : NOT_SERVING;
+    for (const w of watchers) w.write({ status });
+  };
+
+  return {
+    server,
+    port,
+    address,
+    setServing,
+    shutdown: (graceMs) =>
+      new Promise<void>((resolve) => {
+        setServing(false);
+        for (const w of watchers) w.end();
+        const timer = setTimeout(() => {
+          logger.warn({ graceMs }, 'open ext_proc streams did not finish in time; closing them');
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        timer.unref();
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,57 @@
+// Starts the whole processor (config watch, gRPC, admin HTTP) and stops it cleanly.
+// Used by `serve`, by `up`, and in-process by the tests.
+import { closeSecretWatchers } from '../auth/secrets.js';
+import { type AdminServer, startAdminServer } from '../admin/http.js';
+import type { RuntimeConfig } from '../config/compile.js';
+import { ConfigHolder } from '../config/load.js';
+import { logger } from '../telemetry/logger.js';
+import { type GrpcServer, startGrpcServer } from './grpc.js';
+
+export interface ProcessorOptions {
+  config: RuntimeConfig;
+  /** Watched and reloaded when given. */
+  configPath?: string;
+  grpcListen?: number | string;
+  adminPort?: number;
+  host?: string;
+  watchIntervalMs?: number;
+}
+
+export interface RunningProcessor {
+  holder: ConfigHolder;
+  grpc: GrpcServer;
+  admin: AdminServer;
+  grpcPort: number;
+  adminPort: number;
+  stop(graceMs?: number): Promise<void>;
+}
+
+export async function startProcessor(opts: ProcessorOptions): Promise<RunningProcessor> {
+  const holder = new ConfigHolder(opts.config, opts.configPath);
+  const grpc = await startGrpcServer(holder, opts.grpcListen ?? opts.config.ports.grpc, opts.host);
+  const admin = await startAdminServer(holder, opts.adminPort ?? opts.config.ports.admin, opts.host);
+  holder.watch(opts.watchIntervalMs);
+  holder.onReload((cfg) => {
+    const old = [...opts.config.backends.keys()];
+    const added = [...cfg.backends.keys()].filter((b) => !old.includes(b));
+    if (added.length) logger.warn({ added }, 'new backends need routes in Envoy; regenerate the bootstrap (llm-extproc envoy-config) if Envoy is not configured for them');
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    holder,
+    grpc,
+    admin,
+    grpcPort: grpc.port,
+    adminPort: admin.port,
+    stop(graceMs = 10_000) {
+      stopping ??= (async () => {
+        admin.setReady(false);
+        holder.close();
+        await grpc.shutdown(graceMs);
+        await admin.close();
+        closeSecretWatchers();
+      })();
+      return stopping;
+    },
+  };
+}

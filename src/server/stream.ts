@@ -1,0 +1,75 @@
+// The gRPC stream loop: one ext_proc stream per HTTP request. It owns ordering and
+// replies; the RequestProcessor owns what each reply says. Messages are handled
+// strictly one after another, even when a phase awaits (signing, token minting).
+import type * as grpc from '@grpc/grpc-js';
+import type { RuntimeConfig } from '../config/compile.js';
+import { RequestProcessor } from '../processor/request.js';
+import type { Logger } from '../telemetry/logger.js';
+import { messagesTotal, streamsActive } from '../telemetry/metrics.js';
+import type { ProcessingRequest, ProcessingResponse } from './proto-types.js';
+
+export type ProcessCall = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
+
+function metadataMap(md: grpc.Metadata): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of Object.entries(md.getMap())) out.set(k.toLowerCase(), Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+  return out;
+}
+
+export function handleProcessStream(call: ProcessCall, config: RuntimeConfig, log: Logger): void {
+  streamsActive.inc();
+  const processor = new RequestProcessor({ config, grpcMetadata: metadataMap(call.metadata), log });
+  let chain: Promise<void> = Promise.resolve();
+  let closed = false;
+  let counted = true;
+
+  const release = () => {
+    if (counted) {
+      counted = false;
+      streamsActive.dec();
+    }
+  };
+
+  call.on('data', (req: ProcessingRequest) => {
+    messagesTotal.inc({ phase: req.request ?? 'unknown' });
+    chain = chain.then(async () => {
+      if (closed) return;
+      if (req.observability_mode) {
+        // Envoy expects no reply in observability mode; still run the phase for accounting.
+        await processor.handle(req);
+        return;
+      }
+      let reply: ProcessingResponse;
+      try {
+        reply = await processor.handle(req);
+      } catch (err) {
+        // handle() maps every error itself; this is a last resort that still answers in order.
+        reply = processor.fail(err);
+      }
+      if (!closed) call.write(reply);
+    });
+  });
+
+  call.on('end', () => {
+    void chain.then(() => {
+      if (!closed) call.end();
+      closed = true;
+      release();
+    });
+  });
+
+  call.on('error', (err: grpc.ServiceError) => {
+    closed = true;
+    release();
+    // Envoy resets streams rather than half-closing them: CANCELLED is routine.
+    if (err.code === 1) processor.log.debug('ext_proc stream cancelled by Envoy');
+    else processor.log.warn({ code: err.code, details: err.details }, 'ext_proc stream error');
+  });
+
+  call.on('cancelled', () => {
+    closed = true;
+    release();
+  });
+
+  call.on('close', release);
+}
