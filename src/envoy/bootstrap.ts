@@ -1,6 +1,7 @@
 // Envoy v3 bootstrap generation: one listener whose ext_proc filter hands every request
 // to the processor, one route per backend keyed on the `x-llm-backend` header the
 // processor writes, a 404 catch-all so nothing falls open, and one cluster per backend.
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Document } from 'yaml';
 import type { CompiledBackend, RuntimeConfig } from '../config/compile.js';
@@ -34,6 +35,18 @@ export interface BootstrapOptions {
 }
 
 type Obj = Record<string, unknown>;
+
+export const DEFAULT_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
+
+/**
+ * The first CA bundle present on this machine (Debian/Ubuntu/Alpine, RHEL, macOS, SUSE).
+ * Envoy refuses to start when trusted_ca names a missing file, so a local `up` should
+ * pass this as caFile; a bootstrap printed for another machine keeps the default.
+ */
+export function findCaFile(): string | undefined {
+  const candidates = [DEFAULT_CA_FILE, '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem', '/etc/ssl/ca-bundle.pem'];
+  return candidates.find((p) => existsSync(p));
+}
 
 const TYPE = {
   hcm: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
@@ -176,7 +189,8 @@ function extProcFilter(): Obj {
     name: 'envoy.filters.http.ext_proc',
     typed_config: {
       '@type': TYPE.extProc,
-      // Per-message deadlines are message_timeout's job; this bounds opening the stream.
+      // Envoy 1.40 does not bound ext_proc streams by this (checked: a 2.5 s request passes a
+      // 1 s value); message_timeout is the per-reply deadline that matters.
       grpc_service: { envoy_grpc: { cluster_name: PROCESSOR_CLUSTER }, timeout: MESSAGE_TIMEOUT },
       // Fail closed: without the processor a request would reach a provider without its key.
       failure_mode_allow: false,
@@ -196,6 +210,8 @@ function extProcFilter(): Obj {
       mutation_rules: { allow_all_routing: true },
       metadata_options: { receiving_namespaces: { untyped: [METADATA_NAMESPACE] } },
       // Route metadata (namespace llm_extproc) configures the processor from Envoy's routes.
+      // Envoy sends it as one string in protobuf text format ("filter_metadata { key: ... }");
+      // narrower CEL paths to a map arrive as the useless string "CelMap value".
       request_attributes: ['xds.route_metadata'],
     },
   };
@@ -227,7 +243,7 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
   const listenAddress = opts.listenAddress ?? '0.0.0.0';
   const adminAddress = opts.adminAddress ?? '127.0.0.1';
   const accessLogPath = opts.accessLogPath ?? '/dev/stdout';
-  const caFile = opts.caFile ?? '/etc/ssl/certs/ca-certificates.crt';
+  const caFile = opts.caFile ?? DEFAULT_CA_FILE;
   const clusterNames = backendClusterNames(cfg.backends.keys());
 
   const hcm: Obj = {

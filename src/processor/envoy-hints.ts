@@ -5,6 +5,7 @@ import { RouteType } from '../config/schema.js';
 import type { EnvoyHints } from '../routing/select.js';
 import type { Struct } from '../server/proto-types.js';
 import { fromStruct } from '../telemetry/metadata.js';
+import { parseMetadataText } from './textproto.js';
 
 export const METADATA_NAMESPACE = 'llm_extproc';
 
@@ -22,8 +23,10 @@ function pick(obj: Record<string, unknown>): EnvoyHints {
 function fromAttributes(attributes: Record<string, Struct> | undefined): EnvoyHints {
   for (const perFilter of Object.values(attributes ?? {})) {
     for (const [expr, value] of Object.entries(fromStruct(perFilter))) {
-      if (!expr.includes('route_metadata') || !value || typeof value !== 'object') continue;
-      const v = value as Record<string, unknown>;
+      if (!expr.includes('route_metadata') || !value) continue;
+      // Envoy renders the Metadata message as protobuf text; a Struct is accepted too.
+      const v = (typeof value === 'string' ? { filter_metadata: parseMetadataText(value) } : value) as Record<string, unknown>;
+      if (typeof v !== 'object') continue;
       const fm = v.filter_metadata as Record<string, unknown> | undefined;
       const ns = (fm?.[METADATA_NAMESPACE] ?? v[METADATA_NAMESPACE] ?? v) as Record<string, unknown>;
       const hints = pick(ns);

@@ -7,13 +7,15 @@ export interface HeaderValue {
   raw_value?: Buffer | Uint8Array;
 }
 
+// google.protobuf.* come from protobufjs' bundled descriptors, whose field names are
+// camelCase even with keepCase: a Value is {stringValue}, not {string_value}.
 export interface StructValue {
-  null_value?: unknown;
-  number_value?: number;
-  string_value?: string;
-  bool_value?: boolean;
-  struct_value?: Struct;
-  list_value?: { values?: StructValue[] };
+  nullValue?: unknown;
+  numberValue?: number;
+  stringValue?: string;
+  boolValue?: boolean;
+  structValue?: Struct;
+  listValue?: { values?: StructValue[] };
   kind?: string;
 }
 

@@ -3,12 +3,12 @@
 import type { Struct, StructValue } from '../server/proto-types.js';
 
 export function toValue(v: unknown): StructValue {
-  if (v === null || v === undefined) return { null_value: 0 };
-  if (typeof v === 'number') return { number_value: v };
-  if (typeof v === 'boolean') return { bool_value: v };
-  if (typeof v === 'string') return { string_value: v };
-  if (Array.isArray(v)) return { list_value: { values: v.map(toValue) } };
-  return { struct_value: toStruct(v as Record<string, unknown>) };
+  if (v === null || v === undefined) return { nullValue: 0 };
+  if (typeof v === 'number') return { numberValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  if (typeof v === 'string') return { stringValue: v };
+  if (Array.isArray(v)) return { listValue: { values: v.map(toValue) } };
+  return { structValue: toStruct(v as Record<string, unknown>) };
 }
 
 export function toStruct(obj: Record<string, unknown>): Struct {
@@ -19,11 +19,11 @@ export function toStruct(obj: Record<string, unknown>): Struct {
 
 export function fromValue(v: StructValue | undefined): unknown {
   if (!v) return undefined;
-  if (v.string_value !== undefined && (v.kind === undefined || v.kind === 'string_value')) return v.string_value;
-  if (v.number_value !== undefined && (v.kind === undefined || v.kind === 'number_value')) return v.number_value;
-  if (v.bool_value !== undefined && (v.kind === undefined || v.kind === 'bool_value')) return v.bool_value;
-  if (v.struct_value !== undefined && (v.kind === undefined || v.kind === 'struct_value')) return fromStruct(v.struct_value);
-  if (v.list_value !== undefined && (v.kind === undefined || v.kind === 'list_value')) return (v.list_value.values ?? []).map(fromValue);
+  if (v.stringValue !== undefined && (v.kind === undefined || v.kind === 'stringValue')) return v.stringValue;
+  if (v.numberValue !== undefined && (v.kind === undefined || v.kind === 'numberValue')) return v.numberValue;
+  if (v.boolValue !== undefined && (v.kind === undefined || v.kind === 'boolValue')) return v.boolValue;
+  if (v.structValue !== undefined && (v.kind === undefined || v.kind === 'structValue')) return fromStruct(v.structValue);
+  if (v.listValue !== undefined && (v.kind === undefined || v.kind === 'listValue')) return (v.listValue.values ?? []).map(fromValue);
   return null;
 }
 
@@ -35,5 +35,5 @@ export function fromStruct(s: Struct | undefined): Record<string, unknown> {
 
 /** Dynamic metadata for one namespace: `{ns: Struct(values)}`. */
 export function namespaced(ns: string, values: Record<string, unknown>): Struct {
-  return { fields: { [ns]: { struct_value: toStruct(values) } } };
+  return { fields: { [ns]: { structValue: toStruct(values) } } };
 }

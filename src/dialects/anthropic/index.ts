@@ -3,6 +3,8 @@ import type { DialectRequest, ErrorShape } from '../types.js';
 
 export function matchAnthropicPath(path: string): DialectRequest | undefined {
   if (path.endsWith('/messages')) return { dialect: 'anthropic', operation: 'chat' };
+  // Token counting takes a Messages body but returns no completion: same-dialect only.
+  if (path.endsWith('/messages/count_tokens')) return { dialect: 'anthropic', operation: 'other' };
   return undefined;
 }
 
@@ -13,8 +15,14 @@ const TYPES: Record<number, string> = {
   404: 'not_found_error',
   413: 'request_too_large',
   429: 'rate_limit_error',
+  500: 'api_error',
   529: 'overloaded_error',
 };
+
+/** The Anthropic error type Anthropic itself uses for an HTTP status. */
+export function anthropicErrorType(status: number): string {
+  return TYPES[status] ?? (status >= 400 && status < 500 ? 'invalid_request_error' : 'api_error');
+}
 
 // Anthropic's shape has no code field: the gateway's code leads the message.
 export function anthropicError(e: ErrorShape): unknown {

@@ -1,0 +1,270 @@
+// The generated Envoy bootstrap: its shape (routes, TLS, limits, ext_proc settings) and
+// real `envoy --mode validate` on it and on every committed Envoy YAML.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { parseConfigText } from '../../src/config/load.js';
+import {
+  BUFFER_HEADROOM_BYTES,
+  DEFAULT_CA_FILE,
+  NO_BACKEND_BODY,
+  buildBootstrap,
+  findCaFile,
+  generateBootstrap,
+} from '../../src/envoy/bootstrap.js';
+import { packageRoot } from '../../src/envoy/find.js';
+import { validateBootstrap } from '../../src/envoy/launcher.js';
+import { METADATA_KEYS } from '../../src/envoy/metadata-keys.js';
+import { skipRealEnvoy, theEnvoy } from './available.js';
+
+type Obj = Record<string, any>;
+
+const CONFIG = `
+defaultBackend: openai
+limits: { maxRequestBytes: 1048576 }
+backends:
+  openai:
+    provider: openai
+    authToken: { kind: Inline, inline: sk-test }
+  local:
+    provider: openai
+    endpoint: http://127.0.0.1:11434
+  azure-custom:
+    provider: openai
+    endpoint: https://my-resource.openai.azure.com
+    hostOverride: apic.ocp.provider.com
+  my.box:
+    provider: openai
+    endpoint: http://inference.internal:8000
+  byip:
+    provider: openai
+    endpoint: https://10.1.2.3:8443
+`;
+
+const cfg = parseConfigText(CONFIG);
+const caFile = findCaFile() ?? DEFAULT_CA_FILE;
+const boot = buildBootstrap(cfg, { caFile }) as Obj;
+const listener = boot.static_resources.listeners[0] as Obj;
+const hcm = listener.filter_chains[0].filters[0].typed_config as Obj;
+const routes = hcm.route_config.virtual_hosts[0].routes as Obj[];
+const clusters = boot.static_resources.clusters as Obj[];
+const cluster = (name: string) => clusters.find((c) => c.name === name) as Obj;
+const extProc = hcm.http_filters[0].typed_config as Obj;
+
+describe('generated bootstrap', () => {
+  it('routes each backend by the exact x-llm-backend header to its own cluster', () => {
+    const byHeader = routes.filter((r) => r.match.headers);
+    expect(byHeader.map((r) => r.match.headers[0].string_match.exact)).toEqual(['openai', 'local', 'azure-custom', 'my.box', 'byip']);
+    for (const r of byHeader) {
+      expect(r.match.prefix).toBe('/');
+      expect(r.match.headers[0].name).toBe('x-llm-backend');
+      expect(r.route.timeout).toBe('0s');
+      expect(r.route.idle_timeout).toBeTruthy();
+      expect(cluster(r.route.cluster)).toBeDefined();
+    }
+    // The header keeps the exact name; the cluster name is made stat-safe.
+    expect(byHeader[3]!.route.cluster).toBe('backend_my_box');
+  });
+
+  it('ends with a JSON 404 so nothing reaches a backend the processor did not pick', () => {
+    const last = routes.at(-1)!;
+    expect(last.match).toEqual({ prefix: '/' });
+    expect(last.route).toBeUndefined();
+    expect(last.direct_response.status).toBe(404);
+    expect(JSON.parse(last.direct_response.body.inline_string)).toEqual({
+      error: { message: 'no backend selected', type: 'invalid_request_error', param: null, code: 'backend_not_found' },
+    });
+    expect(last.direct_response.body.inline_string).toBe(NO_BACKEND_BODY);
+    expect(last.response_headers_to_add[0].header).toEqual({ key: 'content-type', value: 'application/json' });
+  });
+
+  it('verifies https backends: SNI and a SAN match on the (overridden) host, with a CA', () => {
+    const azure = cluster('backend_azure-custom');
+    expect(azure.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({
+      address: 'apic.ocp.provider.com',
+      port_value: 443,
+    });
+    const tls = azure.transport_socket.typed_config;
+    expect(azure.transport_socket.name).toBe('envoy.transport_sockets.tls');
+    expect(tls.sni).toBe('apic.ocp.provider.com');
+    expect(tls.common_tls_context.validation_context.trusted_ca.filename).toBe(caFile);
+    expect(tls.common_tls_context.validation_context.match_typed_subject_alt_names).toEqual([
+      { san_type: 'DNS', matcher: { exact: 'apic.ocp.provider.com' } },
+    ]);
+    expect(cluster('backend_openai').transport_socket.typed_config.sni).toBe('api.openai.com');
+    // An IP literal is never sent as SNI; the certificate must name it as an IP SAN.
+    const ip = cluster('backend_byip').transport_socket.typed_config;
+    expect(ip.sni).toBeUndefined();
+    expect(ip.common_tls_context.validation_context.match_typed_subject_alt_names[0].san_type).toBe('IP_ADDRESS');
+  });
+
+  it('uses plain text for http backends, STATIC for IPs and LOGICAL_DNS for names', () => {
+    expect(cluster('backend_local').transport_socket).toBeUndefined();
+    expect(cluster('backend_local').type).toBe('STATIC');
+    expect(cluster('backend_my_box').type).toBe('LOGICAL_DNS');
+    expect(cluster('backend_my_box').dns_lookup_family).toBe('V4_PREFERRED');
+    expect(cluster('backend_local').connect_timeout).toBe('10s');
+  });
+
+  it('buffers a bit more than maxRequestBytes so the processor answers 413 first', () => {
+    expect(listener.per_connection_buffer_limit_bytes).toBe(1048576 + BUFFER_HEADROOM_BYTES);
+  });
+
+  it('configures ext_proc fail-closed, with mode override, routing mutations and the llm_extproc namespace', () => {
+    expect(hcm.http_filters.map((f: Obj) => f.name)).toEqual(['envoy.filters.http.ext_proc', 'envoy.filters.http.router']);
+    expect(extProc.failure_mode_allow).toBe(false);
+    expect(extProc.allow_mode_override).toBe(true);
+    expect(extProc.grpc_service.envoy_grpc.cluster_name).toBe('llm_extproc');
+    expect(extProc.processing_mode).toEqual({
+      request_header_mode: 'SEND',
+      response_header_mode: 'SEND',
+      request_body_mode: 'BUFFERED',
+      response_body_mode: 'STREAMED',
+      request_trailer_mode: 'SKIP',
+      response_trailer_mode: 'SKIP',
+    });
+    expect(extProc.message_timeout).toMatch(/^\d+s$/);
+    expect(extProc.max_message_timeout).toMatch(/^\d+s$/);
+    expect(extProc.mutation_rules).toEqual({ allow_all_routing: true });
+    expect(extProc.metadata_options.receiving_namespaces.untyped).toEqual(['llm_extproc']);
+    expect(extProc.request_attributes).toEqual(['xds.route_metadata']);
+  });
+
+  it('keeps streams open: no request timeout, an idle timeout, codec AUTO', () => {
+    expect(hcm.codec_type).toBe('AUTO');
+    expect(hcm.request_timeout).toBe('0s');
+    expect(hcm.stream_idle_timeout).toBe('300s');
+  });
+
+  it('logs every llm_extproc metadata key in the JSON access log', () => {
+    const log = hcm.access_log[0];
+    expect(log.name).toBe('envoy.access_loggers.stdout');
+    const fields = log.typed_config.log_format.json_format as Record<string, string>;
+    for (const key of METADATA_KEYS) expect(fields[key]).toBe(`%DYNAMIC_METADATA(llm_extproc:${key})%`);
+    for (const op of ['%START_TIME%', '%RESPONSE_CODE%', '%RESPONSE_FLAGS%', '%DURATION%', '%UPSTREAM_HOST%', '%REQ(X-REQUEST-ID)%']) {
+      expect(Object.values(fields)).toContain(op);
+    }
+    const toFile = buildBootstrap(cfg, { accessLogPath: '/var/log/envoy/access.log' }) as Obj;
+    const fileLog = toFile.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.access_log[0];
+    expect(fileLog.name).toBe('envoy.access_loggers.file');
+    expect(fileLog.typed_config.path).toBe('/var/log/envoy/access.log');
+  });
+
+  it('binds the listener and admin to the configured addresses and ports', () => {
+    expect(listener.address.socket_address).toEqual({ address: '0.0.0.0', port_value: 8080 });
+    expect(boot.admin.address.socket_address).toEqual({ address: '127.0.0.1', port_value: 9901 });
+    const custom = buildBootstrap(cfg, { listenAddress: '127.0.0.1', adminAddress: '0.0.0.0' }) as Obj;
+    expect(custom.static_resources.listeners[0].address.socket_address.address).toBe('127.0.0.1');
+    expect(custom.admin.address.socket_address.address).toBe('0.0.0.0');
+  });
+
+  it('reaches the processor over HTTP/2 at 127.0.0.1:<grpc>, a given host, or a unix socket', () => {
+    const proc = cluster('llm_extproc');
+    expect(proc.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config).toEqual({
+      http2_protocol_options: {},
+    });
+    expect(proc.type).toBe('STATIC');
+    expect(proc.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: '127.0.0.1', port_value: 50051 });
+
+    const named = buildBootstrap(cfg, { processor: { host: 'llm-extproc.gw.svc', port: 9000 } }) as Obj;
+    const namedProc = (named.static_resources.clusters as Obj[]).find((c) => c.name === 'llm_extproc')!;
+    expect(namedProc.type).toBe('STRICT_DNS');
+
+    const unixCfg = parseConfigText(`${CONFIG}\nports: { grpc: "unix:/run/llm-extproc.sock" }\n`);
+    const viaUnix = (buildBootstrap(unixCfg) as Obj).static_resources.clusters.find((c: Obj) => c.name === 'llm_extproc');
+    expect(viaUnix.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address).toEqual({ pipe: { path: '/run/llm-extproc.sock' } });
+  });
+
+  it('refuses a processor port of 0 it cannot know', () => {
+    const zero = parseConfigText(`${CONFIG}\nports: { grpc: 0 }\n`);
+    expect(() => buildBootstrap(zero)).toThrow(/opts\.processor/);
+    expect(() => buildBootstrap(zero, { processor: { host: '127.0.0.1', port: 41000 } })).not.toThrow();
+  });
+
+  it('serialises to YAML with a generated-file header that parses back to the same object', () => {
+    const yaml = generateBootstrap(cfg, { caFile });
+    expect(yaml.startsWith('# Generated by llm-extproc')).toBe(true);
+    expect(parseYaml(yaml)).toEqual(boot);
+    for (const key of METADATA_KEYS) expect(yaml).toContain(`%DYNAMIC_METADATA(llm_extproc:${key})%`);
+  });
+});
+
+/** Envoy YAML committed under envoy/ (all of it) and deploy/ (bootstraps, also inside ConfigMaps). */
+function committedEnvoyYaml(): { name: string; yaml: string }[] {
+  const root = packageRoot();
+  const out: { name: string; yaml: string }[] = [];
+  const isBootstrap = (v: unknown) =>
+    !!v && typeof v === 'object' && ('static_resources' in v || 'dynamic_resources' in v);
+  for (const dir of ['envoy', 'deploy']) {
+    let files: string[];
+    try {
+      files = readdirSync(join(root, dir), { recursive: true }) as string[];
+    } catch {
+      continue;
+    }
+    for (const file of files.sort()) {
+      if (!/\.ya?ml$/.test(file)) continue;
+      const rel = relative(root, join(root, dir, file));
+      // Kubernetes custom resources for Envoy Gateway, not bootstraps.
+      if (rel.startsWith('deploy/envoy-gateway/')) continue;
+      const text = readFileSync(join(root, rel), 'utf8');
+      if (dir === 'envoy') {
+        out.push({ name: rel, yaml: text });
+        continue;
+      }
+      for (const doc of parseAllDocuments(text)) {
+        const value = (Array.isArray(doc) ? undefined : doc.toJS()) as Obj | undefined;
+        if (isBootstrap(value)) out.push({ name: rel, yaml: text });
+        else if (value?.kind === 'ConfigMap') {
+          for (const [key, data] of Object.entries((value.data ?? {}) as Record<string, string>)) {
+            if (!/\.ya?ml$/.test(key)) continue;
+            let embedded: unknown;
+            try {
+              embedded = parseYaml(data);
+            } catch {
+              continue;
+            }
+            if (isBootstrap(embedded)) out.push({ name: `${rel} (ConfigMap ${value.metadata?.name}:${key})`, yaml: data });
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+describe.skipIf(skipRealEnvoy)('envoy --mode validate (real Envoy)', () => {
+  const expectValid = async (yaml: string) => {
+    const result = await validateBootstrap(yaml, theEnvoy());
+    expect(result.output, result.output).toMatch(/OK/);
+    expect(result.ok, result.output).toBe(true);
+  };
+
+  it('accepts the bootstrap for http and https backends with hostOverride', async () => {
+    await expectValid(generateBootstrap(cfg, { caFile }));
+  });
+
+  it('accepts the bootstrap with a unix-socket processor', async () => {
+    const unixCfg = parseConfigText(`${CONFIG}\nports: { grpc: "unix:/tmp/llm-extproc-validate.sock" }\n`);
+    await expectValid(generateBootstrap(unixCfg, { caFile }));
+  });
+
+  it('accepts a bootstrap without backends and a file access log', async () => {
+    await expectValid(generateBootstrap(parseConfigText('{}'), { accessLogPath: '/dev/null' }));
+  });
+
+  it('rejects a broken bootstrap (the check has teeth)', async () => {
+    const broken = generateBootstrap(cfg, { caFile }).replace('failure_mode_allow: false', 'failure_mode_allow: maybe');
+    const result = await validateBootstrap(broken, theEnvoy());
+    expect(result.ok).toBe(false);
+  });
+
+  const files = committedEnvoyYaml();
+  it('finds the committed Envoy YAML (at least the attach example)', () => {
+    expect(files.map((f) => f.name)).toContain('envoy/attach/ext-proc-filter.yaml');
+  });
+  it.each(files.map((f) => [f.name, f.yaml] as const))('accepts %s', async (_name, yaml) => {
+    await expectValid(yaml);
+  });
+});
