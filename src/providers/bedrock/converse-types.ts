@@ -16,10 +16,22 @@ export type ContentBlock =
   | { image: ImageBlock }
   | { toolUse: { toolUseId: string; name: string; input: unknown } }
   | { toolResult: { toolUseId: string; content: ToolResultContent[]; status?: 'success' | 'error' } }
+  | { document: DocumentBlock }
   | { reasoningContent: { reasoningText?: { text: string; signature?: string }; redactedContent?: string } }
-  | { cachePoint: { type: 'default' } };
+  | { cachePoint: CachePoint };
 
-export type SystemBlock = { text: string } | { cachePoint: { type: 'default' } };
+export interface CachePoint {
+  type: 'default';
+}
+
+export interface DocumentBlock {
+  format: 'pdf' | 'csv' | 'doc' | 'docx' | 'xls' | 'xlsx' | 'html' | 'txt' | 'md';
+  /** Letters, digits, single spaces, hyphens, parentheses and brackets only. */
+  name: string;
+  source: { bytes: string };
+}
+
+export type SystemBlock = { text: string } | { cachePoint: CachePoint };
 
 export interface ConverseMessage {
   role: 'user' | 'assistant';
@@ -36,7 +48,7 @@ export interface ConverseRequest {
   messages: ConverseMessage[];
   system?: SystemBlock[];
   inferenceConfig?: { maxTokens?: number; temperature?: number; topP?: number; stopSequences?: string[] };
-  toolConfig?: { tools: ToolSpec[]; toolChoice?: ToolChoice };
+  toolConfig?: { tools: (ToolSpec | { cachePoint: CachePoint })[]; toolChoice?: ToolChoice };
   additionalModelRequestFields?: Record<string, unknown>;
   requestMetadata?: Record<string, string>;
 }

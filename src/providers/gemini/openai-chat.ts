@@ -1,0 +1,125 @@
+// OpenAI chat.completions in, Gemini generateContent out (AI Studio, or Vertex's
+// Gemini models through another GeminiTarget). Plain responses are collected and
+// rewritten whole; streams are rewritten event by event as they arrive; upstream
+// errors keep their status and get OpenAI's error shape.
+import { randomBytes } from 'node:crypto';
+import type { ChatCompletionRequest } from '../../dialects/openai/types.js';
+import type { GenerateContentResponse } from '../../dialects/gemini/types.js';
+import { openAIError } from '../../dialects/openai/index.js';
+import { GatewayError } from '../../processor/errors.js';
+import { SseParser } from '../../usage/sse.js';
+import type { Usage } from '../../usage/types.js';
+import { BodyCollector } from '../shared/body.js';
+import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
+import { chatToGemini } from './chat-request.js';
+import { toChatCompletion, ToolCallIds } from './chat-response.js';
+import { ChatChunkWriter } from './chat-stream.js';
+import { googleErrorToOpenAI, parseGoogleError } from './errors.js';
+import { type GeminiTarget, requireModel } from './target.js';
+import { fromGeminiUsage } from './usage.js';
+
+type Mode = 'plain' | 'stream' | 'error';
+
+export class OpenAIChatToGemini implements Translator {
+  private mode: Mode = 'plain';
+  private status = 0;
+  private stream = false;
+  private includeUsage = false;
+  private model = '';
+  private readonly fallbackId = `chatcmpl-${randomBytes(12).toString('hex')}`;
+  private readonly created = Math.floor(Date.now() / 1000);
+  private readonly ids = new ToolCallIds();
+  private readonly body = new BodyCollector();
+  private readonly sse = new SseParser();
+  private writer: ChatChunkWriter | undefined;
+  private plainUsage: Usage = {};
+  private plainModel: string | undefined;
+
+  constructor(
+    private readonly ctx: TranslationContext,
+    private readonly target: GeminiTarget,
+  ) {}
+
+  request(body: unknown): UpstreamRequest {
+    if (body === undefined) throw new GatewayError('invalid_json', 'a chat completion request needs a JSON body');
+    const req = body as ChatCompletionRequest;
+    this.model = requireModel(this.ctx, req.model);
+    this.stream = req.stream === true;
+    this.includeUsage = this.stream && req.stream_options?.include_usage === true;
+    const upstream = chatToGemini(req, this.target, this.model);
+    const method = this.stream ? 'streamGenerateContent' : 'generateContent';
+    return {
+      path: this.target.path(this.model, method) + (this.stream ? '?alt=sse' : ''),
+      body: Buffer.from(JSON.stringify(upstream)),
+      // The response is rewritten, so it must arrive uncompressed.
+      removeHeaders: ['accept-encoding'],
+      model: this.model,
+      stream: this.stream,
+    };
+  }
+
+  responseHeaders(status: number): ResponseHeadersResult {
+    this.status = status;
+    this.mode = status < 200 || status >= 300 ? 'error' : this.stream ? 'stream' : 'plain';
+    if (this.mode === 'stream') {
+      this.writer = new ChatChunkWriter({ id: this.fallbackId, model: this.model, created: this.created, includeUsage: this.includeUsage, ids: this.ids });
+    }
+    const type = this.mode === 'stream' ? 'text/event-stream' : 'application/json';
+    return { rewritesBody: true, setHeaders: { 'content-type': type }, removeHeaders: ['content-encoding'] };
+  }
+
+  responseChunk(chunk: Buffer, end: boolean): Buffer {
+    if (this.mode === 'stream') return this.streamChunk(chunk, end);
+    const whole = this.body.push(chunk, end);
+    if (!whole) return Buffer.alloc(0);
+    if (this.mode === 'error') return googleErrorToOpenAI(this.status, whole);
+    const res = parseResponse(whole.toString('utf8'));
+    this.plainModel = res.modelVersion;
+    this.plainUsage = fromGeminiUsage(res.usageMetadata) ?? {};
+    const completion = toChatCompletion(res, this.ids, { id: this.fallbackId, model: this.model, created: this.created });
+    return Buffer.from(JSON.stringify(completion));
+  }
+
+  private streamChunk(chunk: Buffer, end: boolean): Buffer {
+    const writer = this.writer!;
+    const events = this.sse.push(chunk);
+    if (end) {
+      const rest = this.sse.flush();
+      if (rest) events.push(rest);
+    }
+    let out = '';
+    for (const ev of events) {
+      if (ev.data === undefined || ev.data.trim() === '') continue;
+      const res = parseResponse(ev.data);
+      const err = (res as { error?: unknown }).error;
+      if (err) {
+        // An error mid-stream: OpenAI SDKs raise an event carrying `error` as an API error.
+        const e = parseGoogleError(ev.data);
+        out += `data: ${JSON.stringify(openAIError({ status: e?.code ?? 500, code: e?.status ?? 'upstream_error', message: e?.message ?? 'upstream stream error' }))}\n\n`;
+        continue;
+      }
+      out += writer.event(res);
+    }
+    if (end) out += writer.end();
+    return Buffer.from(out);
+  }
+
+  usage(): Usage {
+    return this.writer ? this.writer.usage : this.plainUsage;
+  }
+
+  responseModel(): string | undefined {
+    return this.writer ? this.writer.responseModel : this.plainModel;
+  }
+}
+
+function parseResponse(text: string): GenerateContentResponse {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new GatewayError('upstream_response_invalid', 'the Gemini response is not JSON');
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new GatewayError('upstream_response_invalid', 'the Gemini response is not a GenerateContentResponse object');
+  return v as GenerateContentResponse;
+}
