@@ -24,6 +24,7 @@ options:
   --admin-port N               processor admin HTTP port (default 9464)
   --processor-address H:P      envoy-config: where Envoy finds the processor (default 127.0.0.1:<grpc port>)
   --access-log PATH            envoy-config/up: Envoy access log (default /dev/stdout)
+  --envoy-admin-address ADDR   envoy-config: Envoy admin bind address (default 127.0.0.1)
 `;
 
 const OPTIONS = {
@@ -34,6 +35,7 @@ const OPTIONS = {
   'admin-port': { type: 'string' },
   'processor-address': { type: 'string' },
   'access-log': { type: 'string' },
+  'envoy-admin-address': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -104,7 +106,13 @@ export async function main(argv: string[]): Promise<number> {
         return -1;
       case 'envoy-config': {
         const { cfg } = loadConfig(flags, true);
-        process.stdout.write(generateBootstrap(cfg, { processor: processorAddress(flags['processor-address'], cfg), accessLogPath: flags['access-log'] }));
+        process.stdout.write(
+          generateBootstrap(cfg, {
+            processor: processorAddress(flags['processor-address'], cfg),
+            accessLogPath: flags['access-log'],
+            adminAddress: flags['envoy-admin-address'],
+          }),
+        );
         return 0;
       }
       case 'check': {

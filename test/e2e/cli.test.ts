@@ -1,0 +1,143 @@
+// The llm-extproc command as users run it (from dist/, built by `npm test`'s pretest):
+// check, envoy-config, serve (graceful SIGTERM), up (processor + real Envoy).
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadProtos } from '../../src/server/protos.js';
+import { openaiLike } from './fixtures.js';
+import { requireEnvoy, startFakeUpstream } from './harness.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'llm-extproc.js');
+const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'warn' } });
+const children: ChildProcess[] = [];
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+function tmpConfig(text: string): string {
+  const p = join(mkdtempSync(join(tmpdir(), 'llm-extproc-cli-')), 'config.yaml');
+  writeFileSync(p, text);
+  return p;
+}
+
+/** Collects a child's stdout and resolves when a line matches. */
+function waitForLine(child: ChildProcess, re: RegExp, timeoutMs = 30_000): Promise<string> {
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}; output:\n${out}`)), timeoutMs);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = re.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(out);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (!re.test(out)) reject(new Error(`exited ${code} before ${re}; output:\n${out}`));
+    });
+  });
+}
+
+const exited = (c: ChildProcess) => new Promise<number | null>((ok) => (c.exitCode !== null ? ok(c.exitCode) : c.once('exit', (code) => ok(code))));
+
+describe('llm-extproc check', () => {
+  it.each(readdirSync(join(ROOT, 'deploy/examples')).filter((f) => f.endsWith('.yaml')))('accepts deploy/examples/%s', (file) => {
+    const r = run('check', '--config', join('deploy/examples', file));
+    expect(r.stderr.replace(/^warning: .*\n/gm, '')).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('ok');
+  });
+
+  it('prints every problem with its path and exits 1', () => {
+    const p = tmpConfig(`
+defaultBackend: ghost
+backends:
+  azure:
+    provider: openai
+    authHeaderOverride: { prefix: "" }
+  other: { provider: openai, endpoint: "ftp://x" }
+`);
+    const r = run('check', '--config', p);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('backends.azure.authHeaderOverride.headerName: Required');
+    expect(r.stderr).toContain('backends.other.endpoint: must be scheme://host[:port]');
+  });
+});
+
+describe('llm-extproc envoy-config', () => {
+  it('the committed envoy/envoy.yaml and envoy.compose.yaml are what the generator makes from the examples', () => {
+    const plain = run('envoy-config', '--config', 'deploy/examples/gateway.yaml');
+    expect(plain.status).toBe(0);
+    expect(readFileSync(join(ROOT, 'envoy/envoy.yaml'), 'utf8')).toBe(plain.stdout);
+    const compose = run('envoy-config', '--config', 'deploy/compose/config.yaml', '--processor-address', 'extproc:50051', '--envoy-admin-address', '0.0.0.0');
+    expect(readFileSync(join(ROOT, 'envoy/envoy.compose.yaml'), 'utf8')).toBe(compose.stdout);
+  });
+});
+
+describe('llm-extproc serve', () => {
+  it('SIGTERM: stops accepting, lets an open stream finish, exits 0', async () => {
+    const p = tmpConfig('defaultBackend: a\nbackends: { a: { provider: openai, endpoint: "http://127.0.0.1:9" } }\n');
+    const child = spawn(process.execPath, [BIN, 'serve', '--config', p, '--grpc-port', '0', '--admin-port', '0'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '10000' } });
+    children.push(child);
+    const out = await waitForLine(child, /admin HTTP listening/);
+    const grpcAddr = /"address":"([^"]+)","msg":"ext_proc gRPC server listening"/.exec(out)![1]!;
+    const adminPort = /"port":(\d+),"msg":"admin HTTP listening"/.exec(out)![1]!;
+    const { ExternalProcessorClient } = loadProtos();
+    const client = new ExternalProcessorClient(grpcAddr, grpc.credentials.createInsecure()) as grpc.Client & { Process(): grpc.ClientDuplexStream<unknown, Record<string, unknown>> };
+    const call = client.Process();
+    const replies: Record<string, unknown>[] = [];
+    call.on('data', (r) => replies.push(r));
+    const hdr = (h: Record<string, string>) => ({ headers: Object.entries(h).map(([key, v]) => ({ key, raw_value: Buffer.from(v) })) });
+    call.write({ request_headers: { headers: hdr({ ':method': 'GET', ':path': '/v1/models', ':authority': 'x' }), end_of_stream: true } });
+    while (replies.length < 1) await new Promise((ok) => setTimeout(ok, 20));
+    expect(replies[0]!.request_headers).toBeDefined();
+
+    child.kill('SIGTERM');
+    // Draining: readiness fails, but the open stream is still served.
+    let ready = 200;
+    for (let i = 0; i < 50 && ready === 200; i++) {
+      ready = (await fetch(`http://127.0.0.1:${adminPort}/readyz`).catch(() => ({ status: 0 }))).status;
+      if (ready === 200) await new Promise((ok) => setTimeout(ok, 20));
+    }
+    expect(ready).toBe(503);
+    call.write({ response_headers: { headers: hdr({ ':status': '200' }), end_of_stream: true } });
+    while (replies.length < 2) await new Promise((ok) => setTimeout(ok, 20));
+    expect(replies[1]!.response_headers).toBeDefined();
+    expect(child.exitCode).toBeNull();
+    call.end();
+    expect(await exited(child)).toBe(0);
+    client.close();
+  });
+});
+
+describe('llm-extproc up', () => {
+  it('runs the processor and a real Envoy, prints the addresses, and Ctrl-C stops both', async () => {
+    await requireEnvoy();
+    const upstream = await startFakeUpstream(openaiLike('up-backend'));
+    try {
+      const p = tmpConfig(`defaultBackend: local\nbackends: { local: { provider: openai, endpoint: "${upstream.url}" } }\n`);
+      const child = spawn(process.execPath, [BIN, 'up', '--config', p, '--port', '0', '--envoy-admin-port', '0', '--grpc-port', '0', '--admin-port', '0'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn' } });
+      children.push(child);
+      const out = await waitForLine(child, /llm-extproc is up[\s\S]*try:/);
+      const url = /gateway \(Envoy\):\s+(http:\/\/\S+)/.exec(out)![1]!;
+      const admin = /Envoy admin:\s+(http:\/\/\S+)/.exec(out)![1]!;
+      const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }) });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe('Hello from up-backend');
+      child.kill('SIGINT');
+      expect(await exited(child)).toBe(0);
+      await expect(fetch(`${admin}/ready`)).rejects.toThrow();
+    } finally {
+      await upstream.close();
+    }
+  });
+});
