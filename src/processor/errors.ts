@@ -8,6 +8,7 @@ export type GatewayErrorCode =
   | 'template_value_missing'
   | 'missing_credentials'
   | 'backend_not_found'
+  | 'model_not_found'
   | 'unsupported_endpoint'
   | 'unsupported_field'
   | 'request_too_large'
@@ -22,6 +23,7 @@ const STATUS: Record<GatewayErrorCode, number> = {
   unsupported_field: 400,
   missing_credentials: 401,
   backend_not_found: 404,
+  model_not_found: 404,
   unsupported_endpoint: 404,
   request_too_large: 413,
   upstream_response_invalid: 502,

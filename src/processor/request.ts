@@ -14,6 +14,7 @@ import { namespaced } from '../telemetry/metadata.js';
 import { gatewayErrorsTotal, requestsTotal } from '../telemetry/metrics.js';
 import { usageMetadata } from '../usage/metadata.js';
 import { METADATA_NAMESPACE, envoyHints } from './envoy-hints.js';
+import { modelsResponse } from './models-list.js';
 import { GatewayError } from './errors.js';
 import { headerMap, MutationBuilder } from './headers.js';
 import { BACKEND_HEADER, upstreamHeaders } from './upstream.js';
@@ -99,7 +100,11 @@ export class RequestProcessor {
     if (this.routeType === 'passthrough') {
       return { request_headers: { response: this.passthroughMutation() }, mode_override: SKIP_BODIES };
     }
-    if (!hasBody) return { request_headers: { response: await this.prepare(undefined) } };
+    if (!hasBody) {
+      const local = this.localAnswer(sel);
+      if (local) return local;
+      return { request_headers: { response: await this.prepare(undefined) } };
+    }
     // Completions with a body: everything is decided once the buffered body arrives.
     return { request_headers: {} };
   }
@@ -123,6 +128,23 @@ export class RequestProcessor {
     const found = detectDialect(sel.path);
     if (found) this.dialect = found.dialect;
     this.log = this.log.child({ backend: sel.backend.name, routeType: this.routeType });
+  }
+
+  /** Requests the gateway answers itself on a completions route (the models list). */
+  private localAnswer(sel: Selection): ProcessingResponse | undefined {
+    const op = detectDialect(sel.path);
+    if (op?.dialect !== 'openai' || op.operation !== 'models' || this.facts!.method !== 'GET') return undefined;
+    this.finished = true;
+    requestsTotal.inc({ backend: sel.backend.name, route_type: this.routeType, status: '200' });
+    const headers = new MutationBuilder().setHeader('content-type', 'application/json').setHeader(BACKEND_HEADER, sel.backend.name);
+    return {
+      immediate_response: {
+        status: { code: 200 },
+        headers: headers.build(),
+        body: Buffer.from(JSON.stringify(modelsResponse(this.cfg, sel))),
+        details: 'llm_extproc_models_from_config',
+      },
+    };
   }
 
   private passthroughMutation(): CommonResponse {

@@ -103,3 +103,34 @@ describe('errors', () => {
     expect(JSON.stringify(r.immediate!.body)).not.toContain('boom');
   });
 });
+
+describe('GET /v1/models on a completions route', () => {
+  const c = config({
+    defaultBackend: 'a',
+    backends: {
+      a: { provider: 'openai', models: ['gpt-4o-mini', 'gpt-4o'] },
+      b: { provider: 'openai', endpoint: 'http://127.0.0.1:11434', model: 'llama3.2' },
+      c: { provider: 'openai', routes: { '/v1/models': 'passthrough' } },
+    },
+  });
+  it('lists every backend model when the default applies, or the selected backend only', async () => {
+    const all = await drive(c, { method: 'GET', path: '/v1/models' });
+    expect(all.immediate).toMatchObject({ status: 200, headers: { 'content-type': 'application/json' } });
+    expect((all.immediate!.body as { data: { id: string; owned_by: string }[] }).data.map((m) => [m.id, m.owned_by])).toEqual([
+      ['gpt-4o-mini', 'a'],
+      ['gpt-4o', 'a'],
+      ['llama3.2', 'b'],
+    ]);
+    const one = await drive(c, { method: 'GET', path: '/v1/models', headers: { 'x-llm-backend': 'b' } });
+    expect(one.immediate!.body).toMatchObject({ object: 'list', data: [{ id: 'llama3.2', object: 'model', owned_by: 'b' }] });
+    const single = await drive(c, { method: 'GET', path: '/v1/models/gpt-4o' });
+    expect(single.immediate!.body).toMatchObject({ id: 'gpt-4o', object: 'model' });
+    const missing = await drive(c, { method: 'GET', path: '/v1/models/nope' });
+    expect(missing.immediate).toMatchObject({ status: 404, body: { error: { code: 'model_not_found' } } });
+  });
+  it('a passthrough /v1/models still goes to the provider', async () => {
+    const r = await drive(c, { method: 'GET', path: '/v1/models', headers: { 'x-llm-backend': 'c' } });
+    expect(r.immediate).toBeUndefined();
+    expect(r.upstream!.headers[':path']).toBe('/v1/models');
+  });
+});
