@@ -1,7 +1,7 @@
 // `llm-extproc up`: the processor and a local Envoy in the foreground. The processor
 // starts first so Envoy's bootstrap can name its real port (port 0 = pick one).
 import type { RuntimeConfig } from './config/compile.js';
-import { generateBootstrap } from './envoy/bootstrap.js';
+import { findCaFile, generateBootstrap } from './envoy/bootstrap.js';
 import { startEnvoy } from './envoy/launcher.js';
 import { startProcessor } from './server/index.js';
 import { logger } from './telemetry/logger.js';
@@ -14,6 +14,8 @@ export async function runUp(loaded: { cfg: RuntimeConfig; path?: string }, opts:
     const bootstrapYaml = generateBootstrap(cfg, {
       processor: { host: '127.0.0.1', port: proc.grpcPort },
       accessLogPath: opts.accessLogPath,
+      // The system CA bundle's path differs between Linux distributions and macOS.
+      caFile: findCaFile(),
     });
     envoy = await startEnvoy({ bootstrapYaml });
   } catch (err) {

@@ -22,6 +22,8 @@ export interface StartEnvoyOptions {
   readyTimeoutMs?: number;
   /** Grace between SIGTERM and SIGKILL in stop(); default 5 s. */
   stopGraceMs?: number;
+  /** How often Envoy flushes access logs (stdout or file); default 1000 ms. */
+  accessLogFlushMs?: number;
   /** Use this Envoy instead of looking one up. */
   envoy?: FoundEnvoy;
 }
@@ -69,6 +71,8 @@ function envoyFlags(configPath: string, adminPathFile: string, o: StartEnvoyOpti
     '--log-level', o.logLevel ?? 'warn',
     '--concurrency', String(o.concurrency ?? defaultConcurrency()),
     '--admin-address-path', adminPathFile,
+    // Envoy's default of 10 s makes a foreground gateway look silent; tests wait on the log too.
+    '--file-flush-interval-msec', String(o.accessLogFlushMs ?? 1000),
   ];
 }
 
@@ -162,7 +166,8 @@ async function startBinary(path: string, o: StartEnvoyOptions, dir: string, conf
   let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   let spawnError: Error | undefined;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': it comes after stderr has drained, so logs() is complete.
+    child.once('close', (code, signal) => {
       exitInfo = { code, signal };
       resolve(exitInfo);
     });

@@ -12,13 +12,29 @@ function tokenize(text: string): string[] {
   return tokens;
 }
 
+/** Text-format strings escape non-ASCII as octal bytes (\303\274): decode them as UTF-8. */
 function unquote(s: string): string {
   const body = s.slice(1, -1);
-  return body.replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g, (_, e: string) => {
-    if (e[0] === 'x') return String.fromCharCode(parseInt(e.slice(1), 16));
-    if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8));
-    return ({ n: '\n', t: '\t', r: '\r' } as Record<string, string>)[e] ?? e;
-  });
+  const bytes: number[] = [];
+  const SIMPLE: Record<string, number> = { n: 10, t: 9, r: 13, a: 7, b: 8, f: 12, v: 11 };
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i]!;
+    if (ch !== '\\') {
+      bytes.push(...Buffer.from(ch, 'utf8'));
+      continue;
+    }
+    const e = body[++i] ?? '';
+    const oct = /^[0-7]{1,3}/.exec(body.slice(i));
+    const hex = /^x[0-9a-fA-F]{1,2}/.exec(body.slice(i));
+    if (oct) {
+      bytes.push(parseInt(oct[0], 8) & 0xff);
+      i += oct[0].length - 1;
+    } else if (hex) {
+      bytes.push(parseInt(hex[0].slice(1), 16));
+      i += hex[0].length - 1;
+    } else bytes.push(SIMPLE[e] ?? e.charCodeAt(0));
+  }
+  return Buffer.from(bytes).toString('utf8');
 }
 
 function scalar(tok: string): string | number | boolean {

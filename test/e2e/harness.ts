@@ -126,7 +126,7 @@ export async function startGateway(rawConfig: unknown, opts: GatewayOptions = {}
   opts.editBootstrap?.(bootstrap);
   let envoy: RunningEnvoy;
   try {
-    envoy = await startEnvoy({ bootstrapYaml: stringify(bootstrap), concurrency: 1, stdout: 'ignore' });
+    envoy = await startEnvoy({ bootstrapYaml: stringify(bootstrap), concurrency: 1, stdout: 'ignore', accessLogFlushMs: 100 });
   } catch (err) {
     await processor.stop(100);
     throw err;

@@ -249,7 +249,7 @@ describe('streaming', () => {
     expect(text).toBe('Hello from openai');
     expect(chunks).toBe(6);
     expect(JSON.parse(openai.last().body.toString()).stream_options).toEqual({ include_usage: true });
-    const entry = await gw.waitForAccessLogEntry((l) => l.request_model === 'gpt-4o');
+    const entry = await gw.waitForAccessLogEntry((l) => l.backend === 'openai' && l.request_model === 'gpt-4o');
     expect(entry).toMatchObject({ input_tokens: 11, output_tokens: 4, total_tokens: 15 });
     expect(Number(entry!.ttft_ms)).toBeGreaterThanOrEqual(0);
   });

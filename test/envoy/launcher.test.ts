@@ -13,7 +13,7 @@ import { buildBootstrap, generateBootstrap } from '../../src/envoy/bootstrap.js'
 import { packageRoot } from '../../src/envoy/find.js';
 import { startEnvoy, type RunningEnvoy } from '../../src/envoy/launcher.js';
 import { METADATA_KEYS } from '../../src/envoy/metadata-keys.js';
-import { routeMetadataNamespace } from '../../src/envoy/route-metadata.js';
+import { parseMetadataText } from '../../src/processor/textproto.js';
 import { skipRealEnvoy, theEnvoy } from './available.js';
 
 type Obj = Record<string, any>;
@@ -189,14 +189,17 @@ backends:
     const attrs = first.attributes?.['envoy.filters.http.ext_proc'];
     const raw = textOf(attrs?.fields?.['xds.route_metadata']);
     expect(typeof raw).toBe('string');
-    expect(routeMetadataNamespace(raw, 'llm_extproc')).toEqual({ backend: 'local', model: 'm-1', routeType: 'completions' });
+    // Envoy 1.40 sends the Metadata message as one protobuf text-format string.
+    expect(parseMetadataText(raw!).llm_extproc).toEqual({ backend: 'local', model: 'm-1', routeType: 'completions' });
   });
 
-  it('writes the processor dynamic metadata into the JSON access log', async () => {
+  it('writes the processor dynamic metadata into the JSON access log, flushed while running', async () => {
     await post({ 'x-pick': 'local' });
-    await envoy.stop(); // flushes the access log
-    const lines = accessLog.join('').trim().split('\n').map((l) => JSON.parse(l) as Obj);
-    const routed = lines.find((l) => l.response_code === 200)!;
+    const entries = () => accessLog.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Obj);
+    // startEnvoy sets a 1 s flush interval (Envoy's default is 10 s).
+    const until = Date.now() + 5000;
+    while (entries().filter((l) => l.response_code === 200).length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    const routed = entries().filter((l) => l.response_code === 200).at(-1)!;
     expect(routed).toBeDefined();
     for (const key of METADATA_KEYS) expect(key in routed).toBe(true);
     expect(routed.backend).toBe('local');

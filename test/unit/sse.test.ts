@@ -68,3 +68,10 @@ describe('route metadata text format', () => {
     expect(parseMetadataText(text)).toEqual({ llm_extproc: { backend: 'beta', n: 2, cfg: { provider: 'openai "x"' }, on: true, l: ['a', 1] }, other: {} });
   });
 });
+
+describe('route metadata text escapes', () => {
+  it('decodes octal-escaped UTF-8 and simple escapes', () => {
+    const text = 'filter_metadata { key: "llm_extproc" value { fields { key: "model" value { string_value: "m\\303\\274nchen\\t\\"q\\"" } } } }';
+    expect(parseMetadataText(text)).toEqual({ llm_extproc: { model: 'münchen\t"q"' } });
+  });
+});
