@@ -12,6 +12,7 @@ import { BodySendMode, type CommonResponse, type HttpBody, type HttpHeaders, typ
 import type { Logger } from '../telemetry/logger.js';
 import { namespaced } from '../telemetry/metadata.js';
 import { gatewayErrorsTotal, requestsTotal } from '../telemetry/metrics.js';
+import { completeUsage } from '../usage/estimate.js';
 import { usageMetadata } from '../usage/metadata.js';
 import { METADATA_NAMESPACE, envoyHints } from './envoy-hints.js';
 import { modelsResponse } from './models-list.js';
@@ -37,6 +38,8 @@ export class RequestProcessor {
   private routeType: RouteType = 'completions';
   private translator: Translator | undefined;
   private requestModel: string | undefined;
+  /** The client's parsed body, kept for token estimation when the provider reports no usage. */
+  private requestBody: unknown;
   private status = 0;
   private readonly startedAt = performance.now();
   private firstByteAt: number | undefined;
@@ -161,6 +164,7 @@ export class RequestProcessor {
     const { dialect, operation } = this.operationOf(sel, backend);
     this.dialect = dialect;
     const body = raw && raw.length > 0 ? parseJson(raw) : undefined;
+    this.requestBody = body;
     const options = renderOptions(backend.options, sel.values);
     if (sel.deployment !== undefined) options.deployment = sel.deployment;
     const translator = backend.provider.translator({
@@ -256,11 +260,24 @@ export class RequestProcessor {
       route_type: this.routeType,
       request_model: this.requestModel,
       response_model: this.translator?.responseModel() ?? this.requestModel,
-      ...(this.translator ? usageMetadata(this.translator.usage()) : {}),
+      ...(this.translator ? usageMetadata(this.usage(this.translator)) : {}),
     };
     if (this.firstByteAt !== undefined) values.ttft_ms = Math.round(this.firstByteAt - this.startedAt);
     this.log.debug({ usage: values }, 'request done');
     return namespaced(METADATA_NAMESPACE, values);
+  }
+
+  /** The provider's usage, completed with tokenizer counts where it reported none (only for successful responses). */
+  private usage(t: Translator) {
+    const reported = t.usage();
+    if (this.status < 200 || this.status >= 300) return reported;
+    if (reported.inputTokens !== undefined && reported.outputTokens !== undefined) return reported;
+    try {
+      return completeUsage(reported, this.requestBody, t.outputText?.(), this.requestModel);
+    } catch (err) {
+      this.log.warn({ err }, 'token estimation failed');
+      return reported;
+    }
   }
 
   /** Turns an error into an immediate response in the client's dialect. */

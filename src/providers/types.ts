@@ -77,6 +77,11 @@ export interface Translator {
   usage(): Usage;
   /** The model the upstream says answered, once known. */
   responseModel(): string | undefined;
+  /**
+   * The generated text seen so far (content and tool-call arguments), used to estimate
+   * output tokens when the provider reports none. Undefined when the translator cannot tell.
+   */
+  outputText?(): string | undefined;
 }
 
 /** Signs or authorises the final upstream request (SigV4, OAuth2); async by nature. */

@@ -16,6 +16,14 @@ const UPSTREAM_PATH: Partial<Record<TranslationContext['operation'], string>> = 
 
 const MAX_USAGE_SCAN_BYTES = 32 * 1024 * 1024;
 
+/** For OpenAI-compatible servers that route by path (Azure OpenAI deployments). */
+export interface SameDialectHooks {
+  /** Full upstream path with query, replacing OpenAI's /v1/... paths. */
+  path?: string;
+  /** The path names the model (deployment), so a body without one is fine. */
+  modelOptional?: boolean;
+}
+
 export class OpenAISameDialect implements Translator {
   private stripUsageChunk = false;
   private streaming = false;
@@ -25,12 +33,18 @@ export class OpenAISameDialect implements Translator {
   private plainBytes = 0;
   private seenUsage: Usage = {};
   private model: string | undefined;
+  /** Stream event payloads, kept (by reference) in case usage never arrives and must be estimated. */
+  private readonly streamData: string[] = [];
+  private plainText: string | undefined;
 
-  constructor(private readonly ctx: TranslationContext) {}
+  constructor(
+    private readonly ctx: TranslationContext,
+    private readonly hooks: SameDialectHooks = {},
+  ) {}
 
   request(body: unknown): UpstreamRequest {
     const { ctx } = this;
-    const path = (UPSTREAM_PATH[ctx.operation] ?? ctx.path) + (ctx.query ? `?${ctx.query}` : '');
+    const path = this.hooks.path ?? (UPSTREAM_PATH[ctx.operation] ?? ctx.path) + (ctx.query ? `?${ctx.query}` : '');
     if (body === undefined) return { path, stream: false, model: ctx.model };
     const obj = body as Record<string, unknown>;
     let changed = false;
@@ -38,7 +52,7 @@ export class OpenAISameDialect implements Translator {
       obj.model = ctx.model;
       changed = true;
     }
-    if (UPSTREAM_PATH[ctx.operation] && (typeof obj.model !== 'string' || obj.model === '')) {
+    if (!this.hooks.modelOptional && UPSTREAM_PATH[ctx.operation] && (typeof obj.model !== 'string' || obj.model === '')) {
       throw new GatewayError('missing_model', 'the request names no model, and neither does the backend or the route', 'model');
     }
     const stream = obj.stream === true;
@@ -80,6 +94,7 @@ export class OpenAISameDialect implements Translator {
     }
     let out = '';
     for (const ev of events) {
+      if (ev.data && this.streamData.length < 100_000) this.streamData.push(ev.data);
       if (this.observe(ev.data) === 'drop' && this.rewrites) continue;
       out += ev.raw;
     }
@@ -94,6 +109,24 @@ export class OpenAISameDialect implements Translator {
     return this.model;
   }
 
+  outputText(): string | undefined {
+    if (!this.streaming) return this.plainText;
+    let text = '';
+    for (const data of this.streamData) {
+      if (data === '[DONE]') continue;
+      try {
+        const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string | null; tool_calls?: { function?: { arguments?: string } }[] }; text?: string }[] };
+        for (const c of chunk.choices ?? []) {
+          text += c.delta?.content ?? c.text ?? '';
+          for (const t of c.delta?.tool_calls ?? []) text += t.function?.arguments ?? '';
+        }
+      } catch {
+        // A cut-off last event: count what parsed.
+      }
+    }
+    return text;
+  }
+
   /** Reads model and usage from one stream event; says whether it is the usage-only chunk. */
   private observe(data: string | undefined): 'keep' | 'drop' {
     if (!data || data === '[DONE]') return 'keep';
@@ -105,7 +138,8 @@ export class OpenAISameDialect implements Translator {
     } catch {
       return 'keep';
     }
-    if (typeof parsed.model === 'string') this.model ??= parsed.model;
+    // Azure's first chunk (prompt filter results) carries model "": not an answer.
+    if (typeof parsed.model === 'string' && parsed.model !== '') this.model ??= parsed.model;
     const usage = fromOpenAIUsage(parsed.usage as never);
     if (usage) this.seenUsage = usage;
     return usage && Array.isArray(parsed.choices) && parsed.choices.length === 0 ? 'drop' : 'keep';
@@ -115,8 +149,10 @@ export class OpenAISameDialect implements Translator {
     const text = Buffer.concat(this.plain).toString('utf8');
     this.plain.length = 0;
     try {
-      const parsed = JSON.parse(text) as { model?: unknown; usage?: unknown };
+      const parsed = JSON.parse(text) as { model?: unknown; usage?: unknown; choices?: { message?: { content?: unknown }; text?: unknown }[] };
       if (typeof parsed.model === 'string') this.model = parsed.model;
+      // Embeddings have no choices and nothing generated: leave output unknown, not estimated.
+      if (Array.isArray(parsed.choices)) this.plainText = parsed.choices.map((c) => (typeof c.message?.content === 'string' ? c.message.content : typeof c.text === 'string' ? c.text : '')).join('');
       this.seenUsage = fromOpenAIUsage(parsed.usage as never) ?? {};
     } catch {
       // Not JSON (an upstream error page, a cut body): nothing to count, body untouched.
