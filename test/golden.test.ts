@@ -78,6 +78,8 @@ describe.each(pairs)('%s', (pair) => {
       const client = res.client!;
       if (c.expectClient?.status !== undefined) expect(client.status).toBe(c.expectClient.status);
       if (c.expectClient?.headers) expect(headerMismatches(c.expectClient.headers, client.headers)).toEqual([]);
+      // Whatever the translation, a content-length the client sees must be the body's.
+      if (client.headers['content-length'] !== undefined) expect(Number(client.headers['content-length'])).toBe(client.body.length);
       if (c.expectClient?.bodyFile) {
         const want = readFileSync(join(base, c.expectClient.bodyFile), 'utf8');
         if (c.expectClient.bodyFile.endsWith('.json')) expect(mismatches(JSON.parse(want), JSON.parse(client.body.toString()))).toEqual([]);

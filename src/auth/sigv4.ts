@@ -72,7 +72,7 @@ export class SigV4Authorizer implements RequestAuthorizer {
     private readonly scope: { region: string; service: string },
   ) {}
 
-  authorize(req: SigV4Request): Promise<Record<string, string>> {
+  async authorize(req: SigV4Request): Promise<Record<string, string>> {
     return signV4(req, this.credentials(), this.scope);
   }
 

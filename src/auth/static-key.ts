@@ -11,19 +11,39 @@ export const CLIENT_CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'api-key
 
 export type KeyAuth =
   | { kind: 'none' }
-  | { kind: 'passthrough' }
+  /** The client's own credential; moved to the provider's placement when the client put it elsewhere. */
+  | { kind: 'passthrough'; placement?: AuthPlacement }
   | { kind: 'key'; secret: Secret; placement: AuthPlacement };
+
+/** The credential a client sent, wherever its SDK puts it (Bearer, x-api-key, api-key, x-goog-api-key). */
+function clientCredential(headers: ReadonlyMap<string, string>): { header: string; key: string } | undefined {
+  for (const header of CLIENT_CREDENTIAL_HEADERS) {
+    const value = headers.get(header);
+    if (!value) continue;
+    return { header, key: header === 'authorization' ? value.replace(/^Bearer\s+/i, '') : value };
+  }
+  return undefined;
+}
 
 /** Adds this credential to the upstream request's header mutation. */
 export function applyKeyAuth(auth: KeyAuth, requestHeaders: ReadonlyMap<string, string>, out: MutationBuilder): void {
   switch (auth.kind) {
     case 'none':
       return;
-    case 'passthrough':
-      if (!CLIENT_CREDENTIAL_HEADERS.some((h) => requestHeaders.has(h))) {
+    case 'passthrough': {
+      const found = clientCredential(requestHeaders);
+      if (!found) {
         throw new GatewayError('missing_credentials', 'this backend uses the client credential, and the request carries none (Authorization header)');
       }
+      const p = auth.placement;
+      // An OpenAI SDK sends `Authorization: Bearer`, Anthropic's `x-api-key`: the provider
+      // needs the key where it looks for it. Same header: forwarded untouched.
+      if (!p || p.headerName === found.header) return;
+      stripClientCredentials(out);
+      out.setHeader(p.headerName, p.prefix + found.key);
+      for (const [k, v] of Object.entries(p.extraHeaders ?? {})) if (!requestHeaders.has(k)) out.setHeader(k, v);
       return;
+    }
     case 'key': {
       const key = auth.secret.value();
       if (!key) {

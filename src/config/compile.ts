@@ -81,7 +81,7 @@ export function compileBackend(name: string, cfg: BackendConfig, at: string, pro
   }
   let keyAuth: KeyAuth = { kind: 'none' };
   const placement = cfg.authHeaderOverride ?? provider.authPlacement;
-  if (cfg.authToken?.kind === 'Passthrough') keyAuth = { kind: 'passthrough' };
+  if (cfg.authToken?.kind === 'Passthrough') keyAuth = { kind: 'passthrough', placement: placement ? ({ ...provider.authPlacement, ...placement } as never) : undefined };
   else if (cfg.authToken) {
     if (!placement) problems.push(`${at}.authToken: provider ${cfg.provider} does not take a key; it authenticates on its own`);
     else {

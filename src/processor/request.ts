@@ -43,6 +43,8 @@ export class RequestProcessor {
   private status = 0;
   private readonly startedAt = performance.now();
   private firstByteAt: number | undefined;
+  /** The response body is rewritten whole: Envoy buffers it and holds the headers back. */
+  private bufferResponse = false;
   private finished = false;
   log: Logger;
 
@@ -184,6 +186,8 @@ export class RequestProcessor {
     const up = translator.request(body, raw);
     this.requestModel = up.model;
     const mut = upstreamHeaders(this.cfg, backend, this.headers, up.path);
+    // Translators and usage counting read response bodies: ask for them uncompressed.
+    mut.removeHeader('accept-encoding');
     for (const name of up.removeHeaders ?? []) mut.removeHeader(name);
     for (const [k, v] of Object.entries(up.setHeaders ?? {})) mut.setHeader(k, v);
     const finalBody = up.body ?? raw;
@@ -228,7 +232,13 @@ export class RequestProcessor {
       const res = this.translator.responseHeaders(this.status, headers);
       for (const name of res.removeHeaders ?? []) mut.removeHeader(name);
       for (const [k, v] of Object.entries(res.setHeaders ?? {})) mut.setHeader(k, v);
-      if (res.rewritesBody) mut.removeHeader('content-length');
+      // A whole document rewritten (not an event stream): have Envoy buffer it, so the headers
+      // wait for the translated body. A body that cannot be translated then still becomes a
+      // clean 502 in the client's dialect, and content-length is exact.
+      const eventStream = /event-?stream/i.test(headers.get('content-type') ?? '');
+      this.bufferResponse = res.rewritesBody && !eventStream && !h.end_of_stream;
+      if (this.bufferResponse) out.mode_override = { response_body_mode: BodySendMode.BUFFERED };
+      else if (res.rewritesBody) mut.removeHeader('content-length');
       if (h.end_of_stream) out.dynamic_metadata = this.finish();
     }
     out.response_headers = { response: { header_mutation: mut.build() } };
@@ -242,6 +252,7 @@ export class RequestProcessor {
     const response: CommonResponse = {};
     if (replaced !== undefined) {
       response.body_mutation = replaced.length > 0 ? { body: replaced } : { clear_body: true };
+      if (this.bufferResponse) response.header_mutation = new MutationBuilder().setHeader('content-length', String(replaced.length)).build();
     }
     const out: ProcessingResponse = { response_body: { response } };
     if (b.end_of_stream) out.dynamic_metadata = this.finish();

@@ -1,7 +1,7 @@
 // The header mutation that sends a request to its backend: routing header for
 // Envoy, :authority and :path, credential, and removal of what a client must not
 // pass on (x-llm-* headers, the selector header, credentials the gateway replaces).
-import { applyKeyAuth } from '../auth/static-key.js';
+import { applyKeyAuth, stripClientCredentials } from '../auth/static-key.js';
 import type { CompiledBackend, RuntimeConfig } from '../config/compile.js';
 import { MutationBuilder } from './headers.js';
 
@@ -24,5 +24,7 @@ export function upstreamHeaders(
   if (path !== requestHeaders.get(':path')) out.setHeader(':path', path);
   if (backend.authority !== requestHeaders.get(':authority')) out.setHeader(':authority', backend.authority);
   applyKeyAuth(backend.keyAuth, requestHeaders, out);
+  // Signed or token-authorised backends (SigV4, OAuth2): a client key must not ride along.
+  if (backend.authorizer && backend.keyAuth.kind !== 'passthrough') stripClientCredentials(out);
   return out;
 }

@@ -50,8 +50,9 @@ export class EventStreamDecoder {
 
   private frameLength(): number | undefined {
     if (this.buffered < 4) return undefined;
-    const head = this.chunks[0]!.length >= 4 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
-    const total = head.readUInt32BE(0);
+    // Merge once so the first chunk holds the length; later calls read it directly.
+    if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+    const total = this.chunks[0]!.readUInt32BE(0);
     if (total < MIN_FRAME_BYTES || total > MAX_FRAME_BYTES) {
       throw new EventStreamError(`event stream frame announces ${total} bytes; not an AWS event stream`);
     }

@@ -85,19 +85,21 @@ describe('llm-extproc envoy-config', () => {
 
 describe('llm-extproc serve', () => {
   it('SIGTERM: stops accepting, lets an open stream finish, exits 0', async () => {
-    const p = tmpConfig('defaultBackend: a\nbackends: { a: { provider: openai, endpoint: "http://127.0.0.1:9" } }\n');
+    const p = tmpConfig('defaultBackend: a\nbackends: { a: { provider: openai, endpoint: "http://127.0.0.1:9", routes: { "*": passthrough } } }\n');
     const child = spawn(process.execPath, [BIN, 'serve', '--config', p, '--grpc-port', '0', '--admin-port', '0'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '10000' } });
     children.push(child);
     const out = await waitForLine(child, /admin HTTP listening/);
     const grpcAddr = /"address":"([^"]+)","msg":"ext_proc gRPC server listening"/.exec(out)![1]!;
     const adminPort = /"port":(\d+),"msg":"admin HTTP listening"/.exec(out)![1]!;
     const { ExternalProcessorClient } = loadProtos();
-    const client = new ExternalProcessorClient(grpcAddr, grpc.credentials.createInsecure()) as grpc.Client & { Process(): grpc.ClientDuplexStream<unknown, Record<string, unknown>> };
+    const client = new ExternalProcessorClient(grpcAddr, grpc.credentials.createInsecure()) as unknown as grpc.Client & { Process(): grpc.ClientDuplexStream<unknown, Record<string, unknown>> };
     const call = client.Process();
     const replies: Record<string, unknown>[] = [];
     call.on('data', (r) => replies.push(r));
+    // The server going away after the test ends the call with UNAVAILABLE: expected here.
+    call.on('error', () => {});
     const hdr = (h: Record<string, string>) => ({ headers: Object.entries(h).map(([key, v]) => ({ key, raw_value: Buffer.from(v) })) });
-    call.write({ request_headers: { headers: hdr({ ':method': 'GET', ':path': '/v1/models', ':authority': 'x' }), end_of_stream: true } });
+    call.write({ request_headers: { headers: hdr({ ':method': 'GET', ':path': '/v1/files', ':authority': 'x' }), end_of_stream: true } });
     while (replies.length < 1) await new Promise((ok) => setTimeout(ok, 20));
     expect(replies[0]!.request_headers).toBeDefined();
 

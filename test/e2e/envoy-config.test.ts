@@ -20,7 +20,7 @@ const baseConfig = () => ({
 });
 
 beforeAll(async () => {
-  [a, b, c] = await Promise.all(['alpha', 'beta', 'gamma'].map((l) => startFakeUpstream(openaiLike(l))));
+  [a, b, c] = (await Promise.all(['alpha', 'beta', 'gamma'].map((l) => startFakeUpstream(openaiLike(l))))) as [FakeUpstream, FakeUpstream, FakeUpstream];
   gw = await startGateway(baseConfig(), {
     editBootstrap(boot) {
       const clusters = backendClusterNames(['alpha', 'beta']);

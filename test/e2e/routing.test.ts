@@ -16,7 +16,7 @@ const postJson = (url: string, body: unknown, headers: Record<string, string> = 
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
 beforeAll(async () => {
-  [openai, ollama, mistral, azure, byo] = await Promise.all(['openai', 'ollama', 'mistral', 'azure', 'byo'].map((l) => startFakeUpstream(openaiLike(l))));
+  [openai, ollama, mistral, azure, byo] = (await Promise.all(['openai', 'ollama', 'mistral', 'azure', 'byo'].map((l) => startFakeUpstream(openaiLike(l))))) as FakeUpstream[] as [FakeUpstream, FakeUpstream, FakeUpstream, FakeUpstream, FakeUpstream];
   const dir = mkdtempSync(join(tmpdir(), 'llm-extproc-keys-'));
   keyFile = join(dir, 'azure-key');
   writeFileSync(keyFile, 'azure-key-v1\n');

@@ -102,19 +102,22 @@ export async function drive(cfg: RuntimeConfig, req: DriveRequest, respond?: (up
   const ih = immediate(r);
   if (ih) return { ...ih, upstream };
   let metadata = r.dynamic_metadata;
-  const clientHeaders = applyMutation(resHeaders, r.response_headers?.response?.header_mutation);
+  let clientHeaders = applyMutation(resHeaders, r.response_headers?.response?.header_mutation);
   const skipResponseBody = r.mode_override?.response_body_mode === 0 || skipBodies;
+  // BUFFERED (2): Envoy collects the whole body and sends it in one message.
+  const chunks = r.mode_override?.response_body_mode === 2 ? [Buffer.concat(res.chunks)] : res.chunks;
   const out: Buffer[] = [];
-  for (let i = 0; i < res.chunks.length; i++) {
-    const chunk = res.chunks[i]!;
+  for (let i = 0; i < chunks.length; i++) {
+    const chunk = chunks[i]!;
     if (skipResponseBody) {
       out.push(chunk);
       continue;
     }
-    r = await proc.handle({ request: 'response_body', response_body: { body: chunk, end_of_stream: i === res.chunks.length - 1 } });
+    r = await proc.handle({ request: 'response_body', response_body: { body: chunk, end_of_stream: i === chunks.length - 1 } });
     replies.push(r);
     const ib = immediate(r);
     if (ib) return { ...ib, upstream };
+    clientHeaders = applyMutation(clientHeaders, r.response_body?.response?.header_mutation);
     const m = r.response_body?.response?.body_mutation;
     out.push(m?.body ? Buffer.from(m.body) : m?.clear_body ? Buffer.alloc(0) : chunk);
     metadata ??= r.dynamic_metadata;

@@ -134,3 +134,22 @@ describe('GET /v1/models on a completions route', () => {
     expect(r.upstream!.headers[':path']).toBe('/v1/models');
   });
 });
+
+describe('Passthrough across dialects', () => {
+  const c = config({
+    backends: {
+      ant: { provider: 'anthropic', endpoint: 'http://127.0.0.1:9', authToken: { kind: 'Passthrough' } },
+      oai: { provider: 'openai', endpoint: 'http://127.0.0.1:9', authToken: { kind: 'Passthrough' } },
+    },
+  });
+  it('moves an OpenAI SDK Bearer key into x-api-key for Anthropic, and x-api-key into Bearer for OpenAI', async () => {
+    const a = await drive(c, { path: '/v1/chat/completions', headers: { 'x-llm-backend': 'ant', authorization: 'Bearer sk-ant-user' }, body: { model: 'claude-x', messages: [{ role: 'user', content: 'hi' }] } });
+    expect(a.upstream!.headers['x-api-key']).toBe('sk-ant-user');
+    expect(a.upstream!.headers.authorization).toBeUndefined();
+    const o = await drive(c, { path: '/v1/chat/completions', headers: { 'x-llm-backend': 'oai', 'x-api-key': 'sk-user' }, body: { model: 'gpt', messages: [] } });
+    expect(o.upstream!.headers.authorization).toBe('Bearer sk-user');
+    expect(o.upstream!.headers['x-api-key']).toBeUndefined();
+    const same = await drive(c, { path: '/v1/chat/completions', headers: { 'x-llm-backend': 'oai', authorization: 'Bearer tok' }, body: { model: 'gpt', messages: [] } });
+    expect(same.upstream!.headers.authorization).toBe('Bearer tok');
+  });
+});

@@ -18,7 +18,7 @@ afterAll(() => proc.stop(100));
 describe('gRPC server', () => {
   it('serves grpc.health.v1.Health', async () => {
     const { HealthClient } = loadProtos();
-    const client = new HealthClient(`127.0.0.1:${proc.grpcPort}`, grpc.credentials.createInsecure()) as grpc.Client & { Check(req: unknown, cb: (e: unknown, r: { status: string }) => void): void };
+    const client = new HealthClient(`127.0.0.1:${proc.grpcPort}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & { Check(req: unknown, cb: (e: unknown, r: { status: string }) => void): void };
     const res = await new Promise<{ status: string }>((ok, fail) => client.Check({ service: '' }, (e, r) => (e ? fail(e) : ok(r))));
     expect(res.status).toBe('SERVING');
     client.close();
@@ -26,7 +26,7 @@ describe('gRPC server', () => {
 
   it('answers pipelined messages in order, one reply each', async () => {
     const { ExternalProcessorClient } = loadProtos();
-    const client = new ExternalProcessorClient(`127.0.0.1:${proc.grpcPort}`, grpc.credentials.createInsecure()) as grpc.Client & { Process(): grpc.ClientDuplexStream<unknown, Record<string, unknown>> };
+    const client = new ExternalProcessorClient(`127.0.0.1:${proc.grpcPort}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & { Process(): grpc.ClientDuplexStream<unknown, Record<string, unknown>> };
     const call = client.Process();
     const replies: string[] = [];
     call.on('data', (r: Record<string, unknown>) => replies.push(String(r.response)));
@@ -44,7 +44,7 @@ describe('gRPC server', () => {
 
   it('a garbage body does not take the processor down', async () => {
     const { ExternalProcessorClient } = loadProtos();
-    const client = new ExternalProcessorClient(`127.0.0.1:${proc.grpcPort}`, grpc.credentials.createInsecure()) as grpc.Client & { Process(): grpc.ClientDuplexStream<unknown, Record<string, unknown>> };
+    const client = new ExternalProcessorClient(`127.0.0.1:${proc.grpcPort}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & { Process(): grpc.ClientDuplexStream<unknown, Record<string, unknown>> };
     const call = client.Process();
     const replies: Record<string, unknown>[] = [];
     call.on('data', (r: Record<string, unknown>) => replies.push(r));

@@ -4,7 +4,7 @@ import type { TranslationContext, UpstreamRequest } from '../types.js';
 import { BedrockTranslator, type StreamRenderer } from './base.js';
 import { converseFromOpenAI } from './openai-request.js';
 import { OpenAIChunkWriter, openAIFromConverse } from './openai-response.js';
-import { JSON_HEADERS, modelPath, REMOVE_REQUEST_HEADERS, requireModel, type ResponseIdentity } from './shared.js';
+import { converseHeaders, modelPath, REMOVE_REQUEST_HEADERS, requireModel, type ResponseIdentity } from './shared.js';
 
 export class BedrockOpenAIChat extends BedrockTranslator {
   private includeUsage = false;
@@ -24,7 +24,7 @@ export class BedrockOpenAIChat extends BedrockTranslator {
     return {
       path: modelPath(this.modelId, stream ? 'converse-stream' : 'converse'),
       body: Buffer.from(JSON.stringify(built.body)),
-      setHeaders: JSON_HEADERS,
+      setHeaders: converseHeaders(stream),
       removeHeaders: REMOVE_REQUEST_HEADERS,
       model: this.modelId,
       stream,

@@ -6,7 +6,7 @@ import { GatewayError } from '../../processor/errors.js';
 import type { TranslationContext, UpstreamRequest } from '../types.js';
 import { BedrockTranslator } from './base.js';
 import type { TitanEmbeddingRequest, TitanEmbeddingResponse } from './converse-types.js';
-import { JSON_HEADERS, modelPath, REMOVE_REQUEST_HEADERS, requireModel } from './shared.js';
+import { converseHeaders, modelPath, REMOVE_REQUEST_HEADERS, requireModel } from './shared.js';
 
 export class BedrockOpenAIEmbeddings extends BedrockTranslator {
   private base64 = false;
@@ -31,7 +31,7 @@ export class BedrockOpenAIEmbeddings extends BedrockTranslator {
     return {
       path: modelPath(this.modelId, 'invoke'),
       body: Buffer.from(JSON.stringify(titan)),
-      setHeaders: { ...JSON_HEADERS, accept: 'application/json' },
+      setHeaders: converseHeaders(false),
       removeHeaders: REMOVE_REQUEST_HEADERS,
       model: this.modelId,
       stream: false,

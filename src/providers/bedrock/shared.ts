@@ -22,6 +22,11 @@ export const REMOVE_REQUEST_HEADERS = [...CLIENT_CREDENTIAL_HEADERS, 'anthropic-
 
 export const JSON_HEADERS = { 'content-type': 'application/json' };
 
+/** Request headers for Converse: clients' SDKs send `accept: application/json` even when streaming. */
+export function converseHeaders(stream: boolean): Record<string, string> {
+  return { ...JSON_HEADERS, accept: stream ? 'application/vnd.amazon.eventstream' : 'application/json' };
+}
+
 /**
  * Converse usage -> the gateway's. Bedrock's inputTokens excludes prompt-cache reads
  * and writes (as Anthropic's does); the gateway's input count includes them, with

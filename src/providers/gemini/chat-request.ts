@@ -8,23 +8,34 @@ import { toContents } from './chat-messages.js';
 import { forResponseJsonSchema, hasNoProperties, toGeminiSchema } from './schema.js';
 import type { GeminiTarget } from './target.js';
 
-/** Handled below, or (user, store, metadata, service_tier, parallel_tool_calls) meaningless to Gemini. */
+/**
+ * Handled below, or OpenAI bookkeeping that asks for no different generation (user,
+ * safety_identifier, store, metadata, service_tier, prompt_cache_key), or a permission
+ * Gemini cannot be held to and need not be (parallel_tool_calls).
+ */
 const KNOWN = new Set([
   'model', 'messages', 'stream', 'stream_options', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'top_k', 'n', 'stop',
   'tools', 'tool_choice', 'parallel_tool_calls', 'response_format', 'seed', 'presence_penalty', 'frequency_penalty', 'logprobs',
-  'top_logprobs', 'reasoning_effort', 'user', 'store', 'metadata', 'service_tier',
+  'top_logprobs', 'reasoning_effort', 'user', 'safety_identifier', 'store', 'metadata', 'service_tier', 'prompt_cache_key',
 ]);
+
+/** Values that ask for nothing: an empty logit_bias, text-only modalities. */
+function asksNothing(key: string, value: unknown): boolean {
+  if (key === 'logit_bias') return typeof value === 'object' && value !== null && Object.keys(value).length === 0;
+  if (key === 'modalities') return Array.isArray(value) && value.every((m) => m === 'text');
+  return false;
+}
 
 /** OpenAI's reasoning_effort -> Gemini 2.5 thinking budgets (tokens), as Google's compatibility layer maps them. */
 const THINKING_BUDGET: Record<string, number> = { none: 0, minimal: 512, low: 1024, medium: 8192, high: 24576 };
 
 export function chatToGemini(req: ChatCompletionRequest, target: GeminiTarget, model: string): GenerateContentRequest {
   for (const [key, value] of Object.entries(req)) {
-    if (value !== null && value !== undefined && !KNOWN.has(key)) {
+    if (value !== null && value !== undefined && !KNOWN.has(key) && !asksNothing(key, value)) {
       throw new GatewayError('unsupported_field', `${key} has no Gemini counterpart`, key);
     }
   }
-  const out: GenerateContentRequest = toContents(req.messages);
+  const out: GenerateContentRequest = { ...toContents(req.messages) };
   if (req.tools && req.tools.length > 0) out.tools = [{ functionDeclarations: req.tools.map(declaration) }];
   if (req.tool_choice !== undefined && req.tool_choice !== null) out.toolConfig = toolConfig(req.tool_choice);
   const gen = generationConfig(req, target, model);

@@ -98,7 +98,7 @@ export function toChatCompletion(res: GenerateContentResponse, ids: ToolCallIds,
     model: res.modelVersion ?? d.model,
     choices,
   };
-  const usage = fromGeminiUsage(res.usageMetadata);
+  const usage = fromGeminiUsage(res.usageMetadata, true);
   if (usage) out.usage = toOpenAIUsage(usage);
   return out;
 }

@@ -32,6 +32,8 @@ export class ChatChunkWriter {
   private responseId: string | undefined;
   private readonly candidates = new Map<number, CandidateState>();
   private seenUsage: Usage = {};
+  /** What the model generated (text and call arguments), for estimating output when no usage comes. */
+  private generated = '';
 
   constructor(private readonly opts: ChunkWriterOptions) {}
 
@@ -43,16 +45,21 @@ export class ChatChunkWriter {
     return this.model;
   }
 
+  get outputText(): string {
+    return this.generated;
+  }
+
   /** One upstream event -> the SSE text of the chunks it makes (maybe none). */
   event(res: GenerateContentResponse): string {
     this.responseId ??= res.responseId;
     this.id ??= res.responseId ?? this.opts.id;
     if (typeof res.modelVersion === 'string') this.model = res.modelVersion;
     // Gemini repeats usage, growing, on every event: the last one is the total.
-    const usage = fromGeminiUsage(res.usageMetadata);
+    const candidates = res.candidates ?? [];
+    const finishing = candidates.some((c) => c.finishReason !== undefined) || res.promptFeedback?.blockReason !== undefined;
+    const usage = fromGeminiUsage(res.usageMetadata, finishing);
     if (usage) this.seenUsage = usage;
     let out = '';
-    const candidates = res.candidates ?? [];
     if (candidates.length === 0 && res.promptFeedback?.blockReason) {
       const st = this.state(0);
       if (!st.finished) out += this.finish(0, st, 'content_filter');
@@ -67,6 +74,7 @@ export class ChatChunkWriter {
       if (text !== undefined) delta.content = text;
       const calls = functionCallParts(c).map((p) => ({ index: st.tools++, ...toolCall(p, this.opts.ids.next(p.functionCall, this.responseId)) }));
       if (calls.length > 0) delta.tool_calls = calls as (GeminiToolCall & { index: number })[];
+      this.generated += (text ?? '') + calls.map((call) => call.function.arguments).join('');
       const logprobs = toOpenAILogprobs(c.logprobsResult);
       if (text !== undefined || calls.length > 0 || !st.roleSent) {
         if (delta.content === undefined && calls.length === 0) delta.content = '';

@@ -27,13 +27,14 @@ export class OpenAIChatToGemini implements Translator {
   private includeUsage = false;
   private model = '';
   private readonly fallbackId = `chatcmpl-${randomBytes(12).toString('hex')}`;
-  private readonly created = Math.floor(Date.now() / 1000);
+  private created = Math.floor(Date.now() / 1000);
   private readonly ids = new ToolCallIds();
   private readonly body = new BodyCollector();
   private readonly sse = new SseParser();
   private writer: ChatChunkWriter | undefined;
   private plainUsage: Usage = {};
   private plainModel: string | undefined;
+  private plainText: string | undefined;
 
   constructor(
     private readonly ctx: TranslationContext,
@@ -58,8 +59,12 @@ export class OpenAIChatToGemini implements Translator {
     };
   }
 
-  responseHeaders(status: number): ResponseHeadersResult {
+  responseHeaders(status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
     this.status = status;
+    // Gemini responses carry no timestamp (Vertex's createTime aside); the Date header is when it answered.
+    const date = Date.parse(headers.get('date') ?? '');
+    if (!Number.isNaN(date)) this.created = Math.floor(date / 1000);
+    if (status >= 200 && status < 300) requireIdentity(headers);
     this.mode = status < 200 || status >= 300 ? 'error' : this.stream ? 'stream' : 'plain';
     if (this.mode === 'stream') {
       this.writer = new ChatChunkWriter({ id: this.fallbackId, model: this.model, created: this.created, includeUsage: this.includeUsage, ids: this.ids });
@@ -75,8 +80,9 @@ export class OpenAIChatToGemini implements Translator {
     if (this.mode === 'error') return googleErrorToOpenAI(this.status, whole);
     const res = parseResponse(whole.toString('utf8'));
     this.plainModel = res.modelVersion;
-    this.plainUsage = fromGeminiUsage(res.usageMetadata) ?? {};
+    this.plainUsage = fromGeminiUsage(res.usageMetadata, true) ?? {};
     const completion = toChatCompletion(res, this.ids, { id: this.fallbackId, model: this.model, created: this.created });
+    this.plainText = completion.choices.map((c) => (c.message.content ?? '') + (c.message.tool_calls ?? []).map((t) => t.function.arguments).join('')).join('');
     return Buffer.from(JSON.stringify(completion));
   }
 
@@ -111,6 +117,16 @@ export class OpenAIChatToGemini implements Translator {
   responseModel(): string | undefined {
     return this.writer ? this.writer.responseModel : this.plainModel;
   }
+
+  outputText(): string | undefined {
+    return this.writer ? this.writer.outputText : this.plainText;
+  }
+}
+
+/** A compressed body cannot be rewritten; request() asked for identity, so this is a misbehaving upstream. */
+function requireIdentity(headers: ReadonlyMap<string, string>): void {
+  const enc = (headers.get('content-encoding') ?? '').trim().toLowerCase();
+  if (enc !== '' && enc !== 'identity') throw new GatewayError('upstream_response_invalid', `the provider answered with a ${enc}-encoded body, which the gateway cannot translate`);
 }
 
 function parseResponse(text: string): GenerateContentResponse {

@@ -22,6 +22,8 @@ export class GeminiSameDialect implements Translator {
   private plainBytes = 0;
   private seenUsage: Usage = {};
   private model: string | undefined;
+  /** Generated text and call arguments, for estimating output when no usage comes. */
+  private generated = '';
 
   constructor(
     private readonly ctx: TranslationContext,
@@ -79,7 +81,7 @@ export class GeminiSameDialect implements Translator {
         const rest = this.sse.flush();
         if (rest) events.push(rest);
       }
-      for (const ev of events) if (ev.data) this.observe(ev.data);
+      for (const ev of events) if (ev.data) this.observe(ev.data, false);
       return undefined;
     }
     if (this.plainBytes < MAX_USAGE_SCAN_BYTES) {
@@ -87,7 +89,7 @@ export class GeminiSameDialect implements Translator {
       this.plainBytes += chunk.length;
     }
     if (end) {
-      this.observe(Buffer.concat(this.plain).toString('utf8'));
+      this.observe(Buffer.concat(this.plain).toString('utf8'), true);
       this.plain.length = 0;
     }
     return undefined;
@@ -101,8 +103,12 @@ export class GeminiSameDialect implements Translator {
     return this.model;
   }
 
+  outputText(): string {
+    return this.generated;
+  }
+
   /** Usage in Gemini streams is cumulative: the last report wins. */
-  private observe(text: string): void {
+  private observe(text: string, whole: boolean): void {
     let parsed: GenerateContentResponse;
     try {
       parsed = JSON.parse(text) as GenerateContentResponse;
@@ -111,7 +117,15 @@ export class GeminiSameDialect implements Translator {
     }
     if (!parsed || typeof parsed !== 'object') return;
     if (typeof parsed.modelVersion === 'string') this.model = parsed.modelVersion;
-    const usage = fromGeminiUsage(parsed.usageMetadata);
+    const candidates = Array.isArray(parsed.candidates) ? parsed.candidates : [];
+    for (const c of candidates) {
+      for (const p of c?.content?.parts ?? []) {
+        if (typeof p.text === 'string' && p.thought !== true) this.generated += p.text;
+        if (p.functionCall) this.generated += JSON.stringify(p.functionCall.args ?? {});
+      }
+    }
+    const finishing = whole || candidates.some((c) => c?.finishReason !== undefined) || parsed.promptFeedback?.blockReason !== undefined;
+    const usage = fromGeminiUsage(parsed.usageMetadata, finishing);
     if (usage) this.seenUsage = usage;
   }
 }

@@ -34,16 +34,11 @@ export function hasNoProperties(schema: GeminiSchema): boolean {
 
 function convert(s: Json, defs: Json, param: string, depth: number): GeminiSchema {
   if (depth > MAX_REF_DEPTH) throw new GatewayError('unsupported_field', `${param} nests or recurses deeper than Gemini schemas can express`, param);
-  if (typeof s.$ref === 'string') {
-    const m = /^#\/(?:\$defs|definitions)\/(.+)$/.exec(s.$ref);
-    const target = m ? defs[decodeURIComponent(m[1]!)] : undefined;
-    if (!isObject(target)) throw new GatewayError('unsupported_field', `${param}.$ref ${s.$ref} is not a local definition Gemini can inline`, `${param}.$ref`);
-    const { $ref: _ref, ...siblings } = s;
-    return convert({ ...target, ...siblings }, defs, param, depth + 1);
-  }
+  if (typeof s.$ref === 'string') return convert(deref(s, defs, param, depth), defs, param, depth + 1);
   if (Array.isArray(s.allOf)) {
     const { allOf, ...rest } = s;
-    return convert(mergeAll([rest, ...allOf.filter(isObject)]), defs, param, depth + 1);
+    const parts = allOf.filter(isObject).map((p, i) => deref(p, defs, `${param}.allOf[${i}]`, depth));
+    return convert(mergeAll([rest, ...parts]), defs, param, depth + 1);
   }
   const out: GeminiSchema = {};
   const variants = Array.isArray(s.anyOf) ? s.anyOf : Array.isArray(s.oneOf) ? s.oneOf : undefined;
@@ -65,7 +60,10 @@ function convert(s: Json, defs: Json, param: string, depth: number): GeminiSchem
     for (const [name, sub] of Object.entries(s.properties)) props[name] = convert(isObject(sub) ? sub : {}, defs, `${param}.properties.${name}`, depth + 1);
     if (Object.keys(props).length > 0) out.properties = props;
   }
-  if (Array.isArray(s.required) && out.properties) out.required = s.required.filter((r): r is string => typeof r === 'string' && r in out.properties!);
+  if (Array.isArray(s.required) && out.properties) {
+    const required = s.required.filter((r): r is string => typeof r === 'string' && r in out.properties!);
+    if (required.length > 0) out.required = required;
+  }
   if (isObject(s.items)) out.items = convert(s.items, defs, `${param}.items`, depth + 1);
   else if (Array.isArray(s.items) && isObject(s.items[0])) out.items = convert(s.items[0], defs, `${param}.items`, depth + 1);
   return out;
@@ -84,6 +82,20 @@ function applyType(s: Json, out: GeminiSchema): void {
     else if (s.items !== undefined) out.type = 'ARRAY';
     else if (Array.isArray(s.enum) || typeof s.const === 'string') out.type = 'STRING';
   }
+}
+
+/** A `$ref` node -> its local definition, with the node's sibling keys on top. */
+function deref(s: Json, defs: Json, param: string, depth: number): Json {
+  let node = s;
+  for (let d = depth; typeof node.$ref === 'string'; d++) {
+    if (d > MAX_REF_DEPTH) throw new GatewayError('unsupported_field', `${param} nests or recurses deeper than Gemini schemas can express`, param);
+    const m = /^#\/(?:\$defs|definitions)\/(.+)$/.exec(node.$ref);
+    const target = m ? defs[decodeURIComponent(m[1]!)] : undefined;
+    if (!isObject(target)) throw new GatewayError('unsupported_field', `${param}.$ref ${node.$ref} is not a local definition Gemini can inline`, `${param}.$ref`);
+    const { $ref: _ref, ...siblings } = node;
+    node = { ...target, ...siblings };
+  }
+  return node;
 }
 
 function mergeAll(parts: Json[]): Json {

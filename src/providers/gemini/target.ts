@@ -26,11 +26,16 @@ export const GEMINI_API_VERSIONS = ['v1', 'v1beta'] as const;
 export function aiStudioTarget(options: Record<string, unknown>): GeminiTarget {
   const version = typeof options.apiVersion === 'string' ? options.apiVersion : 'v1beta';
   return {
-    path: (model, method) => `/${version}/models/${encodeURIComponent(model)}:${method}`,
+    path: (model, method) => `/${version}/models/${modelSegment(model)}:${method}`,
     embedModelName: (model) => `models/${model}`,
     jsonSchemaField: version === 'v1' ? 'responseSchema' : 'responseJsonSchema',
     methods: new Set(['generateContent', 'streamGenerateContent', 'embedContent', 'batchEmbedContents', 'countTokens']),
   };
+}
+
+/** A model id as one path segment: escaped, except `@` which Vertex ids carry (claude-x@20250101). */
+export function modelSegment(model: string): string {
+  return encodeURIComponent(model).replace(/%40/g, '@');
 }
 
 /** Clients name models "gemini-x", "models/gemini-x" or a Vertex resource path: keep the id. */

@@ -10,8 +10,10 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
  * Gemini counts thoughts apart from candidates and tool-use prompts apart from the
  * prompt; both are billed, so output = candidates + thoughts (as OpenAI counts
  * reasoning inside completion tokens) and input = prompt + tool-use prompt.
+ * `complete` says the response is whole (a plain body, a stream's finishing event):
+ * then missing output counts mean none were made (a blocked prompt), not "unknown".
  */
-export function fromGeminiUsage(u: GeminiUsageMetadata | null | undefined): Usage | undefined {
+export function fromGeminiUsage(u: GeminiUsageMetadata | null | undefined, complete = false): Usage | undefined {
   if (!u || typeof u !== 'object') return undefined;
   const prompt = num(u.promptTokenCount);
   const toolPrompt = num(u.toolUsePromptTokenCount);
@@ -19,8 +21,9 @@ export function fromGeminiUsage(u: GeminiUsageMetadata | null | undefined): Usag
   const thoughts = num(u.thoughtsTokenCount);
   const out: Usage = {};
   if (prompt !== undefined || toolPrompt !== undefined) out.inputTokens = (prompt ?? 0) + (toolPrompt ?? 0);
-  if (candidates !== undefined || thoughts !== undefined) out.outputTokens = (candidates ?? 0) + (thoughts ?? 0);
   const total = num(u.totalTokenCount);
+  if (candidates !== undefined || thoughts !== undefined) out.outputTokens = (candidates ?? 0) + (thoughts ?? 0);
+  else if (complete && total !== undefined && out.inputTokens !== undefined) out.outputTokens = Math.max(0, total - out.inputTokens);
   if (total !== undefined) out.totalTokens = total;
   else if (out.inputTokens !== undefined || out.outputTokens !== undefined) out.totalTokens = (out.inputTokens ?? 0) + (out.outputTokens ?? 0);
   const cached = num(u.cachedContentTokenCount);

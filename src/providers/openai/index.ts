@@ -1,6 +1,7 @@
 // OpenAI and every OpenAI-compatible server (Ollama, vLLM, Mistral, DeepSeek…):
 // Bearer key, the OpenAI dialect natively.
 import type { ProviderSpec } from '../types.js';
+import { AnthropicToOpenAI } from './from-anthropic.js';
 import { OpenAISameDialect } from './same-dialect.js';
 
 export const openai: ProviderSpec = {
@@ -12,6 +13,7 @@ export const openai: ProviderSpec = {
   nativeOperation: 'chat',
   translator(ctx) {
     if (ctx.dialect === 'openai') return new OpenAISameDialect(ctx);
+    if (ctx.dialect === 'anthropic' && ctx.operation === 'chat') return new AnthropicToOpenAI(ctx);
     return undefined;
   },
 };

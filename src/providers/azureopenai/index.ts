@@ -1,0 +1,32 @@
+// Azure OpenAI: OpenAI's API behind per-deployment paths, `api-key` header auth.
+// One backend can serve many deployments: `deployment` may be a template
+// (seed 002: "$(uri_captures.deployment)"), rendered per request.
+import { z } from 'zod';
+import type { ProviderSpec } from '../types.js';
+import { AzureOpenAITranslator, servesOperation } from './translator.js';
+
+// Azure has no public default endpoint, so the backend must name its resource;
+// declared here (same rule as every backend's endpoint) so validate() can see it.
+const Endpoint = z.string().regex(/^https?:\/\/[^/?#\s]+\/?$/, 'must be scheme://host[:port] (http or https, no path)');
+
+export const azureopenai: ProviderSpec = {
+  name: 'azureopenai',
+  options: {
+    endpoint: Endpoint.optional(),
+    deployment: z.string().min(1).optional(),
+    /** Default: the client's api-version query parameter, else DEFAULT_API_VERSION. */
+    apiVersion: z.string().min(1).optional(),
+  },
+  // Only reached when validate() has already reported the missing endpoint.
+  defaultEndpoint: () => 'https://azure-openai-endpoint-required.invalid',
+  authPlacement: { headerName: 'api-key', prefix: '' },
+  nativeDialect: 'openai',
+  nativeOperation: 'chat',
+  translator(ctx) {
+    if (ctx.dialect === 'openai' && servesOperation(ctx.operation)) return new AzureOpenAITranslator(ctx);
+    return undefined;
+  },
+  validate(options) {
+    return options.endpoint ? [] : ['endpoint: Required (Azure OpenAI has no public default: set https://{resource}.openai.azure.com)'];
+  },
+};

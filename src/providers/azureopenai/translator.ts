@@ -1,0 +1,71 @@
+// OpenAI dialect in, Azure OpenAI out. Azure speaks OpenAI's bodies but routes by
+// path: /openai/deployments/{deployment}/{operation}?api-version=…. Everything
+// about bodies, streams and usage is the OpenAI same-dialect translator's; this
+// wrapper only decides the deployment, the API version and the path.
+import { GatewayError } from '../../processor/errors.js';
+import type { Usage } from '../../usage/types.js';
+import { OpenAISameDialect } from '../openai/same-dialect.js';
+import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
+
+/** The GA API version used when neither the backend nor the client names one. */
+export const DEFAULT_API_VERSION = '2024-10-21';
+
+const OPERATION_PATH: Partial<Record<TranslationContext['operation'], string>> = {
+  chat: 'chat/completions',
+  completions: 'completions',
+  embeddings: 'embeddings',
+};
+
+export function servesOperation(op: TranslationContext['operation']): boolean {
+  return OPERATION_PATH[op] !== undefined;
+}
+
+export class AzureOpenAITranslator implements Translator {
+  private inner: OpenAISameDialect | undefined;
+
+  constructor(private readonly ctx: TranslationContext) {}
+
+  request(body: unknown): UpstreamRequest {
+    const { ctx } = this;
+    const bodyModel = (body as { model?: unknown } | undefined)?.model;
+    // A route or backend deployment wins; else the model names the deployment, as
+    // Azure deployments are usually named after the model they serve.
+    const deployment = nonEmpty(ctx.options.deployment) ?? ctx.model ?? nonEmpty(bodyModel);
+    if (!deployment) {
+      throw new GatewayError('missing_model', 'the request names no model, and the backend or route names no Azure deployment', 'model');
+    }
+    const query = new URLSearchParams(ctx.query);
+    // The backend's version wins; else the client's (Azure SDKs send the one they were
+    // written against); else the GA default.
+    query.set('api-version', nonEmpty(ctx.options.apiVersion) ?? nonEmpty(query.get('api-version')) ?? DEFAULT_API_VERSION);
+    const path = `/openai/deployments/${encodeURIComponent(deployment)}/${OPERATION_PATH[ctx.operation]}?${query}`;
+    this.inner = new OpenAISameDialect(ctx, { path, modelOptional: true });
+    const up = this.inner.request(body);
+    return { ...up, model: up.model ?? deployment };
+  }
+
+  responseHeaders(status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
+    return this.delegate().responseHeaders(status, headers);
+  }
+
+  responseChunk(chunk: Buffer, end: boolean): Buffer | undefined {
+    return this.delegate().responseChunk(chunk, end);
+  }
+
+  usage(): Usage {
+    return this.inner?.usage() ?? {};
+  }
+
+  responseModel(): string | undefined {
+    return this.inner?.responseModel();
+  }
+
+  private delegate(): OpenAISameDialect {
+    if (!this.inner) throw new Error('Azure OpenAI translator used before its request');
+    return this.inner;
+  }
+}
+
+function nonEmpty(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}

@@ -1,0 +1,77 @@
+// Anthropic dialect in, OpenAI (or a compatible server) out: Anthropic SDKs and
+// Claude-speaking agents reaching OpenAI models. Request: from-anthropic-request.ts;
+// responses: a chat.completion becomes a message, a chunk stream becomes the
+// Messages event sequence, an OpenAI error becomes an Anthropic error.
+import type { MessagesRequest } from '../../dialects/anthropic/types.js';
+import type { ChatCompletion } from '../../dialects/openai/types.js';
+import { GatewayError } from '../../processor/errors.js';
+import type { Usage } from '../../usage/types.js';
+import { requireIdentityEncoding } from '../anthropic/to-openai-response.js';
+import { BodyCollector } from '../shared/body.js';
+import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
+import { toOpenAIChatRequest } from './from-anthropic-request.js';
+import { toAnthropicError, toAnthropicMessage } from './from-anthropic-response.js';
+import { OpenAIToAnthropicStream } from './from-anthropic-stream.js';
+import { fromOpenAIUsage } from './usage.js';
+
+// Anthropic SDK headers mean nothing to OpenAI; accept-encoding goes so the body can be read.
+const DROP_HEADERS = ['anthropic-version', 'anthropic-beta', 'anthropic-dangerous-direct-browser-access', 'accept-encoding'];
+
+export class AnthropicToOpenAI implements Translator {
+  private mode: 'plain' | 'stream' | 'error' = 'plain';
+  private status = 200;
+  private readonly body = new BodyCollector();
+  private readonly stream = new OpenAIToAnthropicStream();
+  private plainUsage: Usage = {};
+  private plainModel: string | undefined;
+
+  constructor(private readonly ctx: TranslationContext) {}
+
+  request(body: unknown): UpstreamRequest {
+    if (body === undefined) throw new GatewayError('invalid_json', 'a Messages request needs a JSON body');
+    // OpenAI's own API wants max_completion_tokens (its reasoning models refuse max_tokens); compatible servers know max_tokens.
+    const maxTokensField = this.ctx.backend.host === 'api.openai.com' ? 'max_completion_tokens' : 'max_tokens';
+    const out = toOpenAIChatRequest(body as MessagesRequest, { model: this.ctx.model, maxTokensField });
+    return {
+      path: '/v1/chat/completions',
+      body: Buffer.from(JSON.stringify(out)),
+      model: out.model,
+      stream: out.stream === true,
+      removeHeaders: DROP_HEADERS,
+    };
+  }
+
+  responseHeaders(status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
+    this.status = status;
+    const ok = status >= 200 && status < 300;
+    if (ok) requireIdentityEncoding(headers);
+    if (!ok) this.mode = 'error';
+    else if ((headers.get('content-type') ?? '').includes('text/event-stream')) this.mode = 'stream';
+    return { rewritesBody: true, setHeaders: this.mode === 'stream' ? {} : { 'content-type': 'application/json' }, removeHeaders: ['content-encoding'] };
+  }
+
+  responseChunk(chunk: Buffer, end: boolean): Buffer {
+    if (this.mode === 'stream') return Buffer.from(this.stream.push(chunk, end));
+    const whole = this.body.push(chunk, end);
+    if (!whole) return Buffer.alloc(0);
+    if (this.mode === 'error') return toAnthropicError(this.status, whole);
+    let completion: ChatCompletion;
+    try {
+      completion = JSON.parse(whole.toString('utf8')) as ChatCompletion;
+    } catch {
+      throw new GatewayError('upstream_response_invalid', 'the provider answered with a body that is not JSON');
+    }
+    const msg = toAnthropicMessage(completion);
+    this.plainUsage = fromOpenAIUsage(completion.usage) ?? {};
+    this.plainModel = completion.model;
+    return Buffer.from(JSON.stringify(msg));
+  }
+
+  usage(): Usage {
+    return this.mode === 'stream' ? this.stream.usage() : this.plainUsage;
+  }
+
+  responseModel(): string | undefined {
+    return this.mode === 'stream' ? this.stream.responseModel : this.plainModel;
+  }
+}

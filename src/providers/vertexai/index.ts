@@ -1,0 +1,103 @@
+// Google Cloud Vertex AI: Gemini models through the Gemini translators with Vertex
+// paths, Claude models through the Anthropic provider's translators with Vertex's
+// rawPredict body rules, OpenAI embeddings through :predict. Requests carry an
+// OAuth2 token minted from a service-account key instead of a static key.
+import { z } from 'zod';
+import { GatewayError } from '../../processor/errors.js';
+import { geminiTranslator } from '../gemini/index.js';
+import { GeminiSameDialect } from '../gemini/same-dialect.js';
+import { requireModel } from '../gemini/target.js';
+import type { ProviderSpec, ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
+import type { Usage } from '../../usage/types.js';
+import { VertexClaudeFromAnthropic, VertexClaudeFromOpenAI } from './anthropic.js';
+import { mintsTokens, vertexAuthorizer } from './auth.js';
+import { OpenAIEmbeddingsToVertex } from './embeddings.js';
+import { publisherOf, PUBLISHERS, vertexEndpoint, vertexGeminiTarget } from './target.js';
+
+const SecretSource = z.union([z.object({ env: z.string().min(1) }).strict(), z.object({ file: z.string().min(1) }).strict()]);
+
+/** Client credentials Google must not see once the gateway authenticates (its token replaces them). */
+const CLIENT_KEYS = ['x-api-key', 'api-key', 'x-goog-api-key'];
+
+/**
+ * Which translator serves a request can depend on the model, and an OpenAI
+ * client names it in the body: the choice waits for request(). The rest delegates.
+ */
+class VertexTranslator implements Translator {
+  private inner: Translator | undefined;
+
+  constructor(
+    private readonly ctx: TranslationContext,
+    private readonly pick: (body: unknown) => Translator,
+  ) {}
+
+  request(body: unknown, raw: Buffer | undefined): UpstreamRequest {
+    this.inner = this.pick(body);
+    const up = this.inner.request(body, raw);
+    if (mintsTokens(this.ctx.options)) up.removeHeaders = [...(up.removeHeaders ?? []), ...CLIENT_KEYS];
+    return up;
+  }
+
+  responseHeaders(status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
+    return this.inner!.responseHeaders(status, headers);
+  }
+
+  responseChunk(chunk: Buffer, end: boolean): Buffer | undefined {
+    return this.inner!.responseChunk(chunk, end);
+  }
+
+  usage(): Usage {
+    return this.inner?.usage() ?? {};
+  }
+
+  responseModel(): string | undefined {
+    return this.inner?.responseModel();
+  }
+
+  outputText(): string | undefined {
+    return this.inner?.outputText?.();
+  }
+}
+
+function translator(ctx: TranslationContext): Translator | undefined {
+  const fixed = ctx.options.publisher;
+  const gemini = vertexGeminiTarget(ctx.options);
+  switch (ctx.dialect) {
+    case 'gemini':
+      // Gemini's dialect only reaches Gemini models (generateContent, streamGenerateContent, countTokens).
+      if (fixed === 'anthropic' || ctx.operation === 'embeddings') return undefined;
+      return new VertexTranslator(ctx, () => new GeminiSameDialect(ctx, gemini));
+    case 'anthropic':
+      if (fixed === 'google' || ctx.operation !== 'chat') return undefined;
+      return new VertexTranslator(ctx, (body) => {
+        const model = requireModel(ctx, (body as { model?: unknown } | undefined)?.model);
+        if (publisherOf(ctx.options, model) !== 'anthropic') {
+          throw new GatewayError('unsupported_endpoint', `${model} is not a Claude model; Anthropic's Messages API reaches only Claude models on Vertex AI`);
+        }
+        return new VertexClaudeFromAnthropic(ctx);
+      });
+    case 'openai':
+      if (ctx.operation === 'embeddings') return fixed === 'anthropic' ? undefined : new VertexTranslator(ctx, () => new OpenAIEmbeddingsToVertex(ctx));
+      if (ctx.operation !== 'chat') return undefined;
+      return new VertexTranslator(ctx, (body) => {
+        const model = requireModel(ctx, (body as { model?: unknown } | undefined)?.model);
+        return publisherOf(ctx.options, model) === 'anthropic' ? new VertexClaudeFromOpenAI(ctx) : geminiTranslator(ctx, gemini)!;
+      });
+  }
+}
+
+export const vertexai: ProviderSpec = {
+  name: 'vertexai',
+  options: {
+    projectId: z.string().min(1),
+    location: z.string().min(1),
+    serviceAccountKey: SecretSource.optional(),
+    tokenEndpoint: z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL').optional(),
+    publisher: z.enum(PUBLISHERS).optional(),
+  },
+  defaultEndpoint: vertexEndpoint,
+  nativeDialect: 'gemini',
+  nativeOperation: 'chat',
+  authorizer: vertexAuthorizer,
+  translator,
+};
