@@ -34,7 +34,9 @@ export function secretFrom(source: SecretSource, pollMs = 1000): Secret {
     entry = { value: readSecretFile(path), refs: 0 };
     files.set(path, entry);
     const e = entry;
-    watchFile(path, { interval: pollMs, persistent: false }, () => {
+    watchFile(path, { interval: pollMs, persistent: false }, (curr, prev) => {
+      // Node reports a missing file once with zeroed stats: nothing changed then.
+      if (curr.mtimeMs === prev.mtimeMs && curr.ino === prev.ino) return;
       e.value = readSecretFile(path);
       logger.info({ file: path }, 'secret file changed, re-read');
     });
