@@ -15,6 +15,7 @@ export const LISTENER_NAME = 'llm_gateway';
 export const ROUTE_CONFIG_NAME = 'llm_routes';
 /** Headroom over maxRequestBytes so the processor's own 413 (from content-length) answers first. */
 export const BUFFER_HEADROOM_BYTES = 64 * 1024;
+export const PROCESSOR_REQUESTS_PER_CONNECTION = 500;
 
 export const NO_BACKEND_BODY = JSON.stringify({
   error: { message: 'no backend selected', type: 'invalid_request_error', param: null, code: 'backend_not_found' },
@@ -111,6 +112,10 @@ function processorCluster(addr: ProcessorAddress): Obj {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': TYPE.httpOptions,
         explicit_http_config: { http2_protocol_options: {} },
+        // Envoy ends every ext_proc stream with RST_STREAM. Servers with HTTP/2 rapid-reset
+        // protection (Node's allows a burst of 1000 then 33/s) drop a busy connection; a
+        // fresh connection every PROCESSOR_REQUESTS_PER_CONNECTION streams never gets there.
+        common_http_protocol_options: { max_requests_per_connection: PROCESSOR_REQUESTS_PER_CONNECTION },
       },
     },
   };

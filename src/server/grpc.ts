@@ -19,6 +19,24 @@ export interface GrpcServer {
   shutdown(graceMs: number): Promise<void>;
 }
 
+/**
+ * Envoy closes every ext_proc stream with RST_STREAM, one per HTTP request. Node's HTTP/2
+ * rapid-reset protection (a burst of 1000, then 33/s) would take those for an attack and
+ * drop the connection, failing in-flight requests (a 500, fail-closed). The processor
+ * only ever talks to Envoy, so the limit is lifted. grpc-js has no option for it: its
+ * http2 server options are set here before bind.
+ */
+export const HTTP2_RESET_LIMITS = { streamResetBurst: 1_000_000, streamResetRate: 1_000_000 };
+
+function allowEnvoyResets(server: grpc.Server): void {
+  const internals = server as unknown as { commonServerOptions?: Record<string, unknown> };
+  if (!internals.commonServerOptions) {
+    logger.warn('this grpc-js version hides its http2 options: Envoy stream resets may trip rapid-reset protection; keep max_requests_per_connection on the processor cluster');
+    return;
+  }
+  Object.assign(internals.commonServerOptions, HTTP2_RESET_LIMITS);
+}
+
 export async function startGrpcServer(holder: ConfigHolder, listen: number | string, host = '0.0.0.0'): Promise<GrpcServer> {
   const protos = loadProtos();
   // Room for the largest request body plus framing: grpc-js defaults to 4 MiB.
@@ -28,6 +46,7 @@ export async function startGrpcServer(holder: ConfigHolder, listen: number | str
     'grpc.max_send_message_length': Math.max(maxMessage, 64 * 1024 * 1024),
     'grpc.keepalive_permit_without_calls': 1,
   });
+  allowEnvoyResets(server);
   let status = SERVING;
   const watchers = new Set<grpc.ServerWritableStream<unknown, unknown>>();
 

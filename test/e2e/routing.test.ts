@@ -254,3 +254,4 @@ describe('streaming', () => {
     expect(Number(entry!.ttft_ms)).toBeGreaterThanOrEqual(0);
   });
 });
+

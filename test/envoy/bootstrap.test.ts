@@ -164,6 +164,10 @@ describe('generated bootstrap', () => {
     expect(proc.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config).toEqual({
       http2_protocol_options: {},
     });
+    // Bounded streams per connection: Envoy's per-stream resets never pile up into a rapid-reset GOAWAY.
+    expect(proc.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].common_http_protocol_options).toEqual({
+      max_requests_per_connection: 500,
+    });
     expect(proc.type).toBe('STATIC');
     expect(proc.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: '127.0.0.1', port_value: 50051 });
 

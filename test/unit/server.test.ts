@@ -56,3 +56,10 @@ describe('gRPC server', () => {
     client.close();
   });
 });
+
+describe('HTTP/2 limits', () => {
+  it('lifts rapid-reset protection on the processor server (Envoy resets every ext_proc stream)', () => {
+    const options = (proc.grpc.server as unknown as { commonServerOptions: Record<string, unknown> }).commonServerOptions;
+    expect(options).toMatchObject({ streamResetBurst: 1_000_000, streamResetRate: 1_000_000 });
+  });
+});
