@@ -16,8 +16,11 @@ export class SseParser {
   private buffer = '';
   private readonly decoder = new TextDecoder('utf-8');
 
-  /** Feeds bytes; returns the events completed by them. */
-  push(chunk: Uint8Array): SseEvent[] {
+  /**
+   * Feeds bytes; returns the events completed by them. With `end`, the stream is over:
+   * whatever is left (a last event without its blank line, or one cut short) comes too.
+   */
+  push(chunk: Uint8Array, end = false): SseEvent[] {
     this.buffer += this.decoder.decode(chunk, { stream: true });
     const events: SseEvent[] = [];
     let start = 0;
@@ -30,6 +33,10 @@ export class SseParser {
       start = end;
     }
     this.buffer = this.buffer.slice(start);
+    if (end) {
+      const rest = this.flush();
+      if (rest) events.push(rest);
+    }
     return events;
   }
 

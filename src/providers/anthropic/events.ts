@@ -21,11 +21,7 @@ export class AnthropicEventReader {
   /** Feeds bytes; returns the events they complete. `end` flushes an unterminated last event. */
   push(chunk: Uint8Array, end = false): ReadEvent[] {
     const out: ReadEvent[] = [];
-    for (const ev of this.sse.push(chunk)) this.collect(ev, out);
-    if (end) {
-      const rest = this.sse.flush();
-      if (rest) this.collect(rest, out);
-    }
+    for (const ev of this.sse.push(chunk, end)) this.collect(ev, out);
     return out;
   }
 

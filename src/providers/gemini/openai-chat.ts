@@ -88,11 +88,7 @@ export class OpenAIChatToGemini implements Translator {
 
   private streamChunk(chunk: Buffer, end: boolean): Buffer {
     const writer = this.writer!;
-    const events = this.sse.push(chunk);
-    if (end) {
-      const rest = this.sse.flush();
-      if (rest) events.push(rest);
-    }
+    const events = this.sse.push(chunk, end);
     let out = '';
     for (const ev of events) {
       if (ev.data === undefined || ev.data.trim() === '') continue;

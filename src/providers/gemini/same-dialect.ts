@@ -76,11 +76,7 @@ export class GeminiSameDialect implements Translator {
 
   responseChunk(chunk: Buffer, end: boolean): undefined {
     if (this.streaming) {
-      const events = this.sse.push(chunk);
-      if (end) {
-        const rest = this.sse.flush();
-        if (rest) events.push(rest);
-      }
+      const events = this.sse.push(chunk, end);
       for (const ev of events) if (ev.data) this.observe(ev.data, false);
       return undefined;
     }

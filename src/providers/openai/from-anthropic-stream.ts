@@ -30,11 +30,7 @@ export class OpenAIToAnthropicStream {
 
   /** Feeds upstream bytes; returns the Anthropic SSE text they complete. */
   push(chunk: Uint8Array, end: boolean): string {
-    const events = this.sse.push(chunk);
-    if (end) {
-      const rest = this.sse.flush();
-      if (rest) events.push(rest);
-    }
+    const events = this.sse.push(chunk, end);
     let out = '';
     for (const ev of events) if (ev.data !== undefined) out += this.data(ev.data);
     if (end && this.state !== 'done') {

@@ -87,11 +87,7 @@ export class OpenAISameDialect implements Translator {
       if (end) this.scanPlain();
       return undefined;
     }
-    const events = this.sse.push(chunk);
-    if (end) {
-      const rest = this.sse.flush();
-      if (rest) events.push(rest);
-    }
+    const events = this.sse.push(chunk, end);
     let out = '';
     for (const ev of events) {
       if (ev.data && this.streamData.length < 100_000) this.streamData.push(ev.data);
