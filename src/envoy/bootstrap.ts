@@ -3,6 +3,7 @@
 // processor writes, a 404 catch-all so nothing falls open, and one cluster per backend.
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { localReplyConfig } from './local-replies.js';
 import { Document } from 'yaml';
 import type { CompiledBackend, RuntimeConfig } from '../config/compile.js';
 import { METADATA_KEYS, METADATA_NAMESPACE, metadataOperator } from './metadata-keys.js';
@@ -258,6 +259,7 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
     stream_idle_timeout: STREAM_IDLE_TIMEOUT,
     request_timeout: '0s',
     access_log: accessLog(accessLogPath),
+    local_reply_config: localReplyConfig(),
     route_config: routeConfig(clusterNames),
     http_filters: [
       extProcFilter(),

@@ -9,6 +9,7 @@ export const METADATA_NAMESPACE = 'llm_extproc';
 export const METADATA_KEYS = [
   'backend',
   'provider',
+  'client_dialect',
   'route_type',
   'request_model',
   'response_model',

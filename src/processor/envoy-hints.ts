@@ -2,12 +2,13 @@
 // (x-llm-backend, x-llm-model, x-llm-route-type) and route metadata namespace
 // `llm_extproc` sent through the filter's request_attributes.
 import { RouteType } from '../config/schema.js';
+import { METADATA_NAMESPACE } from '../envoy/metadata-keys.js';
 import type { EnvoyHints } from '../routing/select.js';
 import type { Struct } from '../server/proto-types.js';
 import { fromStruct } from '../telemetry/metadata.js';
 import { parseMetadataText } from './textproto.js';
 
-export const METADATA_NAMESPACE = 'llm_extproc';
+export { METADATA_NAMESPACE };
 
 function pick(obj: Record<string, unknown>): EnvoyHints {
   const hints: EnvoyHints = {};

@@ -56,9 +56,9 @@ export class RequestProcessor {
     try {
       switch (req.request) {
         case 'request_headers':
-          return await this.onRequestHeaders(req.request_headers ?? {}, req);
+          return this.withDialect(await this.onRequestHeaders(req.request_headers ?? {}, req));
         case 'request_body':
-          return await this.onRequestBody(req.request_body ?? {});
+          return this.withDialect(await this.onRequestBody(req.request_body ?? {}));
         case 'response_headers':
           return this.onResponseHeaders(req.response_headers ?? {});
         case 'response_body':
@@ -73,6 +73,15 @@ export class RequestProcessor {
     } catch (err) {
       return this.fail(err);
     }
+  }
+
+  /**
+   * Records the client's dialect in Envoy's dynamic metadata as soon as it is known, so
+   * Envoy's own error replies (upstream unreachable, timeouts) can use its error shape.
+   */
+  private withDialect(reply: ProcessingResponse): ProcessingResponse {
+    if (!reply.immediate_response) reply.dynamic_metadata = namespaced(METADATA_NAMESPACE, { client_dialect: this.dialect });
+    return reply;
   }
 
   private get cfg(): RuntimeConfig {
@@ -268,6 +277,7 @@ export class RequestProcessor {
     const values: Record<string, unknown> = {
       backend: sel?.backend.name,
       provider: sel?.backend.provider.name,
+      client_dialect: this.dialect,
       route_type: this.routeType,
       request_model: this.requestModel,
       response_model: this.translator?.responseModel() ?? this.requestModel,

@@ -135,3 +135,18 @@ describe('config reload', () => {
     expect(cfg.backends.beta.authToken.inline).toBe('[redacted]');
   });
 });
+
+describe("Envoy's own error replies", () => {
+  it('an unreachable provider is a JSON error in the client dialect, not Envoy plain text', async () => {
+    // Envoy's cluster for alpha points at this fake: closing it makes the provider unreachable.
+    await a.close();
+    const openaiRes = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-llm-backend': 'alpha' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }) });
+    expect(openaiRes.status).toBe(503);
+    expect(openaiRes.headers.get('content-type')).toBe('application/json');
+    expect(await openaiRes.json()).toMatchObject({ error: { type: 'api_error', code: 'upstream_unavailable', message: expect.stringContaining('could not be reached') } });
+    const anthropicRes = await fetch(`${gw.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-llm-backend': 'alpha' }, body: JSON.stringify({ model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }) });
+    // alpha is an OpenAI backend: the Anthropic client's request is translated, and the failure comes back in its shape.
+    expect(anthropicRes.status).toBe(503);
+    expect(await anthropicRes.json()).toMatchObject({ type: 'error', error: { type: 'api_error', message: expect.stringContaining('upstream_unavailable') } });
+  });
+});
