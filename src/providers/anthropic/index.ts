@@ -26,6 +26,7 @@ export const anthropic: ProviderSpec = {
 };
 
 export { AnthropicEventReader, parseEventData, type AnthropicEvent } from './events.js';
+export { AnthropicResponseObserver, isEncoded } from './observer.js';
 export { anthropicHeaders, DEFAULT_ANTHROPIC_VERSION } from './headers.js';
 export { imageBlock, parseDataUrl, toAnthropicMessages } from './openai-messages.js';
 export { DEFAULT_MAX_TOKENS, toAnthropicRequest, toAnthropicTool, toAnthropicToolChoice, type ToAnthropicOptions } from './openai-request.js';

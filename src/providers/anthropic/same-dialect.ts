@@ -2,22 +2,16 @@
 // or route pins the model; the response, plain or streamed, passes byte-identical
 // while usage and the answering model are read from it on the way (the message
 // body's usage, or message_start + message_delta events in a stream).
-import type { AnthropicUsage } from '../../dialects/anthropic/types.js';
 import { GatewayError } from '../../processor/errors.js';
 import type { Usage } from '../../usage/types.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
-import { AnthropicEventReader } from './events.js';
 import { anthropicHeaders } from './headers.js';
-import { AnthropicUsageTracker } from './usage.js';
-
-const MAX_USAGE_SCAN_BYTES = 32 * 1024 * 1024;
+import { AnthropicResponseObserver, isEncoded } from './observer.js';
 
 export class AnthropicSameDialect implements Translator {
-  private readonly tracker = new AnthropicUsageTracker();
-  private readonly reader = new AnthropicEventReader();
-  private mode: 'plain' | 'stream' | 'skip' = 'skip';
-  private plain: Buffer[] = [];
-  private plainBytes = 0;
+  private readonly observer = new AnthropicResponseObserver();
+  /** Token counting (count_tokens) is not a generation: nothing to count in its answer. */
+  private counting = false;
 
   constructor(private readonly ctx: TranslationContext) {}
 
@@ -36,8 +30,7 @@ export class AnthropicSameDialect implements Translator {
     if (typeof obj.model !== 'string' || obj.model === '') {
       throw new GatewayError('missing_model', 'the request names no model, and neither does the backend or the route', 'model');
     }
-    // Token counting is not a generation: nothing to count in its answer.
-    if (!isCount) this.mode = 'plain';
+    this.counting = !isCount;
     return {
       path,
       body: changed ? Buffer.from(JSON.stringify(obj)) : undefined,
@@ -48,43 +41,20 @@ export class AnthropicSameDialect implements Translator {
   }
 
   responseHeaders(status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
-    const ok = status >= 200 && status < 300;
-    const encoded = !['', 'identity'].includes((headers.get('content-encoding') ?? '').trim().toLowerCase());
-    if (!ok || encoded) this.mode = 'skip';
-    else if (this.mode === 'plain' && (headers.get('content-type') ?? '').includes('text/event-stream')) this.mode = 'stream';
+    if (this.counting && status >= 200 && status < 300 && !isEncoded(headers)) this.observer.watch(headers.get('content-type') ?? '');
     return { rewritesBody: false };
   }
 
   responseChunk(chunk: Buffer, end: boolean): undefined {
-    try {
-      if (this.mode === 'stream') {
-        for (const { event } of this.reader.push(chunk, end)) this.tracker.observe(event);
-      } else if (this.mode === 'plain') {
-        if (this.plainBytes < MAX_USAGE_SCAN_BYTES) {
-          this.plain.push(chunk);
-          this.plainBytes += chunk.length;
-        }
-        if (end) this.scanPlain();
-      }
-    } catch {
-      // The client gets the provider's bytes as they are; only counting stops.
-      this.mode = 'skip';
-    }
+    this.observer.push(chunk, end);
     return undefined;
   }
 
   usage(): Usage {
-    return this.tracker.usage();
+    return this.observer.usage();
   }
 
   responseModel(): string | undefined {
-    return this.tracker.model;
-  }
-
-  private scanPlain(): void {
-    const text = Buffer.concat(this.plain).toString('utf8');
-    this.plain = [];
-    const parsed = JSON.parse(text) as { model?: unknown; id?: unknown; usage?: AnthropicUsage };
-    if (parsed && typeof parsed === 'object') this.tracker.observeMessage(parsed);
+    return this.observer.model;
   }
 }

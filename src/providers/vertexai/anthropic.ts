@@ -7,7 +7,7 @@ import type { ChatCompletionRequest } from '../../dialects/openai/types.js';
 import { anthropicError } from '../../dialects/anthropic/index.js';
 import { GatewayError } from '../../processor/errors.js';
 import type { Usage } from '../../usage/types.js';
-import { AnthropicEventReader, AnthropicToOpenAIResponse, AnthropicUsageTracker, toAnthropicRequest } from '../anthropic/index.js';
+import { AnthropicResponseObserver, AnthropicToOpenAIResponse, isEncoded, toAnthropicRequest } from '../anthropic/index.js';
 import { BodyCollector } from '../shared/body.js';
 import { googleErrorToOpenAI, parseGoogleError } from '../gemini/errors.js';
 import { requireModel } from '../gemini/target.js';
@@ -29,9 +29,8 @@ function isGoogleError(body: Buffer): boolean {
 
 /** Anthropic dialect in, Claude on Vertex out: the body moves, the answer passes untouched. */
 export class VertexClaudeFromAnthropic implements Translator {
-  private mode: 'plain' | 'stream' | 'error' | 'skip' = 'skip';
-  private readonly tracker = new AnthropicUsageTracker();
-  private readonly reader = new AnthropicEventReader();
+  private errorBody = false;
+  private readonly observer = new AnthropicResponseObserver();
   private readonly collector = new BodyCollector();
   private status = 0;
 
@@ -48,40 +47,31 @@ export class VertexClaudeFromAnthropic implements Translator {
 
   responseHeaders(status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
     this.status = status;
-    const encoded = !['', 'identity'].includes((headers.get('content-encoding') ?? '').trim().toLowerCase());
-    if (status < 200 || status >= 300) this.mode = encoded ? 'skip' : 'error';
-    else if (encoded) this.mode = 'skip';
-    else this.mode = (headers.get('content-type') ?? '').includes('text/event-stream') ? 'stream' : 'plain';
-    return { rewritesBody: this.mode === 'error' };
+    const ok = status >= 200 && status < 300;
+    // Google's front door may answer errors in its own shape: those get rewritten.
+    this.errorBody = !ok && !isEncoded(headers);
+    if (ok && !isEncoded(headers)) this.observer.watch(headers.get('content-type') ?? '');
+    return { rewritesBody: this.errorBody };
   }
 
   responseChunk(chunk: Buffer, end: boolean): Buffer | undefined {
-    if (this.mode === 'error') {
+    if (this.errorBody) {
       const whole = this.collector.push(chunk, end);
       if (!whole) return Buffer.alloc(0);
       if (!isGoogleError(whole)) return whole;
       const e = parseGoogleError(whole.toString('utf8'))!;
       return Buffer.from(JSON.stringify(anthropicError({ status: this.status, code: e.status ?? 'upstream_error', message: e.message ?? '' })));
     }
-    try {
-      if (this.mode === 'stream') for (const { event } of this.reader.push(chunk, end)) this.tracker.observe(event);
-      else if (this.mode === 'plain') {
-        const whole = this.collector.push(chunk, end);
-        if (whole) this.tracker.observeMessage(JSON.parse(whole.toString('utf8')) as Record<string, unknown>);
-      }
-    } catch {
-      // The client gets Vertex's bytes as they are; only counting stops.
-      this.mode = 'skip';
-    }
+    this.observer.push(chunk, end);
     return undefined;
   }
 
   usage(): Usage {
-    return this.tracker.usage();
+    return this.observer.usage();
   }
 
   responseModel(): string | undefined {
-    return this.tracker.model;
+    return this.observer.model;
   }
 }
 
