@@ -8,5 +8,8 @@ export default defineConfig({
     // Two cores: e2e files each start an Envoy; keep parallelism modest.
     maxWorkers: 2,
     pool: 'forks',
+    // The JSON report lets CI print a one-line tally ("N passed, N failed").
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
   },
 });
