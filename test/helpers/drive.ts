@@ -132,3 +132,16 @@ export function splitEvery(buf: Buffer, size: number): Buffer[] {
   for (let i = 0; i < buf.length; i += size) out.push(buf.subarray(i, i + size));
   return out.length ? out : [Buffer.alloc(0)];
 }
+
+/** Cuts bytes at the given offsets (taken modulo length + 1, deduplicated, in order). */
+export function cutAt(buf: Buffer, offsets: number[]): Buffer[] {
+  const points = [...new Set(offsets.map((o) => o % (buf.length + 1)))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let prev = 0;
+  for (const p of points) {
+    out.push(buf.subarray(prev, p));
+    prev = p;
+  }
+  out.push(buf.subarray(prev));
+  return out;
+}

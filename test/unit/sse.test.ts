@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SseParser } from '../../src/usage/sse.js';
 import { parseMetadataText } from '../../src/processor/textproto.js';
+import { cutAt } from '../helpers/drive.js';
 
 function parseAll(chunks: Buffer[]) {
   const p = new SseParser();
@@ -39,15 +40,7 @@ describe('SSE framing', () => {
     fc.assert(
       fc.property(fc.array(event, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), fc.constantFrom('\n', '\r\n'), (events, cuts, eol) => {
         const bytes = Buffer.from(events.map((e) => `${e.name ? `event: ${e.name}${eol}` : ''}data: ${e.data}${eol}${eol}`).join(''));
-        const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-        const chunks: Buffer[] = [];
-        let last = 0;
-        for (const p of points) {
-          chunks.push(bytes.subarray(last, p));
-          last = p;
-        }
-        chunks.push(bytes.subarray(last));
-        const got = parseAll(chunks);
+        const got = parseAll(cutAt(bytes, cuts));
         expect(got.map((e) => e.data)).toEqual(events.map((e) => e.data));
         expect(got.map((e) => e.event)).toEqual(events.map((e) => e.name));
         expect(got.map((e) => e.raw).join('')).toBe(bytes.toString());

@@ -3,6 +3,7 @@
 // depend on where Envoy happened to cut the body.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { cutAt } from '../../helpers/drive.js';
 import { GatewayError } from '../../../src/processor/errors.js';
 import { AnthropicEventReader, type AnthropicEvent } from '../../../src/providers/anthropic/events.js';
 import { AnthropicToOpenAIResponse } from '../../../src/providers/anthropic/to-openai-response.js';
@@ -45,18 +46,6 @@ function codeOf(fn: () => unknown): string | undefined {
   return undefined;
 }
 
-/** Cuts bytes at the given (sorted, deduplicated) offsets. */
-function cut(buf: Buffer, offsets: number[]): Buffer[] {
-  const points = [...new Set(offsets.map((o) => o % (buf.length + 1)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of points) {
-    out.push(buf.subarray(prev, p));
-    prev = p;
-  }
-  out.push(buf.subarray(prev));
-  return out;
-}
 
 function readAll(chunks: Buffer[]): AnthropicEvent[] {
   const r = new AnthropicEventReader();
@@ -94,7 +83,7 @@ describe('AnthropicEventReader', () => {
   it('property: any chunking gives the same events', () => {
     const whole = readAll([ANTHROPIC_STREAM]);
     fc.assert(fc.property(fc.array(fc.nat(), { maxLength: 40 }), (offsets) => {
-      expect(readAll(cut(ANTHROPIC_STREAM, offsets))).toEqual(whole);
+      expect(readAll(cutAt(ANTHROPIC_STREAM, offsets))).toEqual(whole);
     }));
   });
 
@@ -104,7 +93,7 @@ describe('AnthropicEventReader', () => {
     fc.assert(
       fc.property(fc.array(ev, { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 12 }), fc.constantFrom('\n', '\r\n'), (events, offsets, eol) => {
         const bytes = Buffer.from(events.map((e) => `event: ${e.type}${eol}data: ${JSON.stringify(e)}${eol}${eol}`).join(''));
-        expect(readAll(cut(bytes, offsets))).toEqual(events);
+        expect(readAll(cutAt(bytes, offsets))).toEqual(events);
       }),
     );
   });
@@ -152,7 +141,7 @@ describe('Anthropic stream -> OpenAI chunks', () => {
 
   it('property: any chunking gives the same client bytes and usage', () => {
     fc.assert(fc.property(fc.array(fc.nat(), { maxLength: 40 }), (offsets) => {
-      const got = toOpenAI(cut(ANTHROPIC_STREAM, offsets));
+      const got = toOpenAI(cutAt(ANTHROPIC_STREAM, offsets));
       expect(got.out).toBe(whole.out);
       expect(got.usage).toEqual(whole.usage);
     }));
@@ -186,7 +175,7 @@ describe('OpenAI stream -> Anthropic events', () => {
 
   it('property: any chunking gives the same client bytes', () => {
     fc.assert(fc.property(fc.array(fc.nat(), { maxLength: 40 }), (offsets) => {
-      expect(toAnthropic(cut(OPENAI_STREAM, offsets))).toBe(whole);
+      expect(toAnthropic(cutAt(OPENAI_STREAM, offsets))).toBe(whole);
     }));
   });
 

@@ -2,6 +2,7 @@
 // the body: every split of the same upstream bytes gives the same client bytes.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { cutAt } from '../../helpers/drive.js';
 import { OpenAIChatToGemini } from '../../../src/providers/gemini/openai-chat.js';
 import { aiStudioTarget } from '../../../src/providers/gemini/target.js';
 import { SseParser } from '../../../src/usage/sse.js';
@@ -23,17 +24,6 @@ function run(chunks: Buffer[], includeUsage = true) {
   return { text: Buffer.concat(out).toString('utf8'), usage: t.usage(), model: t.responseModel() };
 }
 
-function splitAt(buf: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts)].filter((c) => c > 0 && c < buf.length).sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of points) {
-    out.push(buf.subarray(prev, p));
-    prev = p;
-  }
-  out.push(buf.subarray(prev));
-  return out;
-}
 
 describe('Gemini stream -> OpenAI chunks', () => {
   const whole = run([UPSTREAM]);
@@ -65,7 +55,7 @@ describe('Gemini stream -> OpenAI chunks', () => {
   it('gives the same bytes for any set of split points', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 1, max: UPSTREAM.length - 1 }), { maxLength: 40 }), (cuts) => {
-        expect(run(splitAt(UPSTREAM, cuts)).text).toBe(whole.text);
+        expect(run(cutAt(UPSTREAM, cuts)).text).toBe(whole.text);
       }),
       { numRuns: 300 },
     );
