@@ -40,6 +40,7 @@ export interface RuntimeConfig {
   models: { match: string; regex: RegExp; backend: Template }[];
   maxRequestBytes: number;
   ports: ConfigFile['ports'];
+  telemetry: ConfigFile['telemetry'];
   file: ConfigFile;
 }
 
@@ -167,6 +168,7 @@ export function compileConfig(file: ConfigFile): RuntimeConfig {
     models,
     maxRequestBytes: file.limits.maxRequestBytes,
     ports: file.ports,
+    telemetry: file.telemetry,
     file,
   };
 }

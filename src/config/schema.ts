@@ -77,6 +77,29 @@ export const ModelRule = z.object({ match: z.string().min(1), backend: z.string(
 
 const Port = z.number().int().min(0).max(65535);
 
+export const Telemetry = z
+  .object({
+    otlp: z
+      .object({
+        // Traces go over OTLP/HTTP (protobuf) to {endpoint}/v1/traces, or to the URL as given when it has a path.
+        endpoint: z.string().regex(/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/, 'must be an http(s) URL'),
+        // Share of traces the processor starts itself (no traceparent from Envoy or the client) that are sampled.
+        sampleRatio: z.number().min(0).max(1).default(1),
+        // The generated Envoy bootstrap turns on Envoy's OpenTelemetry tracer to the same collector.
+        envoy: z.boolean().default(true),
+      })
+      .strict()
+      .optional(),
+    serviceName: z.string().min(1).default('llm-extproc'),
+    // Prompts and completions go into spans only when this says so.
+    captureContent: z.boolean().default(false),
+    // Distinct values kept per metric label whose values come from clients (models); the rest count as "other".
+    maxLabelValues: z.number().int().min(1).max(100_000).default(100),
+  })
+  .strict();
+export type Telemetry = z.infer<typeof Telemetry>;
+const TELEMETRY_DEFAULTS = { serviceName: 'llm-extproc', captureContent: false, maxLabelValues: 100 };
+
 export const ConfigFile = z
   .object({
     selectorHeader: z.string().min(1).regex(/^[a-z0-9-]+$/i, 'must be a header name').nullable().default('x-llm-backend'),
@@ -98,6 +121,7 @@ export const ConfigFile = z
       })
       .strict()
       .default({ envoy: 8080, envoyAdmin: 9901, grpc: 50051, admin: 9464 }),
+    telemetry: Telemetry.default(TELEMETRY_DEFAULTS),
   })
   .strict();
 export type ConfigFile = z.infer<typeof ConfigFile>;

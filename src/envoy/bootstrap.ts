@@ -7,6 +7,7 @@ import { localReplyConfig } from './local-replies.js';
 import { Document } from 'yaml';
 import type { CompiledBackend, RuntimeConfig } from '../config/compile.js';
 import { METADATA_KEYS, METADATA_NAMESPACE, metadataOperator } from './metadata-keys.js';
+import { envoyTracing } from './tracing.js';
 
 /** Request header the processor writes with the chosen backend; routes match on it. */
 export const BACKEND_HEADER = 'x-llm-backend';
@@ -170,18 +171,23 @@ function backendCluster(b: CompiledBackend, clusterName: string, caFile: string)
   };
 }
 
-function accessLog(path: string): Obj[] {
+function accessLog(path: string, tracing: boolean): Obj[] {
   const fields: Record<string, string> = {
     start_time: '%START_TIME%',
     method: '%REQ(:METHOD)%',
-    path: '%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%',
+    // The client's path as the processor saw it, and the one the upstream got (the processor
+    // rewrites :path, so Envoy's own REQ(:PATH) is the upstream's). Query strings are left
+    // out of both: clients may put keys there (Gemini's `?key=`).
+    path: metadataOperator('client_path'),
+    upstream_path: '%PATH(NQ:PATH)%',
     response_code: '%RESPONSE_CODE%',
     response_flags: '%RESPONSE_FLAGS%',
     duration_ms: '%DURATION%',
     upstream_host: '%UPSTREAM_HOST%',
     request_id: '%REQ(X-REQUEST-ID)%',
   };
-  for (const key of METADATA_KEYS) fields[key] = metadataOperator(key);
+  if (tracing) fields.trace_id = '%TRACE_ID%';
+  for (const key of METADATA_KEYS) if (key !== 'client_path') fields[key] = metadataOperator(key);
   const log_format = { json_format: fields };
   // Opening /dev/stdout fails (ENXIO) when Envoy's stdout is a socket, as under Node's
   // child_process pipes or journald; the stream loggers write to the inherited fd instead.
@@ -251,6 +257,8 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
   const accessLogPath = opts.accessLogPath ?? '/dev/stdout';
   const caFile = opts.caFile ?? DEFAULT_CA_FILE;
   const clusterNames = backendClusterNames(cfg.backends.keys());
+  const otlp = cfg.telemetry.otlp;
+  const tracing = otlp?.envoy ? envoyTracing(otlp.endpoint, cfg.telemetry.serviceName, otlp.sampleRatio, caFile) : undefined;
 
   const hcm: Obj = {
     '@type': TYPE.hcm,
@@ -258,7 +266,8 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
     codec_type: 'AUTO',
     stream_idle_timeout: STREAM_IDLE_TIMEOUT,
     request_timeout: '0s',
-    access_log: accessLog(accessLogPath),
+    access_log: accessLog(accessLogPath, tracing !== undefined),
+    ...(tracing ? { tracing: tracing.hcm } : {}),
     local_reply_config: localReplyConfig(),
     route_config: routeConfig(clusterNames),
     http_filters: [
@@ -269,6 +278,7 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
 
   const clusters: Obj[] = [processorCluster(processorAddress(cfg, opts.processor))];
   for (const [name, backend] of cfg.backends) clusters.push(backendCluster(backend, clusterNames.get(name)!, caFile));
+  if (tracing) clusters.push(tracing.cluster);
 
   return {
     admin: { address: socketAddress(adminAddress, cfg.ports.envoyAdmin) },

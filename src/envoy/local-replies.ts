@@ -3,7 +3,7 @@
 // the processor records the client's dialect in dynamic metadata (`client_dialect`) when
 // the request arrives, and each mapper matches it. Replies the processor makes itself
 // carry no response flags and pass untouched.
-import { METADATA_NAMESPACE } from './metadata-keys.js';
+import { ERROR_CODE_HEADER, METADATA_NAMESPACE } from './metadata-keys.js';
 
 type Obj = Record<string, unknown>;
 
@@ -33,6 +33,8 @@ function mapper(json: Obj, dialect?: string): Obj {
   return {
     filter: dialect ? { and_filter: { filters: [flags, dialectIs(dialect)] } } : flags,
     body_format_override: { json_format: json, content_type: 'application/json' },
+    // As on the processor's own errors; its accounting reads it as the error type.
+    headers_to_add: [{ header: { key: ERROR_CODE_HEADER, value: CODE }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }],
   };
 }
 

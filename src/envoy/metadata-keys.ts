@@ -1,5 +1,5 @@
 // The Envoy dynamic-metadata contract: the namespace the processor writes into and the
-// keys it writes at the end of every response. The generated access log, the telemetry
+// keys it writes as each becomes known. The generated access log, the telemetry
 // writer and the docs all read this list, so a key exists in one place only.
 
 /** Namespace of the processor's dynamic metadata (and of its route metadata in Envoy). */
@@ -10,6 +10,7 @@ export const METADATA_KEYS = [
   'backend',
   'provider',
   'client_dialect',
+  'client_path',
   'route_type',
   'request_model',
   'response_model',
@@ -20,6 +21,7 @@ export const METADATA_KEYS = [
   'reasoning_tokens',
   'tokens_estimated',
   'ttft_ms',
+  'stream_end',
 ] as const;
 
 export type MetadataKey = (typeof METADATA_KEYS)[number];
@@ -28,3 +30,6 @@ export type MetadataKey = (typeof METADATA_KEYS)[number];
 export function metadataOperator(key: MetadataKey): string {
   return `%DYNAMIC_METADATA(${METADATA_NAMESPACE}:${key})%`;
 }
+
+/** Response header on every error the gateway makes, the processor's and Envoy's own (local_reply_config). */
+export const ERROR_CODE_HEADER = 'x-llm-error-code';

@@ -10,11 +10,10 @@ import { backendModel, type EnvoyHints, type RequestFacts, routeTypeFor, type Se
 import { renderOptions } from '../routing/templates.js';
 import { BodySendMode, type CommonResponse, type HttpBody, type HttpHeaders, type ProcessingRequest, type ProcessingResponse } from '../server/proto-types.js';
 import type { Logger } from '../telemetry/logger.js';
-import { namespaced } from '../telemetry/metadata.js';
-import { gatewayErrorsTotal, requestsTotal } from '../telemetry/metrics.js';
-import { completeUsage } from '../usage/estimate.js';
-import { usageMetadata } from '../usage/metadata.js';
-import { METADATA_NAMESPACE, envoyHints } from './envoy-hints.js';
+import { gatewayErrorsTotal } from '../telemetry/metrics.js';
+import { ERROR_CODE_HEADER } from '../envoy/metadata-keys.js';
+import { RequestAccount } from './accounting.js';
+import { envoyHints } from './envoy-hints.js';
 import { modelsResponse } from './models-list.js';
 import { GatewayError } from './errors.js';
 import { headerMap, MutationBuilder } from './headers.js';
@@ -38,14 +37,9 @@ export class RequestProcessor {
   private routeType: RouteType = 'completions';
   private translator: Translator | undefined;
   private requestModel: string | undefined;
-  /** The client's parsed body, kept for token estimation when the provider reports no usage. */
-  private requestBody: unknown;
-  private status = 0;
-  private readonly startedAt = performance.now();
-  private firstByteAt: number | undefined;
   /** The response body is rewritten whole: Envoy buffers it and holds the headers back. */
   private bufferResponse = false;
-  private finished = false;
+  private account: RequestAccount | undefined;
   log: Logger;
 
   constructor(private readonly ctx: RequestContext) {
@@ -53,35 +47,49 @@ export class RequestProcessor {
   }
 
   async handle(req: ProcessingRequest): Promise<ProcessingResponse> {
+    let reply: ProcessingResponse;
     try {
-      switch (req.request) {
-        case 'request_headers':
-          return this.withDialect(await this.onRequestHeaders(req.request_headers ?? {}, req));
-        case 'request_body':
-          return this.withDialect(await this.onRequestBody(req.request_body ?? {}));
-        case 'response_headers':
-          return this.onResponseHeaders(req.response_headers ?? {});
-        case 'response_body':
-          return this.onResponseBody(req.response_body ?? {});
-        case 'request_trailers':
-          return { request_trailers: {} };
-        case 'response_trailers':
-          return { response_trailers: {} };
-        default:
-          throw new Error(`unexpected ext_proc message ${String(req.request)}`);
-      }
+      reply = await this.phase(req);
     } catch (err) {
-      return this.fail(err);
+      reply = this.fail(err);
+    }
+    // Every reply carries whatever the accounting learnt since the last one.
+    const md = this.account?.take();
+    if (md) reply.dynamic_metadata = md;
+    return reply;
+  }
+
+  /** Envoy ended the ext_proc stream (normally after the last reply; early when the client hung up). */
+  close(): void {
+    this.account?.abandoned();
+  }
+
+  private async phase(req: ProcessingRequest): Promise<ProcessingResponse> {
+    switch (req.request) {
+      case 'request_headers':
+        return this.onRequestHeaders(req.request_headers ?? {}, req);
+      case 'request_body':
+        return this.onRequestBody(req.request_body ?? {});
+      case 'response_headers':
+        return this.onResponseHeaders(req.response_headers ?? {});
+      case 'response_body':
+        return this.onResponseBody(req.response_body ?? {});
+      case 'request_trailers':
+        return { request_trailers: {} };
+      case 'response_trailers':
+        return { response_trailers: {} };
+      default:
+        throw new Error(`unexpected ext_proc message ${String(req.request)}`);
     }
   }
 
   /**
-   * Records the client's dialect in Envoy's dynamic metadata as soon as it is known, so
+   * The client's dialect goes into Envoy's dynamic metadata as soon as it is known, so
    * Envoy's own error replies (upstream unreachable, timeouts) can use its error shape.
    */
-  private withDialect(reply: ProcessingResponse): ProcessingResponse {
-    if (!reply.immediate_response) reply.dynamic_metadata = namespaced(METADATA_NAMESPACE, { client_dialect: this.dialect });
-    return reply;
+  private setDialect(d: DialectName): void {
+    this.dialect = d;
+    this.account?.dialect(d);
   }
 
   private get cfg(): RuntimeConfig {
@@ -100,7 +108,8 @@ export class RequestProcessor {
     };
     const requestId = this.headers.get('x-request-id');
     if (requestId) this.log = this.log.child({ requestId });
-    this.dialect = guessDialect(this.facts.path, this.headers);
+    this.account = new RequestAccount(() => this.log, this.headers, this.ctx.grpcMetadata, this.facts.path);
+    this.setDialect(guessDialect(this.facts.path, this.headers));
     this.hints = envoyHints(this.ctx.grpcMetadata, req.attributes);
 
     const length = Number(this.headers.get('content-length') ?? 0);
@@ -140,7 +149,9 @@ export class RequestProcessor {
     this.selection = sel;
     this.routeType = routeTypeFor(sel);
     const found = detectDialect(sel.path);
-    if (found) this.dialect = found.dialect;
+    if (found) this.setDialect(found.dialect);
+    const provider = sel.backend.provider;
+    this.account?.routed({ backend: sel.backend.name, provider: provider.name, providerTelemetryName: provider.telemetryName, routeType: this.routeType });
     this.log = this.log.child({ backend: sel.backend.name, routeType: this.routeType });
   }
 
@@ -148,8 +159,7 @@ export class RequestProcessor {
   private localAnswer(sel: Selection): ProcessingResponse | undefined {
     const op = detectDialect(sel.path);
     if (op?.dialect !== 'openai' || op.operation !== 'models' || this.facts!.method !== 'GET') return undefined;
-    this.finished = true;
-    requestsTotal.inc({ backend: sel.backend.name, route_type: this.routeType, status: '200' });
+    this.account?.answered(200);
     const headers = new MutationBuilder().setHeader('content-type', 'application/json').setHeader(BACKEND_HEADER, sel.backend.name);
     return {
       immediate_response: {
@@ -173,9 +183,8 @@ export class RequestProcessor {
     const sel = this.selection!;
     const backend = sel.backend;
     const { dialect, operation } = this.operationOf(sel, backend);
-    this.dialect = dialect;
+    this.setDialect(dialect);
     const body = raw && raw.length > 0 ? parseJson(raw) : undefined;
-    this.requestBody = body;
     const options = renderOptions(backend.options, sel.values);
     if (sel.deployment !== undefined) options.deployment = sel.deployment;
     const translator = backend.provider.translator({
@@ -194,6 +203,7 @@ export class RequestProcessor {
     this.translator = translator;
     const up = translator.request(body, raw);
     this.requestModel = up.model;
+    this.account?.translated({ translator, operation, requestModel: up.model, body, stream: up.stream });
     const mut = upstreamHeaders(this.cfg, backend, this.headers, up.path);
     // Translators and usage counting read response bodies: ask for them uncompressed.
     mut.removeHeader('accept-encoding');
@@ -228,77 +238,44 @@ export class RequestProcessor {
 
   private onResponseHeaders(h: HttpHeaders): ProcessingResponse {
     const headers = headerMap(h.headers?.headers);
-    this.status = Number(headers.get(':status') ?? 0);
+    const status = Number(headers.get(':status') ?? 0);
     const mut = new MutationBuilder();
     if (this.selection) mut.setHeader(BACKEND_HEADER, this.selection.backend.name);
     if (this.requestModel) mut.setHeader('x-llm-model', this.requestModel);
     const out: ProcessingResponse = {};
+    // A whole document rewritten (not an event stream) is buffered by Envoy, so the headers wait
+    // for the translated body: a body that cannot be translated still becomes a clean 502 in
+    // the client's dialect, and content-length is exact.
+    const eventStream = /event-?stream/i.test(headers.get('content-type') ?? '');
+    this.account?.responseHeaders(status, headers, eventStream);
     if (this.routeType === 'passthrough' || !this.translator) {
       // Restated because the selection may have happened after the request headers.
       out.mode_override = SKIP_BODIES;
-      out.dynamic_metadata = this.finish();
+      this.account?.answered(status);
     } else {
-      const res = this.translator.responseHeaders(this.status, headers);
+      const res = this.translator.responseHeaders(status, headers);
       for (const name of res.removeHeaders ?? []) mut.removeHeader(name);
       for (const [k, v] of Object.entries(res.setHeaders ?? {})) mut.setHeader(k, v);
-      // A whole document rewritten (not an event stream): have Envoy buffer it, so the headers
-      // wait for the translated body. A body that cannot be translated then still becomes a
-      // clean 502 in the client's dialect, and content-length is exact.
-      const eventStream = /event-?stream/i.test(headers.get('content-type') ?? '');
       this.bufferResponse = res.rewritesBody && !eventStream && !h.end_of_stream;
       if (this.bufferResponse) out.mode_override = { response_body_mode: BodySendMode.BUFFERED };
       else if (res.rewritesBody) mut.removeHeader('content-length');
-      if (h.end_of_stream) out.dynamic_metadata = this.finish();
+      if (h.end_of_stream) this.account?.ended();
     }
     out.response_headers = { response: { header_mutation: mut.build() } };
     return out;
   }
 
   private onResponseBody(b: HttpBody): ProcessingResponse {
-    this.firstByteAt ??= performance.now();
     const body = b.body ?? Buffer.alloc(0);
-    const replaced = this.translator?.responseChunk(body, b.end_of_stream === true);
+    const end = b.end_of_stream === true;
+    const replaced = this.translator?.responseChunk(body, end);
     const response: CommonResponse = {};
     if (replaced !== undefined) {
       response.body_mutation = replaced.length > 0 ? { body: replaced } : { clear_body: true };
       if (this.bufferResponse) response.header_mutation = new MutationBuilder().setHeader('content-length', String(replaced.length)).build();
     }
-    const out: ProcessingResponse = { response_body: { response } };
-    if (b.end_of_stream) out.dynamic_metadata = this.finish();
-    return out;
-  }
-
-  /** The llm_extproc metadata for this request; counted once. */
-  private finish() {
-    if (this.finished) return undefined;
-    this.finished = true;
-    const sel = this.selection;
-    requestsTotal.inc({ backend: sel?.backend.name ?? '', route_type: this.routeType, status: String(this.status) });
-    const values: Record<string, unknown> = {
-      backend: sel?.backend.name,
-      provider: sel?.backend.provider.name,
-      client_dialect: this.dialect,
-      route_type: this.routeType,
-      request_model: this.requestModel,
-      response_model: this.translator?.responseModel() ?? this.requestModel,
-      ...(this.translator ? usageMetadata(this.usage(this.translator)) : {}),
-    };
-    if (this.firstByteAt !== undefined) values.ttft_ms = Math.round(this.firstByteAt - this.startedAt);
-    this.log.debug({ usage: values }, 'request done');
-    return namespaced(METADATA_NAMESPACE, values);
-  }
-
-  /** The provider's usage, completed with tokenizer counts where it reported none (only for successful responses). */
-  private usage(t: Translator) {
-    const reported = t.usage();
-    if (this.status < 200 || this.status >= 300) return reported;
-    if (reported.inputTokens !== undefined && reported.outputTokens !== undefined) return reported;
-    try {
-      return completeUsage(reported, this.requestBody, t.outputText?.(), this.requestModel);
-    } catch (err) {
-      this.log.warn({ err }, 'token estimation failed');
-      return reported;
-    }
+    this.account?.responseChunk(end);
+    return { response_body: { response } };
   }
 
   /** Turns an error into an immediate response in the client's dialect. */
@@ -308,9 +285,8 @@ export class RequestProcessor {
     else this.log.error({ err }, 'internal error while processing a request');
     const e = gw ?? new GatewayError('internal_error', 'the gateway failed to process this request');
     gatewayErrorsTotal.inc({ code: e.code });
-    requestsTotal.inc({ backend: this.selection?.backend.name ?? '', route_type: this.routeType, status: String(e.status) });
-    this.finished = true;
-    const headers = new MutationBuilder().setHeader('content-type', 'application/json').setHeader('x-llm-error-code', e.code);
+    this.account?.failed(e);
+    const headers = new MutationBuilder().setHeader('content-type', 'application/json').setHeader(ERROR_CODE_HEADER, e.code);
     return {
       immediate_response: {
         status: { code: e.status },

@@ -2,6 +2,7 @@
 // only through these types: it never branches on a provider's name.
 import type { z } from 'zod';
 import type { DialectName, Operation } from '../dialects/types.js';
+import type { ResponseProgress } from '../usage/progress.js';
 import type { Usage } from '../usage/types.js';
 
 /** Where and how an injected credential goes (seed 001's authHeaderOverride replaces it). */
@@ -73,15 +74,16 @@ export interface Translator {
   responseHeaders(status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult;
   /** One chunk of the upstream body; returns the bytes the client gets now, or undefined for "unchanged". */
   responseChunk(chunk: Buffer, end: boolean): Buffer | undefined;
-  /** Usage seen so far (final after the last chunk). */
+  /** Usage seen so far (final once progress().complete). */
   usage(): Usage;
   /** The model the upstream says answered, once known. */
   responseModel(): string | undefined;
   /**
-   * The generated text seen so far (content and tool-call arguments), used to estimate
-   * output tokens when the provider reports none. Undefined when the translator cannot tell.
+   * Whether the response's last event has arrived, its finish reasons and generated text.
+   * The processor writes the final counts as soon as it is complete: a client may hang up
+   * right after the last event, before Envoy sees the upstream's end of stream.
    */
-  outputText?(): string | undefined;
+  progress(): ResponseProgress;
 }
 
 /** Signs or authorises the final upstream request (SigV4, OAuth2); async by nature. */
@@ -97,6 +99,8 @@ export interface RequestAuthorizer {
 
 export interface ProviderSpec {
   name: string;
+  /** OpenTelemetry GenAI `gen_ai.provider.name` (openai, anthropic, aws.bedrock, gcp.gemini…). */
+  telemetryName: string;
   /** Provider-specific backend keys (apiVersion, region…); merged into the backend schema. */
   options: z.ZodRawShape;
   /** The public API this provider defaults to, as scheme://host[:port]. */

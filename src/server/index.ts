@@ -5,6 +5,8 @@ import { type AdminServer, startAdminServer } from '../admin/http.js';
 import type { RuntimeConfig } from '../config/compile.js';
 import { ConfigHolder } from '../config/load.js';
 import { logger } from '../telemetry/logger.js';
+import { labelCaps } from '../telemetry/metrics.js';
+import { configureTracing, shutdownTracing } from '../telemetry/tracing.js';
 import { type GrpcServer, startGrpcServer } from './grpc.js';
 
 export interface ProcessorOptions {
@@ -26,12 +28,21 @@ export interface RunningProcessor {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** Tracing and metric label caps follow the config, at start and on every reload. */
+async function applyTelemetry(cfg: RuntimeConfig): Promise<void> {
+  const t = cfg.telemetry;
+  labelCaps.setLimit(t.maxLabelValues);
+  await configureTracing({ endpoint: t.otlp?.endpoint, serviceName: t.serviceName, sampleRatio: t.otlp?.sampleRatio ?? 1, captureContent: t.captureContent });
+}
+
 export async function startProcessor(opts: ProcessorOptions): Promise<RunningProcessor> {
+  await applyTelemetry(opts.config);
   const holder = new ConfigHolder(opts.config, opts.configPath);
   const grpc = await startGrpcServer(holder, opts.grpcListen ?? opts.config.ports.grpc, opts.host);
   const admin = await startAdminServer(holder, opts.adminPort ?? opts.config.ports.admin, opts.host);
   holder.watch(opts.watchIntervalMs);
   holder.onReload((cfg) => {
+    applyTelemetry(cfg).catch((err: unknown) => logger.warn({ err }, 'applying the reloaded telemetry settings failed'));
     const old = [...opts.config.backends.keys()];
     const added = [...cfg.backends.keys()].filter((b) => !old.includes(b));
     if (added.length) logger.warn({ added }, 'new backends need routes in Envoy; regenerate the bootstrap (llm-extproc envoy-config) if Envoy is not configured for them');
@@ -49,6 +60,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<RunningPro
         holder.close();
         await grpc.shutdown(graceMs);
         await admin.close();
+        await shutdownTracing().catch((err: unknown) => logger.warn({ err }, 'flushing traces at shutdown failed'));
         closeSecretWatchers();
       })();
       return stopping;

@@ -5,7 +5,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { RuntimeConfig } from '../config/compile.js';
 import { RequestProcessor } from '../processor/request.js';
 import type { Logger } from '../telemetry/logger.js';
-import { messagesTotal, streamsActive } from '../telemetry/metrics.js';
+import { countMessage, streamsActive } from '../telemetry/metrics.js';
 import type { ProcessingRequest, ProcessingResponse } from './proto-types.js';
 
 export type ProcessCall = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
@@ -23,15 +23,24 @@ export function handleProcessStream(call: ProcessCall, config: RuntimeConfig, lo
   let closed = false;
   let counted = true;
 
+  // Envoy ends every stream, after the last reply or early (the client hung up): the
+  // processor then settles its accounting, once, after any phase still running.
   const release = () => {
     if (counted) {
       counted = false;
       streamsActive.dec();
+      chain = chain.then(() => {
+        try {
+          processor.close();
+        } catch (err) {
+          processor.log.error({ err }, 'settling a closed stream failed');
+        }
+      });
     }
   };
 
   call.on('data', (req: ProcessingRequest) => {
-    messagesTotal.inc({ phase: req.request ?? 'unknown' });
+    countMessage(req.request ?? 'unknown');
     chain = chain.then(async () => {
       if (closed) return;
       if (req.observability_mode) {

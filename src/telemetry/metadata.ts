@@ -37,3 +37,39 @@ export function fromStruct(s: Struct | undefined): Record<string, unknown> {
 export function namespaced(ns: string, values: Record<string, unknown>): Struct {
   return { fields: { [ns]: { structValue: toStruct(values) } } };
 }
+
+/**
+ * The values of one namespace as Envoy last got them, and the ones set since. Each reply
+ * carries only what changed (Envoy merges a namespace key by key), so a long stream does
+ * not re-send, or re-serialise, the whole Struct with every chunk.
+ */
+export class MetadataLedger<K extends string = string> {
+  private readonly values = new Map<K, unknown>();
+  private dirty: K[] = [];
+
+  constructor(private readonly namespace: string) {}
+
+  set(key: K, value: unknown): void {
+    if (value === undefined || this.values.get(key) === value) return;
+    if (!this.dirty.includes(key)) this.dirty.push(key);
+    this.values.set(key, value);
+  }
+
+  get(key: K): unknown {
+    return this.values.get(key);
+  }
+
+  /** The Struct of what changed since the last take, or undefined when nothing did. */
+  take(): Struct | undefined {
+    if (this.dirty.length === 0) return undefined;
+    const fields: Record<string, StructValue> = {};
+    for (const k of this.dirty) fields[k] = toValue(this.values.get(k));
+    this.dirty = [];
+    return { fields: { [this.namespace]: { structValue: { fields } } } };
+  }
+
+  /** Everything written so far, as plain values. */
+  snapshot(): Record<string, unknown> {
+    return Object.fromEntries(this.values);
+  }
+}

@@ -25,8 +25,8 @@ export interface Recorded {
 export type Reply =
   | { status?: number; headers?: Record<string, string>; json: unknown }
   | { status?: number; headers?: Record<string, string>; text: string }
-  | { status?: number; headers?: Record<string, string>; sse: string[]; delayMs?: number }
-  | { status?: number; headers?: Record<string, string>; chunks: Buffer[]; delayMs?: number };
+  | { status?: number; headers?: Record<string, string>; sse: string[]; delayMs?: number; endDelayMs?: number; stallAfter?: { events: number; ms: number } }
+  | { status?: number; headers?: Record<string, string>; chunks: Buffer[]; delayMs?: number; endDelayMs?: number; stallAfter?: { events: number; ms: number } };
 
 export interface FakeUpstream {
   port: number;
@@ -57,10 +57,15 @@ export async function startFakeUpstream(reply: FakeUpstream['reply'] = () => ({ 
       const isSse = 'sse' in r;
       res.writeHead(status, { 'content-type': isSse ? 'text/event-stream' : 'application/octet-stream', 'cache-control': 'no-cache', ...r.headers });
       const parts = isSse ? r.sse.map((s) => Buffer.from(s)) : r.chunks;
-      for (const p of parts) {
+      const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+      for (const [i, p] of parts.entries()) {
+        if (res.destroyed) return;
         res.write(p);
-        if (r.delayMs) await new Promise((ok) => setTimeout(ok, r.delayMs));
+        if (r.stallAfter && i + 1 === r.stallAfter.events) await sleep(r.stallAfter.ms);
+        else if (r.delayMs) await sleep(r.delayMs);
       }
+      // Real servers end the body a moment after the last event (a separate write).
+      if (r.endDelayMs) await sleep(r.endDelayMs);
       res.end();
     }
   });

@@ -141,7 +141,10 @@ describe('generated bootstrap', () => {
     const log = hcm.access_log[0];
     expect(log.name).toBe('envoy.access_loggers.stdout');
     const fields = log.typed_config.log_format.json_format as Record<string, string>;
-    for (const key of METADATA_KEYS) expect(fields[key]).toBe(`%DYNAMIC_METADATA(llm_extproc:${key})%`);
+    // The client's path is logged as `path`, beside the path the upstream got.
+    for (const key of METADATA_KEYS) expect(fields[key === 'client_path' ? 'path' : key]).toBe(`%DYNAMIC_METADATA(llm_extproc:${key})%`);
+    expect(fields.upstream_path).toBe('%PATH(NQ:PATH)%');
+    expect(fields.trace_id).toBeUndefined();
     for (const op of ['%START_TIME%', '%RESPONSE_CODE%', '%RESPONSE_FLAGS%', '%DURATION%', '%UPSTREAM_HOST%', '%REQ(X-REQUEST-ID)%']) {
       expect(Object.values(fields)).toContain(op);
     }

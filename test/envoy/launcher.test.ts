@@ -201,7 +201,7 @@ backends:
     while (entries().filter((l) => l.response_code === 200).length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     const routed = entries().filter((l) => l.response_code === 200).at(-1)!;
     expect(routed).toBeDefined();
-    for (const key of METADATA_KEYS) expect(key in routed).toBe(true);
+    for (const key of METADATA_KEYS) expect((key === 'client_path' ? 'path' : key) in routed).toBe(true);
     expect(routed.backend).toBe('local');
     expect(routed.total_tokens).toBe(42);
     expect(routed.method).toBe('POST');

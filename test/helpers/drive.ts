@@ -101,7 +101,6 @@ export async function drive(cfg: RuntimeConfig, req: DriveRequest, respond?: (up
   replies.push(r);
   const ih = immediate(r);
   if (ih) return { ...ih, upstream };
-  let metadata = r.dynamic_metadata;
   let clientHeaders = applyMutation(resHeaders, r.response_headers?.response?.header_mutation);
   const skipResponseBody = r.mode_override?.response_body_mode === 0 || skipBodies;
   // BUFFERED (2): Envoy collects the whole body and sends it in one message.
@@ -120,10 +119,19 @@ export async function drive(cfg: RuntimeConfig, req: DriveRequest, respond?: (up
     clientHeaders = applyMutation(clientHeaders, r.response_body?.response?.header_mutation);
     const m = r.response_body?.response?.body_mutation;
     out.push(m?.body ? Buffer.from(m.body) : m?.clear_body ? Buffer.alloc(0) : chunk);
-    metadata ??= r.dynamic_metadata;
   }
-  const md = metadata ? (fromStruct(metadata).llm_extproc as Record<string, unknown>) : undefined;
-  return { upstream, client: { status: res.status, headers: clientHeaders, body: Buffer.concat(out) }, metadata: md, replies };
+  return { upstream, client: { status: res.status, headers: clientHeaders, body: Buffer.concat(out) }, metadata: mergedMetadata(replies), replies };
+}
+
+/** The llm_extproc namespace as Envoy ends up with it: every reply's keys merged over the earlier ones. */
+export function mergedMetadata(replies: ProcessingResponse[]): Record<string, unknown> | undefined {
+  let out: Record<string, unknown> | undefined;
+  for (const r of replies) {
+    if (!r.dynamic_metadata) continue;
+    const ns = fromStruct(r.dynamic_metadata).llm_extproc as Record<string, unknown> | undefined;
+    if (ns) out = { ...out, ...ns };
+  }
+  return out;
 }
 
 /** Splits bytes into chunks of `size` (the last may be shorter). */

@@ -3,6 +3,7 @@
 // streamed, is rebuilt in Chat Completions form (to-openai-response.ts).
 import type { ChatCompletionRequest } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../processor/errors.js';
+import type { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
 import { anthropicHeaders } from './headers.js';
@@ -46,5 +47,9 @@ export class OpenAIToAnthropic implements Translator {
 
   responseModel(): string | undefined {
     return this.response.responseModel();
+  }
+
+  progress(): ResponseProgress {
+    return this.response.progress();
   }
 }

@@ -9,6 +9,7 @@ import { AnthropicSameDialect } from './same-dialect.js';
 
 export const anthropic: ProviderSpec = {
   name: 'anthropic',
+  telemetryName: 'anthropic',
   options: {
     // The `anthropic-version` header sent upstream; when unset the client's own, else 2023-06-01.
     anthropicVersion: z.string().min(1).optional(),

@@ -2,6 +2,7 @@
 // to the client untouched (Anthropic itself, Claude on Vertex): the message body's
 // usage, or message_start + message_delta events in a stream. Counting never breaks
 // the response: a body it cannot read only stops the counting.
+import type { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import { BodyCollector } from '../shared/body.js';
 import { AnthropicEventReader } from './events.js';
@@ -38,6 +39,10 @@ export class AnthropicResponseObserver {
 
   get model(): string | undefined {
     return this.tracker.model;
+  }
+
+  get progress(): ResponseProgress {
+    return this.tracker.progress;
   }
 }
 

@@ -9,6 +9,7 @@ import type { ContentBlockDeltaEvent, ContentBlockStartEvent, ErrorEvent, Messag
 import type { ChatCompletionChunk } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../processor/errors.js';
 import { sseEvent } from '../../usage/sse.js';
+import type { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import type { AnthropicEvent } from './events.js';
 import { openAIErrorObject, toOpenAIUsage } from './openai-response.js';
@@ -77,6 +78,10 @@ export class AnthropicToOpenAIStream {
 
   get responseModel(): string | undefined {
     return this.tracker.model;
+  }
+
+  get progress(): ResponseProgress {
+    return this.tracker.progress;
   }
 
   private start(ev: MessageStartEvent): string {

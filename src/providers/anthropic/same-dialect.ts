@@ -3,6 +3,7 @@
 // while usage and the answering model are read from it on the way (the message
 // body's usage, or message_start + message_delta events in a stream).
 import { GatewayError } from '../../processor/errors.js';
+import type { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
 import { anthropicHeaders } from './headers.js';
@@ -56,5 +57,9 @@ export class AnthropicSameDialect implements Translator {
 
   responseModel(): string | undefined {
     return this.observer.model;
+  }
+
+  progress(): ResponseProgress {
+    return this.observer.progress;
   }
 }

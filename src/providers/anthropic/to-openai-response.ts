@@ -4,6 +4,7 @@
 // Anthropic's own API and Vertex AI's rawPredict answer alike, so both use this.
 import type { Message } from '../../dialects/anthropic/types.js';
 import { GatewayError } from '../../processor/errors.js';
+import type { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import { BodyCollector } from '../shared/body.js';
 import type { ResponseHeadersResult } from '../types.js';
@@ -70,6 +71,10 @@ export class AnthropicToOpenAIResponse {
 
   responseModel(): string | undefined {
     return this.stream ? this.stream.responseModel : this.plainUsage.model;
+  }
+
+  progress(): ResponseProgress {
+    return this.stream ? this.stream.progress : this.plainUsage.progress;
   }
 }
 

@@ -11,6 +11,7 @@ const Endpoint = z.string().regex(/^https?:\/\/[^/?#\s]+\/?$/, 'must be scheme:/
 
 export const azureopenai: ProviderSpec = {
   name: 'azureopenai',
+  telemetryName: 'azure.ai.openai',
   options: {
     endpoint: Endpoint.optional(),
     deployment: z.string().min(1).optional(),

@@ -3,9 +3,9 @@
 // about bodies, streams and usage is the OpenAI same-dialect translator's; this
 // wrapper only decides the deployment, the API version and the path.
 import { GatewayError } from '../../processor/errors.js';
-import type { Usage } from '../../usage/types.js';
 import { OpenAISameDialect } from '../openai/same-dialect.js';
-import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
+import { DelegatingTranslator } from '../shared/delegate.js';
+import type { TranslationContext, UpstreamRequest } from '../types.js';
 
 /** The GA API version used when neither the backend nor the client names one. */
 export const DEFAULT_API_VERSION = '2024-10-21';
@@ -20,10 +20,10 @@ export function servesOperation(op: TranslationContext['operation']): boolean {
   return OPERATION_PATH[op] !== undefined;
 }
 
-export class AzureOpenAITranslator implements Translator {
-  private inner: OpenAISameDialect | undefined;
-
-  constructor(private readonly ctx: TranslationContext) {}
+export class AzureOpenAITranslator extends DelegatingTranslator {
+  constructor(private readonly ctx: TranslationContext) {
+    super();
+  }
 
   request(body: unknown): UpstreamRequest {
     const { ctx } = this;
@@ -39,30 +39,10 @@ export class AzureOpenAITranslator implements Translator {
     // written against); else the GA default.
     query.set('api-version', nonEmpty(ctx.options.apiVersion) ?? nonEmpty(query.get('api-version')) ?? DEFAULT_API_VERSION);
     const path = `/openai/deployments/${encodeURIComponent(deployment)}/${OPERATION_PATH[ctx.operation]}?${query}`;
-    this.inner = new OpenAISameDialect(ctx, { path, modelOptional: true });
-    const up = this.inner.request(body);
+    const inner = new OpenAISameDialect(ctx, { path, modelOptional: true });
+    this.inner = inner;
+    const up = inner.request(body);
     return { ...up, model: up.model ?? deployment };
-  }
-
-  responseHeaders(status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
-    return this.delegate().responseHeaders(status, headers);
-  }
-
-  responseChunk(chunk: Buffer, end: boolean): Buffer | undefined {
-    return this.delegate().responseChunk(chunk, end);
-  }
-
-  usage(): Usage {
-    return this.inner?.usage() ?? {};
-  }
-
-  responseModel(): string | undefined {
-    return this.inner?.responseModel();
-  }
-
-  private delegate(): OpenAISameDialect {
-    if (!this.inner) throw new Error('Azure OpenAI translator used before its request');
-    return this.inner;
   }
 }
 

@@ -6,9 +6,11 @@ import { renderError } from '../../dialects/index.js';
 import type { DialectName } from '../../dialects/types.js';
 import { GatewayError } from '../../processor/errors.js';
 import { EventStreamDecoder, EventStreamError, type EventStreamMessage, eventJson } from '../../usage/eventstream.js';
+import { ResponseProgress, WholeBodyProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import { BodyCollector } from '../shared/body.js';
 import type { ResponseHeadersResult, Translator, UpstreamRequest } from '../types.js';
+import type { ContentBlockDeltaEvent, ConverseResponse, MessageStopEvent } from './converse-types.js';
 import { JSON_HEADERS, parseUpstreamError, parseUpstreamJson, type ResponseIdentity, responseIdentity } from './shared.js';
 
 /** Turns ConverseStream events into client SSE text, one event at a time. */
@@ -34,8 +36,15 @@ export abstract class BedrockTranslator implements Translator {
   private readonly body = new BodyCollector();
   private readonly decoder = new EventStreamDecoder();
   private renderer: StreamRenderer | undefined;
+  private readonly answer: ResponseProgress;
 
-  constructor(private readonly clientDialect: DialectName) {}
+  /** @param generates false for operations whose answer is no text (embeddings). */
+  constructor(
+    private readonly clientDialect: DialectName,
+    generates = true,
+  ) {
+    this.answer = generates ? new ResponseProgress() : new WholeBodyProgress();
+  }
 
   abstract request(body: unknown, raw: Buffer | undefined): UpstreamRequest;
 
@@ -69,11 +78,14 @@ export abstract class BedrockTranslator implements Translator {
     const whole = this.body.push(chunk, end);
     // Nothing reaches the client until the whole document can be rewritten.
     if (!whole) return Buffer.alloc(0);
+    this.answer.markComplete();
     if (this.mode === 'error') {
       const e = parseUpstreamError(this.status, this.errorType, whole);
       return renderError(this.clientDialect, { status: e.status, code: e.code, message: e.message });
     }
-    const out = this.plain(parseUpstreamJson(whole), this.identity!);
+    const json = parseUpstreamJson(whole);
+    observeConverse(this.answer, json as ConverseResponse);
+    const out = this.plain(json, this.identity!);
     return Buffer.from(JSON.stringify(out));
   }
 
@@ -84,6 +96,10 @@ export abstract class BedrockTranslator implements Translator {
   responseModel(): string | undefined {
     // Converse does not name the model in its answer: the one asked for answered.
     return this.modelId;
+  }
+
+  progress(): ResponseProgress {
+    return this.answer;
   }
 
   private streamChunk(chunk: Buffer, end: boolean): string {
@@ -110,7 +126,9 @@ export abstract class BedrockTranslator implements Translator {
       } catch (err) {
         throw new GatewayError('upstream_response_invalid', (err as Error).message);
       }
-      return renderer.event(m.headers[':event-type'] ?? '', payload);
+      const type = m.headers[':event-type'] ?? '';
+      this.follow(type, payload);
+      return renderer.event(type, payload);
     }
     if (kind === 'exception') {
       const body = Buffer.from(m.body).toString('utf8');
@@ -121,9 +139,31 @@ export abstract class BedrockTranslator implements Translator {
       } catch {
         // keep the raw text
       }
+      this.answer.markComplete();
       return renderer.exception(m.headers[':exception-type'] ?? 'exception', message);
     }
-    if (kind === 'error') return renderer.exception(m.headers[':error-code'] ?? 'error', m.headers[':error-message'] ?? 'event stream error');
+    if (kind === 'error') {
+      this.answer.markComplete();
+      return renderer.exception(m.headers[':error-code'] ?? 'error', m.headers[':error-message'] ?? 'event stream error');
+    }
     return '';
   }
+
+  /** ConverseStream events, whatever the client dialect: text and tool input, the stop reason, and the closing metadata event. */
+  private follow(type: string, payload: unknown): void {
+    if (type === 'contentBlockDelta') {
+      const d = (payload as ContentBlockDeltaEvent).delta;
+      this.answer.text(d?.text ?? d?.toolUse?.input);
+    } else if (type === 'messageStop') this.answer.finish((payload as MessageStopEvent).stopReason);
+    // Usage arrives after messageStop, in the metadata event that closes the stream.
+    else if (type === 'metadata') this.answer.markComplete();
+  }
+}
+
+function observeConverse(progress: ResponseProgress, res: ConverseResponse): void {
+  for (const block of res?.output?.message?.content ?? []) {
+    if ('text' in block) progress.text(block.text);
+    else if ('toolUse' in block) progress.text(JSON.stringify(block.toolUse.input ?? {}));
+  }
+  progress.finish(res?.stopReason);
 }

@@ -29,6 +29,7 @@ export const SIGNING_SERVICE = 'bedrock';
 
 export const bedrock: ProviderSpec = {
   name: 'bedrock',
+  telemetryName: 'aws.bedrock',
   options: {
     region: z.string().regex(/^[a-z0-9-]+$/, 'must be an AWS region such as us-east-1'),
     aws: AwsCredentials.optional(),

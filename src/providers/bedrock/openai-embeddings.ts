@@ -12,7 +12,7 @@ export class BedrockOpenAIEmbeddings extends BedrockTranslator {
   private base64 = false;
 
   constructor(private readonly ctx: TranslationContext) {
-    super('openai');
+    super('openai', false);
   }
 
   request(body: unknown): UpstreamRequest {

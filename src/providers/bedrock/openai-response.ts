@@ -1,7 +1,8 @@
 // Bedrock Converse answers -> OpenAI Chat Completions: the plain response, and the
 // ConverseStream events re-emitted as chat.completion.chunk SSE, ending with
-// `data: [DONE]`. A usage chunk (choices: []) is sent only when the client asked
-// for stream_options.include_usage; usage is recorded for metadata regardless.
+// `data: [DONE]` as soon as the closing metadata event arrives. A usage chunk
+// (choices: []) is sent only when the client asked for stream_options.include_usage;
+// usage is recorded for metadata regardless.
 import { openAIError } from '../../dialects/openai/index.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatToolCall, ChatUsage, FinishReason } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../processor/errors.js';
@@ -79,6 +80,8 @@ export class OpenAIChunkWriter implements StreamRenderer {
   private readonly jsonBlocks = new Set<number>();
   private stopped = false;
   private failed = false;
+  /** [DONE] went out: the metadata event closes ConverseStream, so the client need not wait for the body's end. */
+  private done = false;
 
   constructor(
     private readonly id: ResponseIdentity,
@@ -124,8 +127,10 @@ export class OpenAIChunkWriter implements StreamRenderer {
         const ev = payload as MetadataEvent;
         this.seen = fromConverseUsage(ev.usage) ?? this.seen;
         const usage = chatUsage(ev.usage);
-        if (!this.includeUsage || !usage) return '';
-        return sseEvent(JSON.stringify({ ...this.base(), choices: [], usage }));
+        const usageChunk = this.includeUsage && usage ? sseEvent(JSON.stringify({ ...this.base(), choices: [], usage })) : '';
+        if (!this.stopped) return usageChunk;
+        this.done = true;
+        return `${usageChunk}data: [DONE]\n\n`;
       }
       default:
         // contentBlockStop and events added later carry nothing a chunk can say.
@@ -140,6 +145,7 @@ export class OpenAIChunkWriter implements StreamRenderer {
   }
 
   end(cut: boolean): string {
+    if (this.done) return '';
     let out = '';
     if (!this.stopped && !this.failed) {
       const why = cut ? 'in the middle of an event' : 'before its messageStop event';

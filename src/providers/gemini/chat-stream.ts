@@ -5,8 +5,10 @@
 import type { ChatCompletionChunk, FinishReason } from '../../dialects/openai/types.js';
 import type { GenerateContentResponse } from '../../dialects/gemini/types.js';
 import { sseEvent } from '../../usage/sse.js';
+import { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import { candidateText, finishReason, functionCallParts, type GeminiToolCall, toOpenAILogprobs, type ToolCallIds, toolCall } from './chat-response.js';
+import { observeGemini } from './progress.js';
 import { fromGeminiUsage, toOpenAIUsage } from './usage.js';
 
 type Choice = ChatCompletionChunk['choices'][number];
@@ -32,8 +34,7 @@ export class ChatChunkWriter {
   private responseId: string | undefined;
   private readonly candidates = new Map<number, CandidateState>();
   private seenUsage: Usage = {};
-  /** What the model generated (text and call arguments), for estimating output when no usage comes. */
-  private generated = '';
+  readonly progress = new ResponseProgress();
 
   constructor(private readonly opts: ChunkWriterOptions) {}
 
@@ -45,10 +46,6 @@ export class ChatChunkWriter {
     return this.model;
   }
 
-  get outputText(): string {
-    return this.generated;
-  }
-
   /** One upstream event -> the SSE text of the chunks it makes (maybe none). */
   event(res: GenerateContentResponse): string {
     this.responseId ??= res.responseId;
@@ -56,7 +53,7 @@ export class ChatChunkWriter {
     if (typeof res.modelVersion === 'string') this.model = res.modelVersion;
     // Gemini repeats usage, growing, on every event: the last one is the total.
     const candidates = res.candidates ?? [];
-    const finishing = candidates.some((c) => c.finishReason !== undefined) || res.promptFeedback?.blockReason !== undefined;
+    const finishing = observeGemini(this.progress, res, false);
     const usage = fromGeminiUsage(res.usageMetadata, finishing);
     if (usage) this.seenUsage = usage;
     let out = '';
@@ -74,7 +71,6 @@ export class ChatChunkWriter {
       if (text !== undefined) delta.content = text;
       const calls = functionCallParts(c).map((p) => ({ index: st.tools++, ...toolCall(p, this.opts.ids.next(p.functionCall, this.responseId)) }));
       if (calls.length > 0) delta.tool_calls = calls as (GeminiToolCall & { index: number })[];
-      this.generated += (text ?? '') + calls.map((call) => call.function.arguments).join('');
       const logprobs = toOpenAILogprobs(c.logprobsResult);
       if (text !== undefined || calls.length > 0 || !st.roleSent) {
         if (delta.content === undefined && calls.length === 0) delta.content = '';

@@ -4,6 +4,7 @@
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../dialects/openai/types.js';
 import type { BatchEmbedContentsRequest, BatchEmbedContentsResponse } from '../../dialects/gemini/types.js';
 import { GatewayError } from '../../processor/errors.js';
+import { type ResponseProgress, WholeBodyProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import { BodyCollector } from '../shared/body.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
@@ -58,6 +59,7 @@ export abstract class EmbeddingsTranslator implements Translator {
   protected seenUsage: Usage = {};
   private status = 0;
   private readonly collector = new BodyCollector();
+  private readonly answer = new WholeBodyProgress();
 
   abstract request(body: unknown): UpstreamRequest;
   /** The vectors (in input order) and usage of a 2xx upstream body. */
@@ -71,6 +73,7 @@ export abstract class EmbeddingsTranslator implements Translator {
   responseChunk(chunk: Buffer, end: boolean): Buffer {
     const whole = this.collector.push(chunk, end);
     if (!whole) return Buffer.alloc(0);
+    this.answer.markComplete();
     if (this.status < 200 || this.status >= 300) return googleErrorToOpenAI(this.status, whole);
     let parsed: unknown;
     try {
@@ -92,6 +95,10 @@ export abstract class EmbeddingsTranslator implements Translator {
 
   responseModel(): string | undefined {
     return this.input?.model;
+  }
+
+  progress(): ResponseProgress {
+    return this.answer;
   }
 }
 

@@ -20,6 +20,7 @@ export function geminiTranslator(ctx: TranslationContext, target: GeminiTarget):
 
 export const gemini: ProviderSpec = {
   name: 'gemini',
+  telemetryName: 'gcp.gemini',
   options: {
     apiVersion: z.enum(GEMINI_API_VERSIONS).optional(),
   },

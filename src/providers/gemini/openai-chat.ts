@@ -8,6 +8,7 @@ import type { GenerateContentResponse } from '../../dialects/gemini/types.js';
 import { openAIError } from '../../dialects/openai/index.js';
 import { GatewayError } from '../../processor/errors.js';
 import { SseParser } from '../../usage/sse.js';
+import { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import { BodyCollector } from '../shared/body.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
@@ -16,6 +17,7 @@ import { toChatCompletion, ToolCallIds } from './chat-response.js';
 import { ChatChunkWriter } from './chat-stream.js';
 import { googleErrorToOpenAI, parseGoogleError } from './errors.js';
 import { type GeminiTarget, requireModel } from './target.js';
+import { observeGemini } from './progress.js';
 import { fromGeminiUsage } from './usage.js';
 
 type Mode = 'plain' | 'stream' | 'error';
@@ -34,7 +36,7 @@ export class OpenAIChatToGemini implements Translator {
   private writer: ChatChunkWriter | undefined;
   private plainUsage: Usage = {};
   private plainModel: string | undefined;
-  private plainText: string | undefined;
+  private readonly plainProgress = new ResponseProgress();
 
   constructor(
     private readonly ctx: TranslationContext,
@@ -82,7 +84,7 @@ export class OpenAIChatToGemini implements Translator {
     this.plainModel = res.modelVersion;
     this.plainUsage = fromGeminiUsage(res.usageMetadata, true) ?? {};
     const completion = toChatCompletion(res, this.ids, { id: this.fallbackId, model: this.model, created: this.created });
-    this.plainText = completion.choices.map((c) => (c.message.content ?? '') + (c.message.tool_calls ?? []).map((t) => t.function.arguments).join('')).join('');
+    observeGemini(this.plainProgress, res, true);
     return Buffer.from(JSON.stringify(completion));
   }
 
@@ -114,8 +116,8 @@ export class OpenAIChatToGemini implements Translator {
     return this.writer ? this.writer.responseModel : this.plainModel;
   }
 
-  outputText(): string | undefined {
-    return this.writer ? this.writer.outputText : this.plainText;
+  progress(): ResponseProgress {
+    return this.writer ? this.writer.progress : this.plainProgress;
   }
 }
 

@@ -7,9 +7,11 @@ import { matchGeminiPath } from '../../dialects/gemini/index.js';
 import type { GenerateContentResponse } from '../../dialects/gemini/types.js';
 import { GatewayError } from '../../processor/errors.js';
 import { SseParser } from '../../usage/sse.js';
+import { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
 import { type GeminiMethod, type GeminiTarget, requireModel, upstreamQuery } from './target.js';
+import { observeGemini } from './progress.js';
 import { fromGeminiUsage } from './usage.js';
 
 const METHOD = /:([A-Za-z]+)$/;
@@ -22,8 +24,7 @@ export class GeminiSameDialect implements Translator {
   private plainBytes = 0;
   private seenUsage: Usage = {};
   private model: string | undefined;
-  /** Generated text and call arguments, for estimating output when no usage comes. */
-  private generated = '';
+  private readonly answer = new ResponseProgress();
 
   constructor(
     private readonly ctx: TranslationContext,
@@ -99,8 +100,8 @@ export class GeminiSameDialect implements Translator {
     return this.model;
   }
 
-  outputText(): string {
-    return this.generated;
+  progress(): ResponseProgress {
+    return this.answer;
   }
 
   /** Usage in Gemini streams is cumulative: the last report wins. */
@@ -113,14 +114,7 @@ export class GeminiSameDialect implements Translator {
     }
     if (!parsed || typeof parsed !== 'object') return;
     if (typeof parsed.modelVersion === 'string') this.model = parsed.modelVersion;
-    const candidates = Array.isArray(parsed.candidates) ? parsed.candidates : [];
-    for (const c of candidates) {
-      for (const p of c?.content?.parts ?? []) {
-        if (typeof p.text === 'string' && p.thought !== true) this.generated += p.text;
-        if (p.functionCall) this.generated += JSON.stringify(p.functionCall.args ?? {});
-      }
-    }
-    const finishing = whole || candidates.some((c) => c?.finishReason !== undefined) || parsed.promptFeedback?.blockReason !== undefined;
+    const finishing = observeGemini(this.answer, parsed, whole);
     const usage = fromGeminiUsage(parsed.usageMetadata, finishing);
     if (usage) this.seenUsage = usage;
   }

@@ -8,6 +8,7 @@ import type { AnthropicUsage, ContentBlock } from '../../dialects/anthropic/type
 import type { ChatCompletionChunk, ChatUsage } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../processor/errors.js';
 import { SseParser, sseEvent } from '../../usage/sse.js';
+import { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import { toAnthropicStopReason } from '../anthropic/stop-reasons.js';
 import { anthropicErrorBody, reasoningText, toAnthropicUsage } from './from-anthropic-response.js';
@@ -17,6 +18,7 @@ type ChunkDelta = ChatCompletionChunk['choices'][number]['delta'] & { reasoning_
 type BlockKind = 'text' | 'thinking' | 'tool';
 
 export class OpenAIToAnthropicStream {
+  readonly progress = new ResponseProgress();
   private readonly sse = new SseParser();
   private state: 'before' | 'open' | 'done' = 'before';
   /** The open content block, if any: Anthropic streams one block at a time. */
@@ -60,6 +62,7 @@ export class OpenAIToAnthropicStream {
     }
     if (chunk.error) {
       this.state = 'done';
+      this.progress.markComplete();
       const message = typeof chunk.error.message === 'string' ? chunk.error.message : 'stream error';
       return sseEvent(JSON.stringify(anthropicErrorBody('api_error', message)), 'error');
     }
@@ -74,9 +77,11 @@ export class OpenAIToAnthropicStream {
     const reasoning = reasoningText(delta);
     if (reasoning) out += this.ensure('thinking', { type: 'thinking', thinking: '', signature: '' }) + this.delta({ type: 'thinking_delta', thinking: reasoning });
     const text = (delta.content ?? '') + (delta.refusal ?? '');
+    this.progress.text(text);
     if (text !== '') out += this.ensure('text', { type: 'text', text: '' }) + this.delta({ type: 'text_delta', text });
     for (const tc of delta.tool_calls ?? []) out += this.toolDelta(tc);
     if (choice.finish_reason) {
+      this.progress.finish(choice.finish_reason);
       out += this.closeBlock();
       this.stopReason = toAnthropicStopReason(choice.finish_reason);
     }
@@ -113,6 +118,7 @@ export class OpenAIToAnthropicStream {
       out += this.event('content_block_start', { index, content_block: { type: 'tool_use', id: tc.id ?? '', name: tc.function?.name ?? '', input: {} } });
     }
     const args = tc.function?.arguments;
+    this.progress.text(args);
     // A late fragment of an earlier call still names that call's block: the SDKs accumulate by index.
     if (args) out += this.event('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: args } });
     return out;
@@ -140,6 +146,7 @@ export class OpenAIToAnthropicStream {
 
   private finish(): string {
     this.state = 'done';
+    this.progress.markComplete();
     const usage: AnthropicUsage = toAnthropicUsage(this.rawUsage);
     return (
       this.closeBlock() +

@@ -5,6 +5,7 @@
 import type { MessagesRequest } from '../../dialects/anthropic/types.js';
 import type { ChatCompletion } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../processor/errors.js';
+import { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import { requireIdentityEncoding } from '../anthropic/to-openai-response.js';
 import { BodyCollector } from '../shared/body.js';
@@ -24,6 +25,7 @@ export class AnthropicToOpenAI implements Translator {
   private readonly stream = new OpenAIToAnthropicStream();
   private plainUsage: Usage = {};
   private plainModel: string | undefined;
+  private readonly plainProgress = new ResponseProgress();
 
   constructor(private readonly ctx: TranslationContext) {}
 
@@ -64,6 +66,12 @@ export class AnthropicToOpenAI implements Translator {
     const msg = toAnthropicMessage(completion);
     this.plainUsage = fromOpenAIUsage(completion.usage) ?? {};
     this.plainModel = completion.model;
+    for (const c of completion.choices ?? []) {
+      this.plainProgress.text(c.message?.content);
+      for (const t of c.message?.tool_calls ?? []) this.plainProgress.text(t.function?.arguments);
+      this.plainProgress.finish(c.finish_reason);
+    }
+    this.plainProgress.markComplete();
     return Buffer.from(JSON.stringify(msg));
   }
 
@@ -73,5 +81,9 @@ export class AnthropicToOpenAI implements Translator {
 
   responseModel(): string | undefined {
     return this.mode === 'stream' ? this.stream.responseModel : this.plainModel;
+  }
+
+  progress(): ResponseProgress {
+    return this.mode === 'stream' ? this.stream.progress : this.plainProgress;
   }
 }

@@ -6,6 +6,7 @@ import { OpenAISameDialect } from './same-dialect.js';
 
 export const openai: ProviderSpec = {
   name: 'openai',
+  telemetryName: 'openai',
   options: {},
   defaultEndpoint: () => 'https://api.openai.com',
   authPlacement: { headerName: 'authorization', prefix: 'Bearer ' },

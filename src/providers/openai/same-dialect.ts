@@ -3,6 +3,7 @@
 // streams, `stream_options.include_usage` so every streamed token is counted. The
 // usage-only chunk that this adds is removed again for a client that did not ask.
 import { GatewayError } from '../../processor/errors.js';
+import { ResponseProgress } from '../../usage/progress.js';
 import { SseParser } from '../../usage/sse.js';
 import type { Usage } from '../../usage/types.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
@@ -36,6 +37,7 @@ export class OpenAISameDialect implements Translator {
   /** Stream event payloads, kept (by reference) in case usage never arrives and must be estimated. */
   private readonly streamData: string[] = [];
   private plainText: string | undefined;
+  private readonly answer = new ResponseProgress(() => (this.streaming ? streamText(this.streamData) : this.plainText));
 
   constructor(
     private readonly ctx: TranslationContext,
@@ -105,30 +107,23 @@ export class OpenAISameDialect implements Translator {
     return this.model;
   }
 
-  outputText(): string | undefined {
-    if (!this.streaming) return this.plainText;
-    let text = '';
-    for (const data of this.streamData) {
-      if (data === '[DONE]') continue;
-      try {
-        const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string | null; tool_calls?: { function?: { arguments?: string } }[] }; text?: string }[] };
-        for (const c of chunk.choices ?? []) {
-          text += c.delta?.content ?? c.text ?? '';
-          for (const t of c.delta?.tool_calls ?? []) text += t.function?.arguments ?? '';
-        }
-      } catch {
-        // A cut-off last event: count what parsed.
-      }
-    }
-    return text;
+  progress(): ResponseProgress {
+    return this.answer;
   }
 
-  /** Reads model and usage from one stream event; says whether it is the usage-only chunk. */
+  /**
+   * Reads model, usage and finish reasons from one stream event; says whether it is the
+   * usage-only chunk. The usage chunk is the last before [DONE]: the answer is complete there.
+   */
   private observe(data: string | undefined): 'keep' | 'drop' {
-    if (!data || data === '[DONE]') return 'keep';
+    if (!data) return 'keep';
+    if (data === '[DONE]') {
+      this.answer.markComplete();
+      return 'keep';
+    }
     const wantModel = this.model === undefined;
-    if (!wantModel && !data.includes('"usage"')) return 'keep';
-    let parsed: { model?: unknown; usage?: unknown; choices?: unknown[] };
+    if (!wantModel && !data.includes('"usage"') && !data.includes('"finish_reason":"')) return 'keep';
+    let parsed: { model?: unknown; usage?: unknown; choices?: { finish_reason?: unknown }[] };
     try {
       parsed = JSON.parse(data);
     } catch {
@@ -136,22 +131,55 @@ export class OpenAISameDialect implements Translator {
     }
     // Azure's first chunk (prompt filter results) carries model "": not an answer.
     if (typeof parsed.model === 'string' && parsed.model !== '') this.model ??= parsed.model;
+    if (Array.isArray(parsed.choices)) for (const c of parsed.choices) this.answer.finish(c?.finish_reason);
     const usage = fromOpenAIUsage(parsed.usage as never);
     if (usage) this.seenUsage = usage;
-    return usage && Array.isArray(parsed.choices) && parsed.choices.length === 0 ? 'drop' : 'keep';
+    const usageOnly = usage !== undefined && Array.isArray(parsed.choices) && parsed.choices.length === 0;
+    if (usageOnly) this.answer.markComplete();
+    return usageOnly ? 'drop' : 'keep';
   }
 
   private scanPlain(): void {
     const text = Buffer.concat(this.plain).toString('utf8');
     this.plain.length = 0;
     try {
-      const parsed = JSON.parse(text) as { model?: unknown; usage?: unknown; choices?: { message?: { content?: unknown }; text?: unknown }[] };
+      const parsed = JSON.parse(text) as { model?: unknown; usage?: unknown; choices?: PlainChoice[] };
       if (typeof parsed.model === 'string') this.model = parsed.model;
       // Embeddings have no choices and nothing generated: leave output unknown, not estimated.
-      if (Array.isArray(parsed.choices)) this.plainText = parsed.choices.map((c) => (typeof c.message?.content === 'string' ? c.message.content : typeof c.text === 'string' ? c.text : '')).join('');
+      if (Array.isArray(parsed.choices)) {
+        this.plainText = parsed.choices.map(messageText).join('');
+        for (const c of parsed.choices) this.answer.finish(c?.finish_reason);
+      }
       this.seenUsage = fromOpenAIUsage(parsed.usage as never) ?? {};
+      this.answer.markComplete();
     } catch {
       // Not JSON (an upstream error page, a cut body): nothing to count, body untouched.
     }
   }
+}
+
+type PlainChoice = { message?: { content?: unknown; tool_calls?: { function?: { arguments?: unknown } }[] }; text?: unknown; finish_reason?: unknown };
+
+function messageText(c: PlainChoice): string {
+  let text = typeof c.message?.content === 'string' ? c.message.content : typeof c.text === 'string' ? c.text : '';
+  for (const t of c.message?.tool_calls ?? []) if (typeof t?.function?.arguments === 'string') text += t.function.arguments;
+  return text;
+}
+
+/** The content and tool-call arguments of chat.completion.chunk events, parsed only when an estimate needs them. */
+function streamText(events: readonly string[]): string {
+  let text = '';
+  for (const data of events) {
+    if (data === '[DONE]') continue;
+    try {
+      const chunk = JSON.parse(data) as { choices?: { delta?: { content?: string | null; tool_calls?: { function?: { arguments?: string } }[] }; text?: string }[] };
+      for (const c of chunk.choices ?? []) {
+        text += c.delta?.content ?? c.text ?? '';
+        for (const t of c.delta?.tool_calls ?? []) text += t.function?.arguments ?? '';
+      }
+    } catch {
+      // A cut-off last event: count what parsed.
+    }
+  }
+  return text;
 }

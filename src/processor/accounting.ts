@@ -1,0 +1,206 @@
+// One request's accounting. The llm_extproc metadata goes to Envoy as soon as each value is
+// known: backend, provider and models when the request is routed, ttft with the first body
+// chunk, the final counts as soon as the response's last event has been seen. A client that
+// stops reading there (the Python SDK closes at `data: [DONE]`) may hang up before the
+// upstream's end of stream, and Envoy takes no metadata once it has dropped the stream.
+// When the request is done, however it ends, telemetry gets one record (usage log,
+// metrics, span), which does not depend on Envoy accepting anything.
+import type { Operation } from '../dialects/types.js';
+import { ERROR_CODE_HEADER, METADATA_NAMESPACE, type MetadataKey } from '../envoy/metadata-keys.js';
+import type { Translator } from '../providers/types.js';
+import type { Struct } from '../server/proto-types.js';
+import type { Logger } from '../telemetry/logger.js';
+import { MetadataLedger } from '../telemetry/metadata.js';
+import type { RequestRecord, StreamEnd } from '../telemetry/record.js';
+import { logUsage, recordMetrics } from '../telemetry/report.js';
+import { RequestSpan } from '../telemetry/tracing.js';
+import { completeUsage } from '../usage/estimate.js';
+import { usageMetadata } from '../usage/metadata.js';
+import type { Usage } from '../usage/types.js';
+import type { GatewayError } from './errors.js';
+
+/** gen_ai.operation.name for the operations that generate (or embed) and are billed by the token. */
+const GENAI_OPERATION: Partial<Record<Operation, string>> = { chat: 'chat', completions: 'text_completion', embeddings: 'embeddings' };
+
+export interface Routed {
+  backend: string;
+  provider: string;
+  providerTelemetryName: string;
+  routeType: string;
+}
+
+export interface Translated {
+  translator: Translator;
+  operation: Operation;
+  requestModel: string | undefined;
+  /** The client's parsed body, for estimating input tokens when the provider reports none. */
+  body: unknown;
+  stream: boolean;
+}
+
+export class RequestAccount {
+  private readonly ledger = new MetadataLedger<MetadataKey>(METADATA_NAMESPACE);
+  private readonly startedAt = performance.now();
+  private readonly span: RequestSpan;
+  private readonly record: RequestRecord = { clientDialect: 'openai', routeType: 'completions', stream: false, status: 0, finishReasons: [], durationMs: 0 };
+  private work: Translated | undefined;
+  private firstByteAt: number | undefined;
+  private eventStream = false;
+  /** The final counts went to Envoy (the last event arrived, or the body ended). */
+  private settled = false;
+  private done = false;
+
+  constructor(
+    private readonly log: () => Logger,
+    requestHeaders: ReadonlyMap<string, string>,
+    grpcMetadata: ReadonlyMap<string, string>,
+    clientPath: string,
+  ) {
+    this.record.requestId = requestHeaders.get('x-request-id');
+    this.record.clientPath = clientPath;
+    this.ledger.set('client_path', clientPath);
+    this.span = RequestSpan.start([grpcMetadata, requestHeaders]);
+  }
+
+  dialect(d: string): void {
+    this.record.clientDialect = d;
+    this.ledger.set('client_dialect', d);
+  }
+
+  routed(r: Routed): void {
+    Object.assign(this.record, { backend: r.backend, provider: r.provider, providerTelemetryName: r.providerTelemetryName, routeType: r.routeType });
+    this.ledger.set('backend', r.backend);
+    this.ledger.set('provider', r.provider);
+    this.ledger.set('route_type', r.routeType);
+  }
+
+  translated(t: Translated): void {
+    this.work = t;
+    this.record.operation = GENAI_OPERATION[t.operation];
+    this.record.requestModel = t.requestModel;
+    this.record.stream = t.stream;
+    this.ledger.set('request_model', t.requestModel);
+  }
+
+  /** What changed since the last reply, for the reply about to go to Envoy. */
+  take(): Struct | undefined {
+    return this.ledger.take();
+  }
+
+  responseHeaders(status: number, headers: ReadonlyMap<string, string>, eventStream: boolean): void {
+    this.record.status = status;
+    this.eventStream = eventStream;
+    if (status >= 400) this.record.errorType = headers.get(ERROR_CODE_HEADER) ?? String(status);
+  }
+
+  /** After the translator has seen a body chunk. */
+  responseChunk(end: boolean): void {
+    const ok = this.record.status >= 200 && this.record.status < 300;
+    if (ok && this.firstByteAt === undefined) {
+      this.firstByteAt = performance.now();
+      this.record.ttftMs = this.firstByteAt - this.startedAt;
+      this.ledger.set('ttft_ms', Math.round(this.record.ttftMs));
+    }
+    if (!this.settled && this.work?.translator.progress().complete) this.settle('complete');
+    if (end) this.ended();
+  }
+
+  /** The response ended with Envoy's end of stream (body, or headers without a body). */
+  ended(): void {
+    if (!this.settled) {
+      const cut = this.eventStream && this.record.status >= 200 && this.record.status < 300 && this.work?.translator.progress().complete === false;
+      this.settle(cut ? 'upstream_cut' : 'complete');
+    }
+    this.finish();
+  }
+
+  /** A passthrough response, or one the gateway answered itself: nothing to read in its body. */
+  answered(status: number): void {
+    this.record.status = status;
+    this.settle('complete');
+    this.finish();
+  }
+
+  /** The gateway answered with an error of its own. */
+  failed(e: GatewayError): void {
+    const midStream = this.record.status >= 200 && this.record.status < 300;
+    this.record.status = e.status;
+    this.record.errorType = e.code;
+    if (!this.settled) this.settle(midStream ? 'upstream_cut' : 'complete');
+    this.finish();
+  }
+
+  /**
+   * Envoy ended the ext_proc stream before the response did: the client hung up (or the
+   * upstream connection broke; Envoy's response_flags tell which). Counted from what was
+   * delivered; Envoy takes no more metadata, so this reaches only the processor's own records.
+   */
+  abandoned(): void {
+    if (this.done) return;
+    if (!this.settled) {
+      this.record.errorType = 'client_cancelled';
+      this.settle('client_cancelled');
+    }
+    this.finish();
+  }
+
+  private settle(end: StreamEnd): void {
+    this.settled = true;
+    this.record.streamEnd = end;
+    if (end !== 'complete' && this.record.errorType === undefined) this.record.errorType = end;
+    const t = this.work?.translator;
+    if (t) {
+      const progress = t.progress();
+      this.record.responseModel = t.responseModel() ?? this.record.requestModel;
+      this.record.finishReasons = progress.finishReasons;
+      this.record.usage = this.usage(t, end);
+      this.ledger.set('response_model', this.record.responseModel);
+      if (this.record.usage) for (const [k, v] of Object.entries(usageMetadata(this.record.usage))) this.ledger.set(k as MetadataKey, v);
+    }
+    if (this.work) this.ledger.set('stream_end', end);
+  }
+
+  /**
+   * The provider's counts, completed with tokenizer estimates where it reported none: for
+   * successful answers, and for requests the client left (the provider read the prompt and
+   * generated what was delivered). Errors and token counting calls are not billed as usage.
+   */
+  private usage(t: Translator, end: StreamEnd): Usage | undefined {
+    const reported = t.usage();
+    const any = Object.keys(reported).length > 0 ? reported : undefined;
+    const status = this.record.status;
+    const billable = this.record.operation !== undefined && ((status >= 200 && status < 300) || (status === 0 && end === 'client_cancelled'));
+    if (!billable) return any;
+    try {
+      return completeUsage(reported, this.work?.body, t.progress().outputText(), this.record.requestModel);
+    } catch (err) {
+      this.log().warn({ err }, 'token estimation failed');
+      return any;
+    }
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    const r = this.record;
+    r.durationMs = performance.now() - this.startedAt;
+    try {
+      logUsage(r);
+      recordMetrics(r);
+      this.span.end(r, this.span.captureContent ? this.content() : undefined);
+    } catch (err) {
+      this.log().error({ err }, 'recording a finished request failed');
+    }
+  }
+
+  /** Prompt and answer for a span, only when telemetry.captureContent asks for them. */
+  private content(): { input?: string; output?: string } {
+    const body = this.work?.body as Record<string, unknown> | undefined;
+    const input = body ? (body.messages ?? body.contents ?? body.input ?? body.prompt) : undefined;
+    const output = this.work?.translator.progress().outputText();
+    return {
+      input: input === undefined ? undefined : JSON.stringify(input),
+      output: output === undefined ? undefined : JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: output }] }]),
+    };
+  }
+}
