@@ -1,9 +1,13 @@
 // What the benchmark sends and what its fake upstream answers: an OpenAI chat request of
-// about 1 KiB, a ~600 B chat completion with usage, and a ~10-chunk SSE stream that carries
-// the usage chunk only when the request asked for it (stream_options.include_usage).
+// about 1 KiB, a ~600 B chat completion with usage, and a ~10-chunk SSE stream (200 content
+// chunks for LONG_STREAM_MODEL) that carries the usage chunk only when the request asked for
+// it (stream_options.include_usage).
 
 export const CHAT_PATH = '/v1/chat/completions';
 export const MODEL = 'gpt-4o-mini';
+/** Asking for this model gets a stream of LONG_STREAM_DELTAS content chunks: the per-chunk cost shows. */
+export const LONG_STREAM_MODEL = 'gpt-4o-mini-long';
+export const LONG_STREAM_DELTAS = 200;
 /** The key the processor injects in (b) and (c); the upstream counts requests carrying it. */
 export const BENCH_KEY = 'sk-bench-not-a-real-key';
 export const REQUEST_BODY_BYTES = 1024;
@@ -17,10 +21,10 @@ const QUESTION =
   'responses, and what happens when the processor is unavailable. ';
 
 /** A chat completions request body of exactly `bytes` bytes (the user message is padded). */
-export function chatRequestBody(stream: boolean, bytes = REQUEST_BODY_BYTES): string {
+export function chatRequestBody(stream: boolean, bytes = REQUEST_BODY_BYTES, model = MODEL): string {
   const build = (pad: string) =>
     JSON.stringify({
-      model: MODEL,
+      model,
       messages: [
         { role: 'system', content: SYSTEM_PROMPT },
         { role: 'user', content: QUESTION + pad },
@@ -68,17 +72,18 @@ export function chatCompletionJson(model: string): string {
 const STREAM_WORDS = ['The ', 'gateway ', 'buffers ', 'the ', 'request ', 'body ', 'in ', 'Envoy.'];
 
 /**
- * The events of a streamed chat completion: role, 8 content deltas, finish (10 chunks),
- * then the usage chunk when asked for, then [DONE].
+ * The events of a streamed chat completion: role, 8 content deltas (or `deltas` of them),
+ * finish, then the usage chunk when asked for, then [DONE].
  */
-export function chatStreamEvents(model: string, withUsage: boolean): string[] {
+export function chatStreamEvents(model: string, withUsage: boolean, deltas = STREAM_WORDS.length): string[] {
+  const words = Array.from({ length: deltas }, (_, i) => STREAM_WORDS[i % STREAM_WORDS.length]!);
   const base = { id: 'chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG', object: 'chat.completion.chunk', created: 1741570283, model, service_tier: 'default', system_fingerprint: 'fp_06737a9306' };
   const usageNull = withUsage ? { usage: null } : {};
   const ev = (o: unknown) => `data: ${JSON.stringify(o)}\n\n`;
   const out = [ev({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }], ...usageNull })];
-  for (const w of STREAM_WORDS) out.push(ev({ ...base, choices: [{ index: 0, delta: { content: w }, logprobs: null, finish_reason: null }], ...usageNull }));
+  for (const w of words) out.push(ev({ ...base, choices: [{ index: 0, delta: { content: w }, logprobs: null, finish_reason: null }], ...usageNull }));
   out.push(ev({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }], ...usageNull }));
-  if (withUsage) out.push(ev({ ...base, choices: [], usage: { ...USAGE, completion_tokens: STREAM_WORDS.length, total_tokens: USAGE.prompt_tokens + STREAM_WORDS.length } }));
+  if (withUsage) out.push(ev({ ...base, choices: [], usage: { ...USAGE, completion_tokens: words.length, total_tokens: USAGE.prompt_tokens + words.length } }));
   out.push('data: [DONE]\n\n');
   return out;
 }

@@ -92,6 +92,21 @@ export function summarize(targets: Target[], runs: RunRecord[]): SetupSummary[] 
   return partial.map((p) => ({ ...p, vsBaseline: ratio(p, p.baseline), vsA: ratio(p, 'a') }));
 }
 
+/**
+ * Processor CPU per streamed response body message: what the long stream costs beyond a
+ * plain request, divided by the body messages it adds (Envoy may deliver several SSE events
+ * in one message, so this is per message, with events per message beside it).
+ */
+export function sseChunkCost(summaries: SetupSummary[]): { usPerBodyMessage: number; bodyMessages: number } | undefined {
+  const long = summaries.find((s) => s.setup === 'c-sse-long');
+  const plain = summaries.find((s) => s.setup === 'c-plain');
+  const msgs = (s: SetupSummary | undefined) => s?.extprocMessagesPerRequest?.response_body;
+  if (!long?.processorCpuUsPerRequest || !plain?.processorCpuUsPerRequest || !msgs(long) || msgs(plain) === undefined) return undefined;
+  const extra = msgs(long)! - msgs(plain)!;
+  if (extra <= 0) return undefined;
+  return { usPerBodyMessage: (long.processorCpuUsPerRequest - plain.processorCpuUsPerRequest) / extra, bodyMessages: msgs(long)! };
+}
+
 const fmt = (x: number | null, digits = 0) => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(digits));
 
 export function formatTable(summaries: SetupSummary[]): string {
@@ -119,6 +134,8 @@ export function formatTable(summaries: SetupSummary[]): string {
     .filter((s) => s.extprocMessagesPerRequest)
     .map((s) => `  ${s.setup}: ${Object.entries(s.extprocMessagesPerRequest!).map(([p, n]) => `${p} ${n}`).join(', ') || '(none)'}`);
   if (phases.length) out.push('', 'ext_proc messages per request (last round):', ...phases);
+  const chunk = sseChunkCost(summaries);
+  if (chunk) out.push('', `processor CPU per SSE body message: ${fmt(chunk.usPerBodyMessage, 1)} us (c-sse-long minus c-plain, over ${fmt(chunk.bodyMessages, 1)} body messages per stream)`);
   return out.join('\n');
 }
 

@@ -13,7 +13,7 @@ import { Reaper, requireBuiltCli, startUpstream, type UpstreamProcess } from './
 import { REQUEST_BODY_BYTES } from './fixtures.js';
 import { runLoad, stopCurrentLoad } from './load.js';
 import { clkTck, cpuMicros, procAvailable, rssBytes } from './procstat.js';
-import { formatTable, type RunRecord, summarize, writeResults } from './report.js';
+import { formatTable, type RunRecord, sseChunkCost, summarize, writeResults } from './report.js';
 import { SETUP_ORDER, startSetups, type Target } from './setups.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -255,6 +255,7 @@ async function main(reaper: Reaper): Promise<number> {
       machine: { ...machine, loadavgAtEnd: loadavg() },
       setups: ordered.map((t) => ({ id: t.id, label: t.label, baseline: t.baseline, stream: t.stream, processorPid: t.processor?.pid ?? null })),
       summary,
+      sseChunk: sseChunkCost(summary) ?? null,
       runs,
       upstream: upstreamStats,
       processorWarnings,

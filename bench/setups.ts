@@ -12,11 +12,11 @@ import { parse as parseYaml, stringify } from 'yaml';
 import type { FoundEnvoy } from '../src/envoy/find.js';
 import { type RunningEnvoy, startEnvoy } from '../src/envoy/launcher.js';
 import { type ProcessorProcess, type Reaper, startProcessorProcess } from './children.js';
-import { BENCH_KEY, CHAT_PATH, chatRequestBody, looksLikeCompleteStream, looksLikeCompletion } from './fixtures.js';
+import { BENCH_KEY, CHAT_PATH, chatRequestBody, LONG_STREAM_MODEL, looksLikeCompleteStream, looksLikeCompletion, REQUEST_BODY_BYTES } from './fixtures.js';
 
 const run = promisify(execFile);
 
-export type SetupId = 'a' | 'a-sse' | 'b' | 'c-plain' | 'c-sse';
+export type SetupId = 'a' | 'a-sse' | 'a-sse-long' | 'b' | 'c-plain' | 'c-sse' | 'c-sse-long';
 
 export interface Target {
   id: SetupId;
@@ -32,7 +32,7 @@ export interface Target {
 }
 
 /** Run order inside a round: interleaved so machine noise hits every setup alike. */
-export const SETUP_ORDER: SetupId[] = ['a', 'a-sse', 'b', 'c-plain', 'c-sse'];
+export const SETUP_ORDER: SetupId[] = ['a', 'a-sse', 'a-sse-long', 'b', 'c-plain', 'c-sse', 'c-sse-long'];
 
 const ENVOY_WORKERS = 1;
 const BACKEND = 'bench';
@@ -125,12 +125,15 @@ export async function startSetups(reaper: Reaper, o: { bin: string; tmp: string;
   const url = (e: RunningEnvoy) => `http://127.0.0.1:${e.listenerPort}${CHAT_PATH}`;
   const plain = { body: chatRequestBody(false), stream: false, verifyBody: looksLikeCompletion };
   const sse = { body: chatRequestBody(true), stream: true, verifyBody: looksLikeCompleteStream };
+  const sseLong = { ...sse, body: chatRequestBody(true, REQUEST_BODY_BYTES, LONG_STREAM_MODEL) };
   const targets: Target[] = [
     { id: 'a', label: 'Envoy alone, plain', baseline: 'a', url: url(envoyOf('a')), envoy: envoyOf('a'), ...plain },
     { id: 'a-sse', label: 'Envoy alone, SSE', baseline: 'a-sse', url: url(envoyOf('a')), envoy: envoyOf('a'), ...sse },
+    { id: 'a-sse-long', label: 'Envoy alone, SSE 200 chunks', baseline: 'a-sse-long', url: url(envoyOf('a')), envoy: envoyOf('a'), ...sseLong },
     { id: 'b', label: 'ext_proc passthrough, plain', baseline: 'a', url: url(envoyOf('b')), envoy: envoyOf('b'), processor: processorOf('b'), ...plain },
     { id: 'c-plain', label: 'ext_proc completions, plain', baseline: 'a', url: url(envoyOf('c')), envoy: envoyOf('c'), processor: processorOf('c'), ...plain },
     { id: 'c-sse', label: 'ext_proc completions, SSE', baseline: 'a-sse', url: url(envoyOf('c')), envoy: envoyOf('c'), processor: processorOf('c'), ...sse },
+    { id: 'c-sse-long', label: 'ext_proc completions, SSE 200 chunks', baseline: 'a-sse-long', url: url(envoyOf('c')), envoy: envoyOf('c'), processor: processorOf('c'), ...sseLong },
   ];
   return { targets, envoys, processors };
 }

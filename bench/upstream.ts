@@ -4,7 +4,7 @@
 // Talks to the parent over the fork IPC channel: 'ready' with its port, 'stats' on request.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BENCH_KEY, CHAT_PATH, chatCompletionJson, chatStreamEvents } from './fixtures.js';
+import { BENCH_KEY, CHAT_PATH, chatCompletionJson, chatStreamEvents, LONG_STREAM_DELTAS, LONG_STREAM_MODEL } from './fixtures.js';
 
 export interface UpstreamStats {
   requests: number;
@@ -64,7 +64,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   stats.stream++;
   if (withUsage) stats.streamWithUsage++;
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': 'req_bench' });
-  for (const event of chatStreamEvents(model, withUsage)) {
+  for (const event of chatStreamEvents(model, withUsage, body.model === LONG_STREAM_MODEL ? LONG_STREAM_DELTAS : undefined)) {
     if (res.destroyed) return;
     res.write(event);
     await yieldOnce();

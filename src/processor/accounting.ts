@@ -123,10 +123,11 @@ export class RequestAccount {
 
   /** The gateway answered with an error of its own. */
   failed(e: GatewayError): void {
+    // Mid-stream (an answer the gateway cannot translate on): what was delivered counts, as for a cut stream.
     const midStream = this.record.status >= 200 && this.record.status < 300;
+    if (!this.settled) this.settle(midStream ? 'upstream_cut' : 'complete');
     this.record.status = e.status;
     this.record.errorType = e.code;
-    if (!this.settled) this.settle(midStream ? 'upstream_cut' : 'complete');
     this.finish();
   }
 
@@ -172,7 +173,9 @@ export class RequestAccount {
     const billable = this.record.operation !== undefined && ((status >= 200 && status < 300) || (status === 0 && end === 'client_cancelled'));
     if (!billable) return any;
     try {
-      return completeUsage(reported, this.work?.body, t.progress().outputText(), this.record.requestModel);
+      // The text is gathered only when it is counted: a same-dialect stream re-reads its events for it.
+      const output = reported.outputTokens === undefined ? t.progress().outputText() : undefined;
+      return completeUsage(reported, this.work?.body, output, this.record.requestModel);
     } catch (err) {
       this.log().warn({ err }, 'token estimation failed');
       return any;

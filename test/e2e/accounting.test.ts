@@ -168,7 +168,7 @@ describe('a client that hangs up right after the last event is counted exactly',
     expect(lines).toHaveLength(n);
     for (const l of lines) expect(l).toMatchObject({ inputTokens: want.input_tokens, outputTokens: want.output_tokens, totalTokens: want.total_tokens, streamEnd: 'complete' });
     const m = await scrape(gw.adminUrl);
-    expect(sampleValue(m, 'gen_ai_client_token_usage_sum', { backend, gen_ai_token_type: 'output' })).toBe(n * want.output_tokens);
+    expect(sampleValue(m, 'gen_ai_client_token_usage_sum', { backend, gen_ai_token_type: 'output' })).toBe(n * want.output_tokens!);
     expect(sampleValue(m, 'gen_ai_client_token_usage_count', { backend, gen_ai_token_type: 'output' })).toBe(n);
   });
 });
@@ -270,3 +270,17 @@ async function waitForUsage(backend: string, n = 1, timeoutMs = 5000): Promise<L
     await new Promise((ok) => setTimeout(ok, 50));
   }
 }
+
+describe('errors the gateway answers itself', () => {
+  it('are in the access log with the client path, backend and status (metadata rides on the immediate response)', async () => {
+    const res = await fetch(`${gw.url}/v1/chat/completions?key=sk-query-secret`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-llm-backend': 'acct-metrics' }, body: '{"model":' });
+    expect(res.status).toBe(400);
+    const entry = await gw.waitForAccessLogEntry((l) => l.backend === 'acct-metrics' && l.response_code === 400);
+    expect(entry).toMatchObject({ path: '/v1/chat/completions', client_dialect: 'openai', provider: 'openai' });
+    // Query strings (where clients may put keys) are in neither path.
+    expect(JSON.stringify(entry)).not.toContain('sk-query-secret');
+    const [line] = await waitForUsage('acct-metrics', 5).then((l) => l.filter((x) => x.status === 400));
+    expect(line).toMatchObject({ errorType: 'invalid_json', streamEnd: 'complete' });
+    expect(JSON.stringify(logs.lines)).not.toContain('sk-query-secret');
+  });
+});
