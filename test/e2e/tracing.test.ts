@@ -154,4 +154,21 @@ describe('one trace across Envoy and the processor', () => {
       expect(text).not.toContain(ANSWER);
     }
   });
+
+  it('telemetry.captureContent (here turned on by a config reload) puts prompt and answer in the span', async () => {
+    gw.writeConfig({ ...gw.config.file, telemetry: { ...gw.config.file.telemetry, captureContent: true } });
+    const prompt = `${MARKER} captured`;
+    const until = Date.now() + 10_000;
+    let found: Span | undefined;
+    while (!found) {
+      const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'x', maxRetries: 0 });
+      await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: prompt }] });
+      await flushTracing();
+      await new Promise((ok) => setTimeout(ok, 200));
+      found = spans.find((s) => String(s.attributes['gen_ai.input.messages'] ?? '').includes(prompt));
+      if (Date.now() > until) throw new Error('no span with the captured prompt after the reload');
+    }
+    expect(JSON.parse(String(found.attributes['gen_ai.input.messages']))).toEqual([{ role: 'user', content: prompt }]);
+    expect(String(found.attributes['gen_ai.output.messages'])).toContain(ANSWER);
+  });
 });
