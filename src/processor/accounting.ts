@@ -152,7 +152,9 @@ export class RequestAccount {
     const t = this.work?.translator;
     if (t) {
       const progress = t.progress();
-      this.record.responseModel = t.responseModel() ?? this.record.requestModel;
+      // A provider that answered without naming its model answered with the one asked for; no answer, no model.
+      const answered = this.record.status >= 200 && this.record.status < 300;
+      this.record.responseModel = t.responseModel() ?? (answered ? this.record.requestModel : undefined);
       this.record.finishReasons = progress.finishReasons;
       this.record.usage = this.usage(t, end);
       this.ledger.set('response_model', this.record.responseModel);

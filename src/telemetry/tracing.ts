@@ -6,9 +6,7 @@
 // never go into a span unless `telemetry.captureContent` says so.
 import { type Attributes, type Context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type TextMapGetter, type Tracer, trace } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } from '@opentelemetry/sdk-trace';
+import type { TracerProvider } from '@opentelemetry/sdk-trace';
 import { tracesUrl } from '../envoy/tracing.js';
 import { logger } from './logger.js';
 import type { RequestRecord } from './record.js';
@@ -42,8 +40,15 @@ function envEndpoint(): string | undefined {
 }
 
 
-/** Starts, replaces or stops the exporter to match the settings (at start and on every config reload). */
-export async function configureTracing(s: TracingSettings): Promise<void> {
+let applying: Promise<void> = Promise.resolve();
+
+/** Starts, replaces or stops the exporter to match the settings (at start and on every config reload), one change at a time. */
+export function configureTracing(s: TracingSettings): Promise<void> {
+  applying = applying.catch(() => undefined).then(() => apply(s));
+  return applying;
+}
+
+async function apply(s: TracingSettings): Promise<void> {
   const fromEnv = s.endpoint === undefined ? envEndpoint() : undefined;
   const endpoint = s.endpoint ?? fromEnv;
   const key = endpoint === undefined ? '' : JSON.stringify([endpoint, fromEnv !== undefined, s.serviceName, s.sampleRatio, s.captureContent]);
@@ -53,6 +58,12 @@ export async function configureTracing(s: TracingSettings): Promise<void> {
   if (endpoint !== undefined) {
     // An endpoint from OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is used as given; the exporter itself
     // reads it (and OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, _COMPRESSION) when no url is passed.
+    // The SDK and exporter load only when tracing is on: a processor that does not trace does not carry them.
+    const [{ OTLPTraceExporter }, { resourceFromAttributes }, { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider }] = await Promise.all([
+      import('@opentelemetry/exporter-trace-otlp-proto'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/sdk-trace'),
+    ]);
     const exporter = new OTLPTraceExporter(s.endpoint !== undefined ? { url: tracesUrl(s.endpoint) } : {});
     const provider = new TracerProvider({
       resource: resourceFromAttributes({ 'service.name': process.env.OTEL_SERVICE_NAME || s.serviceName }),
