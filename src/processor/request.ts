@@ -285,7 +285,9 @@ export class RequestProcessor {
     else this.log.error({ err }, 'internal error while processing a request');
     const e = gw ?? new GatewayError('internal_error', 'the gateway failed to process this request');
     gatewayErrorsTotal.inc({ code: e.code });
-    this.account?.failed(e);
+    // A failure before the request headers were read is still a request that gets counted.
+    this.account ??= new RequestAccount(() => this.log, this.headers, this.ctx.grpcMetadata, this.facts?.path ?? '');
+    this.account.failed(e);
     const headers = new MutationBuilder().setHeader('content-type', 'application/json').setHeader(ERROR_CODE_HEADER, e.code);
     return {
       immediate_response: {
