@@ -49,7 +49,9 @@ export class RequestProcessor {
   async handle(req: ProcessingRequest): Promise<ProcessingResponse> {
     let reply: ProcessingResponse;
     try {
-      reply = await this.phase(req);
+      // Body chunks are answered synchronously: no extra promise per SSE event.
+      const r = this.phase(req);
+      reply = r instanceof Promise ? await r : r;
     } catch (err) {
       reply = this.fail(err);
     }
@@ -64,7 +66,7 @@ export class RequestProcessor {
     this.account?.abandoned();
   }
 
-  private async phase(req: ProcessingRequest): Promise<ProcessingResponse> {
+  private phase(req: ProcessingRequest): ProcessingResponse | Promise<ProcessingResponse> {
     switch (req.request) {
       case 'request_headers':
         return this.onRequestHeaders(req.request_headers ?? {}, req);
