@@ -3,7 +3,7 @@
 // exchanged for a bearer token, which is cached and refreshed before it expires.
 // Concurrent requests share one in-flight exchange. Key material never leaves here.
 import { createPrivateKey, createSign, type KeyObject } from 'node:crypto';
-import { GatewayError } from '../processor/errors.js';
+import { GatewayError } from '../errors.js';
 
 export const GOOGLE_TOKEN_ENDPOINT = 'https://oauth2.googleapis.com/token';
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';

@@ -5,7 +5,7 @@
 // change others (x-forwarded-*, x-envoy-*, user-agent) on the way out.
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { GatewayError } from '../processor/errors.js';
+import { GatewayError } from '../errors.js';
 import type { RequestAuthorizer } from '../providers/types.js';
 import type { Secret } from './secrets.js';
 

@@ -1,7 +1,7 @@
 // Credentials that are a key placed in a header: Inline and SecretRef (seed 003),
 // or the client's own (Passthrough). Placement comes from the provider, or from
 // the backend's authHeaderOverride (seed 001).
-import { GatewayError } from '../processor/errors.js';
+import { GatewayError } from '../errors.js';
 import type { MutationBuilder } from '../processor/headers.js';
 import type { AuthPlacement } from '../providers/types.js';
 import type { Secret } from './secrets.js';

@@ -1,8 +1,12 @@
-// Dialect registry: path -> dialect/operation, and dialect -> error body.
+// Dialect registry: path -> dialect/operation, dialect -> request validator and error body.
 import { anthropicError, matchAnthropicPath } from './anthropic/index.js';
+import { validateAnthropic } from './anthropic/validate.js';
 import { geminiError, matchGeminiPath } from './gemini/index.js';
+import { validateGemini } from './gemini/validate.js';
 import { matchOpenAIPath, openAIError } from './openai/index.js';
-import type { DialectName, DialectRequest, ErrorShape } from './types.js';
+import { validateOpenAI } from './openai/validate.js';
+import type { DialectName, DialectRequest, ErrorShape, Operation } from './types.js';
+import { checkDepth, type Obj } from './validate.js';
 
 const MATCHERS = [matchGeminiPath, matchAnthropicPath, matchOpenAIPath];
 
@@ -35,4 +39,19 @@ const RENDER: Record<DialectName, (e: ErrorShape) => unknown> = {
 
 export function renderError(dialect: DialectName, e: ErrorShape): Buffer {
   return Buffer.from(JSON.stringify(RENDER[dialect](e)));
+}
+
+const VALIDATE: Record<DialectName, (operation: Operation, body: Obj) => void> = {
+  openai: validateOpenAI,
+  anthropic: validateAnthropic,
+  gemini: validateGemini,
+};
+
+/**
+ * Checks a parsed request body against its dialect's shape before any translation; throws a
+ * 400 `invalid_request` naming the JSON path. After this, translators can trust the types.
+ */
+export function validateRequest(dialect: DialectName, operation: Operation, body: Obj): void {
+  checkDepth(body);
+  VALIDATE[dialect](operation, body);
 }

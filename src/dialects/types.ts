@@ -15,6 +15,8 @@ export interface DialectRequest {
   /** Gemini native: the model named in the path; stream from :streamGenerateContent. */
   pathModel?: string;
   pathStream?: boolean;
+  /** The path is this dialect's but unusable (a malformed %-escape): a 400 in its error shape. */
+  invalid?: string;
 }
 
 /** A gateway-made error, rendered in one dialect's JSON error shape. */

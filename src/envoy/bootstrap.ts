@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { localReplyConfig } from './local-replies.js';
 import { Document } from 'yaml';
 import type { CompiledBackend, RuntimeConfig } from '../config/compile.js';
-import { METADATA_KEYS, METADATA_NAMESPACE, metadataOperator } from './metadata-keys.js';
+import { ERROR_CODE_HEADER, METADATA_KEYS, METADATA_NAMESPACE, metadataOperator } from './metadata-keys.js';
 import { envoyTracing } from './tracing.js';
 
 /** Request header the processor writes with the chosen backend; routes match on it. */
@@ -182,6 +182,7 @@ function accessLog(path: string, tracing: boolean): Obj[] {
     upstream_path: '%PATH(NQ:PATH)%',
     response_code: '%RESPONSE_CODE%',
     response_flags: '%RESPONSE_FLAGS%',
+    response_code_details: '%RESPONSE_CODE_DETAILS%',
     duration_ms: '%DURATION%',
     upstream_host: '%UPSTREAM_HOST%',
     request_id: '%REQ(X-REQUEST-ID)%',
@@ -247,7 +248,9 @@ function routeConfig(clusters: Map<string, string>): Obj {
       { header: { key: 'content-type', value: 'application/json' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' },
     ],
   });
-  return { name: ROUTE_CONFIG_NAME, virtual_hosts: [{ name: 'llm', domains: ['*'], routes }] };
+  // The error-code header marks Envoy's own replies for the processor (it passes them untranslated):
+  // one from a provider must not pass for that. Local replies get it after this removal.
+  return { name: ROUTE_CONFIG_NAME, virtual_hosts: [{ name: 'llm', domains: ['*'], routes, response_headers_to_remove: [ERROR_CODE_HEADER] }] };
 }
 
 /** The bootstrap as a plain object (what generateBootstrap serialises). */

@@ -17,7 +17,7 @@ import { RequestSpan } from '../telemetry/tracing.js';
 import { completeUsage } from '../usage/estimate.js';
 import { usageMetadata } from '../usage/metadata.js';
 import type { Usage } from '../usage/types.js';
-import type { GatewayError } from './errors.js';
+import type { GatewayError } from '../errors.js';
 
 /** gen_ai.operation.name for the operations that generate (or embed) and are billed by the token. */
 const GENAI_OPERATION: Partial<Record<Operation, string>> = { chat: 'chat', completions: 'text_completion', embeddings: 'embeddings' };

@@ -14,6 +14,15 @@ export function headerMap(headers: HeaderValue[] | undefined): Map<string, strin
   return out;
 }
 
+/** The longest model name the gateway takes: it is echoed in `x-llm-model` and logged. */
+export const MAX_MODEL_CHARS = 512;
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+
+/** A client value that may go into a header: no control characters (CR, LF, NUL…), bounded length. */
+export function headerSafe(v: string, max = MAX_MODEL_CHARS): boolean {
+  return v.length <= max && !CONTROL.test(v);
+}
+
 export class MutationBuilder {
   private readonly set = new Map<string, string>();
   private readonly remove = new Set<string>();

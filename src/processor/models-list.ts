@@ -3,7 +3,7 @@
 // selected a backend sees that backend's; one that fell to the default sees them all.
 import type { RuntimeConfig } from '../config/compile.js';
 import type { Selection } from '../routing/select.js';
-import { GatewayError } from './errors.js';
+import { GatewayError } from '../errors.js';
 
 interface ModelObject {
   id: string;

@@ -3,20 +3,20 @@
 // provider specifics stay behind ProviderSpec/Translator.
 import type { CompiledBackend, RuntimeConfig } from '../config/compile.js';
 import type { RouteType } from '../config/schema.js';
-import { detectDialect, guessDialect, renderError } from '../dialects/index.js';
+import { detectDialect, guessDialect, renderError, validateRequest } from '../dialects/index.js';
 import type { DialectName, Operation } from '../dialects/types.js';
 import type { Translator } from '../providers/types.js';
 import { backendModel, type EnvoyHints, type RequestFacts, routeTypeFor, type Selection, selectByModel, selectWithoutBody } from '../routing/select.js';
 import { renderOptions } from '../routing/templates.js';
-import { BodySendMode, type CommonResponse, type HttpBody, type HttpHeaders, type ProcessingRequest, type ProcessingResponse } from '../server/proto-types.js';
+import { BodySendMode, type CommonResponse, CommonResponseStatus, type HttpBody, type HttpHeaders, type ProcessingRequest, type ProcessingResponse } from '../server/proto-types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { gatewayErrorsTotal } from '../telemetry/metrics.js';
 import { ERROR_CODE_HEADER } from '../envoy/metadata-keys.js';
 import { RequestAccount } from './accounting.js';
 import { envoyHints } from './envoy-hints.js';
 import { modelsResponse } from './models-list.js';
-import { GatewayError } from './errors.js';
-import { headerMap, MutationBuilder } from './headers.js';
+import { GatewayError } from '../errors.js';
+import { headerMap, headerSafe, MAX_MODEL_CHARS, MutationBuilder } from './headers.js';
 import { BACKEND_HEADER, upstreamHeaders } from './upstream.js';
 
 export interface RequestContext {
@@ -187,6 +187,7 @@ export class RequestProcessor {
     const { dialect, operation } = this.operationOf(sel, backend);
     this.setDialect(dialect);
     const body = raw && raw.length > 0 ? parseJson(raw) : undefined;
+    if (body) validateRequest(dialect, operation, body);
     const options = renderOptions(backend.options, sel.values);
     if (sel.deployment !== undefined) options.deployment = sel.deployment;
     const translator = backend.provider.translator({
@@ -204,6 +205,10 @@ export class RequestProcessor {
     }
     this.translator = translator;
     const up = translator.request(body, raw);
+    // The model is echoed in x-llm-model: a value Envoy would refuse there must fail now, before the provider bills it.
+    if (up.model !== undefined && !headerSafe(up.model)) {
+      throw new GatewayError('invalid_request', `model: must be at most ${MAX_MODEL_CHARS} characters, without control characters`, 'model');
+    }
     this.requestModel = up.model;
     this.account?.translated({ translator, operation, requestModel: up.model, body, stream: up.stream });
     const mut = upstreamHeaders(this.cfg, backend, this.headers, up.path);
@@ -232,6 +237,7 @@ export class RequestProcessor {
 
   private operationOf(sel: Selection, backend: CompiledBackend): { dialect: DialectName; operation: Operation } {
     const found = detectDialect(sel.path);
+    if (found?.invalid) throw new GatewayError('invalid_request', found.invalid);
     if (found) return found;
     // Seed 001: a bare prefix (`/gemini`, `/openai`) is the backend's native chat endpoint.
     if (sel.path === '' || sel.path === '/') return { dialect: backend.provider.nativeDialect, operation: backend.provider.nativeOperation };
@@ -250,7 +256,10 @@ export class RequestProcessor {
     // the client's dialect, and content-length is exact.
     const eventStream = /event-?stream/i.test(headers.get('content-type') ?? '');
     this.account?.responseHeaders(status, headers, eventStream);
-    if (this.routeType === 'passthrough' || !this.translator) {
+    // Envoy's own replies (upstream unreachable, timeouts) come already in the client's shape,
+    // marked by the local_reply_config; the generated routes strip that header from upstream answers.
+    const envoyReply = headers.has(ERROR_CODE_HEADER);
+    if (this.routeType === 'passthrough' || !this.translator || envoyReply) {
       // Restated because the selection may have happened after the request headers.
       out.mode_override = SKIP_BODIES;
       this.account?.answered(status);
@@ -261,6 +270,15 @@ export class RequestProcessor {
       this.bufferResponse = res.rewritesBody && !eventStream && !h.end_of_stream;
       if (this.bufferResponse) out.mode_override = { response_body_mode: BodySendMode.BUFFERED };
       else if (res.rewritesBody) mut.removeHeader('content-length');
+      if (h.end_of_stream && res.rewritesBody) {
+        // No body at all where one is translated (an empty 200, an error without a body): the
+        // translator still says what the client gets, a body in its dialect or a 502.
+        const body = this.translator.responseChunk(Buffer.alloc(0), true) ?? Buffer.alloc(0);
+        this.account?.responseChunk(true);
+        mut.setHeader('content-length', String(body.length));
+        out.response_headers = { response: { status: CommonResponseStatus.CONTINUE_AND_REPLACE, header_mutation: mut.build(), body_mutation: { body } } };
+        return out;
+      }
       if (h.end_of_stream) this.account?.ended();
     }
     out.response_headers = { response: { header_mutation: mut.build() } };
@@ -302,7 +320,7 @@ export class RequestProcessor {
   }
 }
 
-function parseJson(raw: Buffer): unknown {
+function parseJson(raw: Buffer): Record<string, unknown> {
   let v: unknown;
   try {
     v = JSON.parse(raw.toString('utf8'));
@@ -310,7 +328,7 @@ function parseJson(raw: Buffer): unknown {
     throw new GatewayError('invalid_json', `the request body is not valid JSON: ${(err as Error).message}`);
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new GatewayError('invalid_json', 'the request body must be a JSON object');
-  return v;
+  return v as Record<string, unknown>;
 }
 
 /** The body's top-level model, for `models` rules; a body that is not JSON has none. */

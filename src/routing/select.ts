@@ -2,7 +2,7 @@
 // header, `paths`, `models` (needs the body), `defaultBackend`; otherwise 404.
 import { compileBackend, type CompiledBackend, ConfigProblems, type RuntimeConfig } from '../config/compile.js';
 import { Backend, type BackendConfig, type RouteType } from '../config/schema.js';
-import { GatewayError } from '../processor/errors.js';
+import { GatewayError } from '../errors.js';
 import { compileTemplate, type TemplateValues } from './templates.js';
 
 export interface RequestFacts {

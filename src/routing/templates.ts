@@ -1,7 +1,7 @@
 // Kong-style templates (seed 002): `$(headers.x)`, `$(uri_captures.x)`, `$(query_params.x)`.
 // Compiled once at config load; rendering a template whose value the request lacks
 // is a 400 template_value_missing naming the key.
-import { GatewayError } from '../processor/errors.js';
+import { GatewayError } from '../errors.js';
 
 export interface TemplateValues {
   headers: ReadonlyMap<string, string>;

@@ -71,6 +71,9 @@ export interface HeaderMutation {
   remove_headers?: string[];
 }
 
+/** CommonResponse.status: CONTINUE_AND_REPLACE in a headers reply also replaces the body (a body where there was none). */
+export const CommonResponseStatus = { CONTINUE: 0, CONTINUE_AND_REPLACE: 1 } as const;
+
 export interface CommonResponse {
   status?: number;
   header_mutation?: HeaderMutation;

@@ -16,7 +16,10 @@ const MIN_FRAME_BYTES = 16; // prelude + message CRC, no headers, no payload
 // A frame announcing more than this is garbage (or an error page), not a model event.
 const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
-export class EventStreamError extends Error {}
+export class EventStreamError extends Error {
+  /** Whole frames that came before the bad bytes in the same push: still the caller's to deliver. */
+  decoded: EventStreamMessage[] = [];
+}
 
 export class EventStreamDecoder {
   private readonly codec = new EventStreamCodec(toUtf8, fromUtf8);
@@ -30,16 +33,22 @@ export class EventStreamDecoder {
       this.buffered += chunk.length;
     }
     const out: EventStreamMessage[] = [];
-    for (;;) {
-      const need = this.frameLength();
-      if (need === undefined || this.buffered < need) return out;
-      // Join only once a whole frame is here: byte-at-a-time input stays linear.
-      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
-      const frame = all.subarray(0, need);
-      const rest = all.subarray(need);
-      this.chunks = rest.length > 0 ? [rest] : [];
-      this.buffered = rest.length;
-      out.push(this.decode(frame));
+    try {
+      for (;;) {
+        const need = this.frameLength();
+        if (need === undefined || this.buffered < need) return out;
+        // Join only once a whole frame is here: byte-at-a-time input stays linear.
+        const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+        const frame = all.subarray(0, need);
+        const rest = all.subarray(need);
+        this.chunks = rest.length > 0 ? [rest] : [];
+        this.buffered = rest.length;
+        out.push(this.decode(frame));
+      }
+    } catch (err) {
+      // What a client receives must not depend on how TCP cut the bytes: the frames before the garbage count.
+      if (err instanceof EventStreamError) err.decoded = out;
+      throw err;
     }
   }
 

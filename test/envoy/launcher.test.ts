@@ -96,9 +96,10 @@ backends:
       expect(envoy.listenerPort).toBeGreaterThan(0);
       expect(envoy.listenerPorts).toEqual({ llm_gateway: envoy.listenerPort });
       expect(await (await fetch(`${envoy.adminUrl}/ready`)).text()).toMatch(/LIVE/);
-      // No processor: the request must not reach any backend.
+      // No processor: the request must not reach any backend, and says so in the client's shape.
       const res = await fetch(`http://127.0.0.1:${envoy.listenerPort}/v1/models`, { headers: { 'x-llm-backend': 'local' } });
-      expect(res.status).toBe(500);
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('processor_unavailable');
     } finally {
       await envoy.stop();
     }

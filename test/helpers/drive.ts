@@ -102,10 +102,12 @@ export async function drive(cfg: RuntimeConfig, req: DriveRequest, respond?: (up
   const ih = immediate(r);
   if (ih) return { ...ih, upstream };
   let clientHeaders = applyMutation(resHeaders, r.response_headers?.response?.header_mutation);
+  // CONTINUE_AND_REPLACE: a body for a response that came without one.
+  const replacedAtHeaders = r.response_headers?.response?.status === 1 ? r.response_headers.response.body_mutation?.body : undefined;
   const skipResponseBody = r.mode_override?.response_body_mode === 0 || skipBodies;
   // BUFFERED (2): Envoy collects the whole body and sends it in one message.
   const chunks = r.mode_override?.response_body_mode === 2 ? [Buffer.concat(res.chunks)] : res.chunks;
-  const out: Buffer[] = [];
+  const out: Buffer[] = replacedAtHeaders ? [Buffer.from(replacedAtHeaders)] : [];
   for (let i = 0; i < chunks.length; i++) {
     const chunk = chunks[i]!;
     if (skipResponseBody) {

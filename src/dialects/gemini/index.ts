@@ -8,7 +8,14 @@ export function matchGeminiPath(path: string): DialectRequest | undefined {
   if (!m) return undefined;
   const method = m[2]!;
   const operation = method.includes('mbed') ? 'embeddings' : method === 'countTokens' ? 'other' : 'chat';
-  return { dialect: 'gemini', operation, pathModel: decodeURIComponent(m[1]!), pathStream: method === 'streamGenerateContent' };
+  const found: DialectRequest = { dialect: 'gemini', operation, pathStream: method === 'streamGenerateContent' };
+  try {
+    found.pathModel = decodeURIComponent(m[1]!);
+  } catch {
+    // Still Gemini's dialect, so the 400 that follows is in Google's error shape.
+    found.invalid = `the model in the path (${m[1]!.slice(0, 100)}) has a malformed %-escape`;
+  }
+  return found;
 }
 
 const STATUS: Record<number, string> = {

@@ -3,7 +3,7 @@
 // own `type` is authoritative, the `event:` name is only a hint. Reused by every
 // provider that serves Claude over SSE (Anthropic, Vertex AI rawPredict).
 import type { StreamEvent, UnknownEvent } from '../../dialects/anthropic/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { type SseEvent, SseParser } from '../../usage/sse.js';
 
 export type AnthropicEvent = StreamEvent | UnknownEvent;

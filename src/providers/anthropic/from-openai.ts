@@ -2,7 +2,7 @@
 // is rebuilt in Messages form (openai-request.ts); the response, plain or
 // streamed, is rebuilt in Chat Completions form (to-openai-response.ts).
 import type { ChatCompletionRequest } from '../../dialects/openai/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import type { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';

@@ -10,7 +10,7 @@
 // prompt (Anthropic has no other place for them) in their order.
 import type { ContentBlock, DocumentBlock, ImageBlock, MessageParam, OtherBlock, TextBlock, ToolResultBlock } from '../../dialects/anthropic/types.js';
 import type { ChatContentPart, ChatMessage } from '../../dialects/openai/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 
 export interface AnthropicConversation {
   system?: string | TextBlock[];

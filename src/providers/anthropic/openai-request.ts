@@ -9,7 +9,7 @@
 // with and is refused. Vertex AI/Bedrock reuse this with their own body extras.
 import type { MessagesRequest, Tool, ToolChoice } from '../../dialects/anthropic/types.js';
 import type { ChatCompletionRequest, ChatTool, ChatToolChoice } from '../../dialects/openai/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { toAnthropicMessages } from './openai-messages.js';
 
 /** Anthropic requires max_tokens; what the gateway asks for when the OpenAI client named none. */

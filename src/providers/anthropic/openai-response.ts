@@ -5,7 +5,7 @@
 import { anthropicErrorType } from '../../dialects/anthropic/index.js';
 import type { AnthropicUsage, Message } from '../../dialects/anthropic/types.js';
 import type { ChatCompletion, ChatToolCall, ChatUsage } from '../../dialects/openai/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { toOpenAIFinishReason } from './stop-reasons.js';
 
 export function toOpenAICompletion(msg: Message, created: number): ChatCompletion {

@@ -7,7 +7,7 @@
 // eventstream) can feed it too.
 import type { ContentBlockDeltaEvent, ContentBlockStartEvent, ErrorEvent, MessageDeltaEvent, MessageStartEvent } from '../../dialects/anthropic/types.js';
 import type { ChatCompletionChunk } from '../../dialects/openai/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { sseEvent } from '../../usage/sse.js';
 import type { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';

@@ -2,7 +2,7 @@
 // or route pins the model; the response, plain or streamed, passes byte-identical
 // while usage and the answering model are read from it on the way (the message
 // body's usage, or message_start + message_delta events in a stream).
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import type { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';

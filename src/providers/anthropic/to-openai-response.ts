@@ -3,7 +3,7 @@
 // OpenAI client expects (a chat.completion, a chunk stream, or an OpenAI error).
 // Anthropic's own API and Vertex AI's rawPredict answer alike, so both use this.
 import type { Message } from '../../dialects/anthropic/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import type { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import { BodyCollector } from '../shared/body.js';

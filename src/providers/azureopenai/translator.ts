@@ -2,7 +2,7 @@
 // path: /openai/deployments/{deployment}/{operation}?api-version=…. Everything
 // about bodies, streams and usage is the OpenAI same-dialect translator's; this
 // wrapper only decides the deployment, the API version and the path.
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { OpenAISameDialect } from '../openai/same-dialect.js';
 import { DelegatingTranslator } from '../shared/delegate.js';
 import type { TranslationContext, UpstreamRequest } from '../types.js';

@@ -5,7 +5,7 @@
 // cannot be expressed (image URLs, server tools, structured output formats,
 // disable_parallel_tool_use) is a 400 unsupported_field naming the field.
 import type { ContentBlock as AContent, MessagesRequest, OtherBlock, TextBlock, Tool, ToolChoice as AToolChoice } from '../../dialects/anthropic/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import type { CachePoint, ContentBlock, ConverseMessage, ConverseRequest, DocumentBlock, SystemBlock, ToolChoice, ToolResultContent } from './converse-types.js';
 import { imageBlock } from './shared.js';
 

@@ -4,7 +4,7 @@
 // in message_delta: the stop reason waits for the usage, or for the end of the body.
 import { anthropicError } from '../../dialects/anthropic/index.js';
 import type { AnthropicUsage, ContentBlock as AContent, Message, StopReason as AStopReason } from '../../dialects/anthropic/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { sseEvent } from '../../usage/sse.js';
 import type { Usage } from '../../usage/types.js';
 import type { StreamRenderer } from './base.js';

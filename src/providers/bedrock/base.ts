@@ -4,7 +4,7 @@
 // error bodies keep their status and are rendered in the client's error shape.
 import { renderError } from '../../dialects/index.js';
 import type { DialectName } from '../../dialects/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { EventStreamDecoder, EventStreamError, type EventStreamMessage, eventJson } from '../../usage/eventstream.js';
 import { ResponseProgress, WholeBodyProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
@@ -37,6 +37,8 @@ export abstract class BedrockTranslator implements Translator {
   private readonly decoder = new EventStreamDecoder();
   private renderer: StreamRenderer | undefined;
   private readonly answer: ResponseProgress;
+  /** The event stream held bytes that are no frame: the client got an error event, the rest is dropped. */
+  private broken = false;
 
   /** @param generates false for operations whose answer is no text (embeddings). */
   constructor(
@@ -104,15 +106,26 @@ export abstract class BedrockTranslator implements Translator {
 
   private streamChunk(chunk: Buffer, end: boolean): string {
     const renderer = this.renderer!;
+    if (this.broken) return '';
     let messages: EventStreamMessage[];
+    let bad: EventStreamError | undefined;
     try {
       messages = this.decoder.push(chunk);
     } catch (err) {
-      if (err instanceof EventStreamError) throw new GatewayError('upstream_response_invalid', err.message);
-      throw err;
+      if (!(err instanceof EventStreamError)) throw err;
+      messages = err.decoded;
+      bad = err;
     }
     let out = '';
     for (const m of messages) out += this.dispatch(renderer, m);
+    if (bad) {
+      // Every whole frame went out; the garbage after them ends the stream with an error event
+      // in the client's dialect, and whatever follows is dropped.
+      this.broken = true;
+      if (this.answer.complete) return out; // garbage after the closing metadata event: the answer is whole
+      this.answer.markComplete();
+      return out + renderer.exception('internalServerException', `the Bedrock stream broke: ${bad.message}`) + renderer.end(false);
+    }
     if (end) out += renderer.end(this.decoder.pending > 0);
     return out;
   }

@@ -2,7 +2,7 @@
 // one text per request, so an input array of more than one string is a 400 naming
 // `input` rather than a fan-out the gateway would have to bill and order itself.
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../dialects/openai/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import type { TranslationContext, UpstreamRequest } from '../types.js';
 import { BedrockTranslator } from './base.js';
 import type { TitanEmbeddingRequest, TitanEmbeddingResponse } from './converse-types.js';

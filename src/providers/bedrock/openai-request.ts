@@ -7,7 +7,7 @@
 // documented tool trick: one tool whose input schema is the wanted JSON, forced
 // with toolChoice, and its input returned to the client as the message content.
 import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatTool, ChatToolChoice } from '../../dialects/openai/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import type { ContentBlock, ConverseMessage, ConverseRequest, SystemBlock, ToolChoice, ToolResultContent, ToolSpec } from './converse-types.js';
 import { imageFromUrl } from './shared.js';
 

@@ -5,7 +5,7 @@
 // usage is recorded for metadata regardless.
 import { openAIError } from '../../dialects/openai/index.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatToolCall, ChatUsage, FinishReason } from '../../dialects/openai/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { sseEvent } from '../../usage/sse.js';
 import type { Usage } from '../../usage/types.js';
 import type { StreamRenderer } from './base.js';

@@ -2,7 +2,7 @@
 // identity of a response (Converse returns no id or timestamp), upstream errors.
 import { randomUUID } from 'node:crypto';
 import { CLIENT_CREDENTIAL_HEADERS } from '../../auth/static-key.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import type { Usage } from '../../usage/types.js';
 import type { ConverseUsage, ImageBlock, ImageFormat } from './converse-types.js';
 

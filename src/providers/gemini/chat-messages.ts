@@ -4,7 +4,7 @@
 // role merge, because Gemini expects parallel function responses in one turn.
 import type { ChatContentPart, ChatMessage, ChatToolCall } from '../../dialects/openai/types.js';
 import type { GeminiContent, GeminiPart } from '../../dialects/gemini/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { contentPart } from './media.js';
 
 export interface GeminiConversation {

@@ -3,7 +3,7 @@
 // refused with unsupported_field naming it: nothing is dropped without a word.
 import type { ChatCompletionRequest, ChatTool, ChatToolChoice } from '../../dialects/openai/types.js';
 import type { GeminiFunctionDeclaration, GeminiGenerationConfig, GeminiToolConfig, GenerateContentRequest } from '../../dialects/gemini/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { toContents } from './chat-messages.js';
 import { forResponseJsonSchema, hasNoProperties, toGeminiSchema } from './schema.js';
 import type { GeminiTarget } from './target.js';

@@ -3,7 +3,7 @@
 // when asked, which is what the OpenAI Node SDK asks for by default).
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../dialects/openai/types.js';
 import type { BatchEmbedContentsRequest, BatchEmbedContentsResponse } from '../../dialects/gemini/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { type ResponseProgress, WholeBodyProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import { BodyCollector } from '../shared/body.js';

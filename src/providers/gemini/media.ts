@@ -3,7 +3,7 @@
 // type for every file, so a URL whose type cannot be told is refused, not guessed.
 import type { ChatContentPart } from '../../dialects/openai/types.js';
 import type { GeminiPart } from '../../dialects/gemini/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 
 const BY_EXTENSION: Record<string, string> = {
   png: 'image/png',

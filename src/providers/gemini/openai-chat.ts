@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { ChatCompletionRequest } from '../../dialects/openai/types.js';
 import type { GenerateContentResponse } from '../../dialects/gemini/types.js';
 import { openAIError } from '../../dialects/openai/index.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { SseParser } from '../../usage/sse.js';
 import { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
@@ -20,7 +20,8 @@ import { type GeminiTarget, requireModel } from './target.js';
 import { observeGemini } from './progress.js';
 import { fromGeminiUsage } from './usage.js';
 
-type Mode = 'plain' | 'stream' | 'error';
+/** `stream-json`: a stream was asked for but Google answered one JSON document (or an array of them). */
+type Mode = 'plain' | 'stream' | 'stream-json' | 'error';
 
 export class OpenAIChatToGemini implements Translator {
   private mode: Mode = 'plain';
@@ -67,11 +68,12 @@ export class OpenAIChatToGemini implements Translator {
     const date = Date.parse(headers.get('date') ?? '');
     if (!Number.isNaN(date)) this.created = Math.floor(date / 1000);
     if (status >= 200 && status < 300) requireIdentity(headers);
-    this.mode = status < 200 || status >= 300 ? 'error' : this.stream ? 'stream' : 'plain';
-    if (this.mode === 'stream') {
+    const eventStream = (headers.get('content-type') ?? '').includes('text/event-stream');
+    this.mode = status < 200 || status >= 300 ? 'error' : !this.stream ? 'plain' : eventStream ? 'stream' : 'stream-json';
+    if (this.mode === 'stream' || this.mode === 'stream-json') {
       this.writer = new ChatChunkWriter({ id: this.fallbackId, model: this.model, created: this.created, includeUsage: this.includeUsage, ids: this.ids });
     }
-    const type = this.mode === 'stream' ? 'text/event-stream' : 'application/json';
+    const type = this.writer ? 'text/event-stream' : 'application/json';
     return { rewritesBody: true, setHeaders: { 'content-type': type }, removeHeaders: ['content-encoding'] };
   }
 
@@ -80,12 +82,28 @@ export class OpenAIChatToGemini implements Translator {
     const whole = this.body.push(chunk, end);
     if (!whole) return Buffer.alloc(0);
     if (this.mode === 'error') return googleErrorToOpenAI(this.status, whole);
+    if (this.mode === 'stream-json') return this.jsonAsStream(whole);
     const res = parseResponse(whole.toString('utf8'));
     this.plainModel = res.modelVersion;
     this.plainUsage = fromGeminiUsage(res.usageMetadata, true) ?? {};
     const completion = toChatCompletion(res, this.ids, { id: this.fallbackId, model: this.model, created: this.created });
     observeGemini(this.plainProgress, res, true);
     return Buffer.from(JSON.stringify(completion));
+  }
+
+  /** The whole answer at once, still as the stream the client asked for: never a silent empty one. */
+  private jsonAsStream(whole: Buffer): Buffer {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(whole.toString('utf8'));
+    } catch {
+      throw new GatewayError('upstream_response_invalid', 'the Gemini response is not JSON');
+    }
+    const events = Array.isArray(parsed) ? parsed : [parsed];
+    if (events.length === 0) throw new GatewayError('upstream_response_invalid', 'the Gemini stream held no response');
+    let out = '';
+    for (const ev of events) out += this.writer!.event(parseResponse(JSON.stringify(ev)));
+    return Buffer.from(out + this.writer!.end());
   }
 
   private streamChunk(chunk: Buffer, end: boolean): Buffer {

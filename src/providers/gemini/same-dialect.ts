@@ -5,7 +5,7 @@
 // Responses pass untouched too; usage and model are read on the way.
 import { matchGeminiPath } from '../../dialects/gemini/index.js';
 import type { GenerateContentResponse } from '../../dialects/gemini/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { SseParser } from '../../usage/sse.js';
 import { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';

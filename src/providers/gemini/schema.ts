@@ -3,7 +3,7 @@
 // (additionalProperties, $schema, strict…), so only known keys are kept; local
 // $refs are inlined because Gemini's subset has no references.
 import type { GeminiSchema } from '../../dialects/gemini/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 
 type Json = Record<string, unknown>;
 

@@ -1,7 +1,7 @@
 // Where Gemini-shaped requests go. AI Studio and Vertex AI speak the same
 // GenerateContent wire format at different paths, so every Gemini translator takes
 // a GeminiTarget instead of building paths itself.
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import type { TranslationContext } from '../types.js';
 
 export type GeminiMethod = 'generateContent' | 'streamGenerateContent' | 'embedContent' | 'batchEmbedContents' | 'countTokens';

@@ -10,7 +10,7 @@
 // "Error: ", the only way Chat Completions can say a tool failed.
 import type { ContentBlock, DocumentBlock, ImageBlock, MessageParam, MessagesRequest, OtherBlock, Tool, ToolChoice, ToolResultBlock } from '../../dialects/anthropic/types.js';
 import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatTool, ChatToolChoice } from '../../dialects/openai/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 
 export interface ToOpenAIOptions {
   /** The model to request (a backend or route pin); defaults to the body's. */

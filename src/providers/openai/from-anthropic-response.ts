@@ -5,7 +5,7 @@
 import { anthropicErrorType } from '../../dialects/anthropic/index.js';
 import type { AnthropicUsage, ContentBlock, ErrorBody, Message } from '../../dialects/anthropic/types.js';
 import type { ChatCompletion, ChatUsage } from '../../dialects/openai/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { toAnthropicStopReason } from '../anthropic/stop-reasons.js';
 
 type CompletionMessage = ChatCompletion['choices'][number]['message'] & { reasoning_content?: unknown; reasoning?: unknown };

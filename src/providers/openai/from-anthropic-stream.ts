@@ -6,7 +6,7 @@
 // message_delta waits for the end of the stream ([DONE]).
 import type { AnthropicUsage, ContentBlock } from '../../dialects/anthropic/types.js';
 import type { ChatCompletionChunk, ChatUsage } from '../../dialects/openai/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { SseParser, sseEvent } from '../../usage/sse.js';
 import { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';

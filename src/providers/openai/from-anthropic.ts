@@ -4,7 +4,7 @@
 // Messages event sequence, an OpenAI error becomes an Anthropic error.
 import type { MessagesRequest } from '../../dialects/anthropic/types.js';
 import type { ChatCompletion } from '../../dialects/openai/types.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import { requireIdentityEncoding } from '../anthropic/to-openai-response.js';

@@ -2,7 +2,7 @@
 // unless something must change: the model (a backend or route pins it) or, for
 // streams, `stream_options.include_usage` so every streamed token is counted. The
 // usage-only chunk that this adds is removed again for a client that did not ask.
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { ResponseProgress } from '../../usage/progress.js';
 import { SseParser } from '../../usage/sse.js';
 import type { Usage } from '../../usage/types.js';

@@ -5,7 +5,7 @@
 // door (AIP-193 JSON) rather than from Claude: both are put in the client's shape.
 import type { ChatCompletionRequest } from '../../dialects/openai/types.js';
 import { anthropicError } from '../../dialects/anthropic/index.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import type { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import { AnthropicResponseObserver, AnthropicToOpenAIResponse, isEncoded, toAnthropicRequest } from '../anthropic/index.js';

@@ -4,7 +4,7 @@
 // `gcloud auth print-access-token`).
 import { GcpTokenSource } from '../../auth/gcp-oauth.js';
 import { secretFrom, type SecretSource } from '../../auth/secrets.js';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import type { BackendRuntime, RequestAuthorizer } from '../types.js';
 
 export function vertexAuthorizer(backend: BackendRuntime): RequestAuthorizer {

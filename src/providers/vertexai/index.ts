@@ -3,7 +3,7 @@
 // rawPredict body rules, OpenAI embeddings through :predict. Requests carry an
 // OAuth2 token minted from a service-account key instead of a static key.
 import { z } from 'zod';
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { geminiTranslator } from '../gemini/index.js';
 import { GeminiSameDialect } from '../gemini/same-dialect.js';
 import { requireModel } from '../gemini/target.js';

@@ -1,7 +1,7 @@
 // Vertex AI's resource paths: every model lives under
 // /v1/projects/{project}/locations/{location}/publishers/{publisher}/models/{model}.
 // Gemini models take the Gemini API's methods there; Anthropic's take rawPredict.
-import { GatewayError } from '../../processor/errors.js';
+import { GatewayError } from '../../errors.js';
 import { type GeminiTarget, modelSegment } from '../gemini/target.js';
 
 export type Publisher = 'google' | 'anthropic';

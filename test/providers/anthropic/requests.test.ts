@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MessagesRequest } from '../../../src/dialects/anthropic/types.js';
 import type { ChatCompletionRequest } from '../../../src/dialects/openai/types.js';
-import { GatewayError } from '../../../src/processor/errors.js';
+import { GatewayError } from '../../../src/errors.js';
 import { DEFAULT_MAX_TOKENS, parseDataUrl, toAnthropicRequest, toAnthropicToolChoice } from '../../../src/providers/anthropic/index.js';
 import { toOpenAIChatRequest } from '../../../src/providers/openai/from-anthropic-request.js';
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { TranslationContext } from '../../../src/providers/types.js';
 import { anthropicHeaders, AnthropicUsageTracker, fromAnthropicUsage, toOpenAIError, toOpenAIFinishReason, toAnthropicStopReason } from '../../../src/providers/anthropic/index.js';
 import { toAnthropicError, toAnthropicMessage } from '../../../src/providers/openai/from-anthropic-response.js';
-import { GatewayError } from '../../../src/processor/errors.js';
+import { GatewayError } from '../../../src/errors.js';
 
 describe('usage', () => {
   it('counts cache writes and reads as input, reads as cached input', () => {

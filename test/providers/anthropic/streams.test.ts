@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cutAt } from '../../helpers/drive.js';
-import { GatewayError } from '../../../src/processor/errors.js';
+import { GatewayError } from '../../../src/errors.js';
 import { AnthropicEventReader, type AnthropicEvent } from '../../../src/providers/anthropic/events.js';
 import { AnthropicToOpenAIResponse } from '../../../src/providers/anthropic/to-openai-response.js';
 import { OpenAIToAnthropicStream } from '../../../src/providers/openai/from-anthropic-stream.js';

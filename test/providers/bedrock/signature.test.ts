@@ -5,7 +5,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SigV4Authorizer, signV4 } from '../../../src/auth/sigv4.js';
-import { GatewayError } from '../../../src/processor/errors.js';
+import { GatewayError } from '../../../src/errors.js';
 import { config, drive } from '../../helpers/drive.js';
 
 const AKID = 'AKIDEXAMPLE';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatCompletionRequest } from '../../../src/dialects/openai/types.js';
-import { GatewayError } from '../../../src/processor/errors.js';
+import { GatewayError } from '../../../src/errors.js';
 import { chatToGemini } from '../../../src/providers/gemini/chat-request.js';
 import { aiStudioTarget } from '../../../src/providers/gemini/target.js';
 import { vertexGeminiTarget } from '../../../src/providers/vertexai/target.js';

@@ -1,7 +1,7 @@
 // Gemini -> Gemini forwards bytes untouched; usage must be read whatever the chunking.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../../src/processor/errors.js';
+import { GatewayError } from '../../../src/errors.js';
 import { GeminiSameDialect } from '../../../src/providers/gemini/same-dialect.js';
 import { aiStudioTarget } from '../../../src/providers/gemini/target.js';
 import { vertexGeminiTarget } from '../../../src/providers/vertexai/target.js';

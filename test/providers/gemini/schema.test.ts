@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../../src/processor/errors.js';
+import { GatewayError } from '../../../src/errors.js';
 import { forResponseJsonSchema, hasNoProperties, toGeminiSchema } from '../../../src/providers/gemini/schema.js';
 
 describe('toGeminiSchema', () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLOUD_PLATFORM_SCOPE, GcpTokenSource, JWT_BEARER_GRANT, parseServiceAccountKey } from '../../../src/auth/gcp-oauth.js';
-import { GatewayError } from '../../../src/processor/errors.js';
+import { GatewayError } from '../../../src/errors.js';
 import { type FakeTokenServer, serviceAccountJson, startTokenServer, testKeyPair } from './fake-token-server.js';
 
 const keys = testKeyPair();

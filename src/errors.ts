@@ -1,9 +1,10 @@
 // The small set of errors the gateway itself makes; each maps to one status and
 // code from the product contract. Anything else thrown is an internal error.
-import type { ErrorShape } from '../dialects/types.js';
+import type { ErrorShape } from './dialects/types.js';
 
 export type GatewayErrorCode =
   | 'invalid_json'
+  | 'invalid_request'
   | 'missing_model'
   | 'template_value_missing'
   | 'missing_credentials'
@@ -18,6 +19,7 @@ export type GatewayErrorCode =
 
 const STATUS: Record<GatewayErrorCode, number> = {
   invalid_json: 400,
+  invalid_request: 400,
   missing_model: 400,
   template_value_missing: 400,
   unsupported_field: 400,
