@@ -1,34 +1,76 @@
-// The llm-extproc command: serve | up | envoy-config | check.
+// The llm-extproc command: serve | up | envoy-config | check, with help and version.
+// What a person reads here is plain text on stdout/stderr: problems one per line with
+// their config path, a port in use as one line naming it; never a stack trace for a
+// mistake the user can fix.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { missingSecret } from './auth/secrets.js';
 import { ConfigProblems, type RuntimeConfig } from './config/compile.js';
 import { configFromEnv } from './config/from-env.js';
 import { loadConfigFile, parseConfigObject } from './config/load.js';
 import { generateBootstrap } from './envoy/bootstrap.js';
-import { runUp } from './up.js';
+import { assertPortsFree, PortInUse } from './ports.js';
 import { startProcessor } from './server/index.js';
 import { logger } from './telemetry/logger.js';
+import { runUp } from './up.js';
 
-const USAGE = `usage: llm-extproc <command> [options]
+const COMMANDS: Record<string, { summary: string; usage: string; flags: string[] }> = {
+  serve: {
+    summary: 'run the ext_proc processor',
+    usage: 'serve --config FILE [--host ADDR] [--grpc-port N] [--admin-port N]',
+    flags: ['config', 'host', 'grpc-port', 'admin-port'],
+  },
+  up: {
+    summary: 'run the processor and a local Envoy in the foreground (Ctrl-C stops both)',
+    usage: 'up [--config FILE] [--host ADDR] [--port N] [--envoy-admin-port N] [--grpc-port N] [--admin-port N] [--access-log PATH]',
+    flags: ['config', 'host', 'port', 'envoy-admin-port', 'grpc-port', 'admin-port', 'access-log'],
+  },
+  'envoy-config': {
+    summary: 'print the Envoy bootstrap YAML for a standalone Envoy',
+    usage: 'envoy-config --config FILE [--host ADDR] [--port N] [--processor-address HOST:PORT] [--access-log PATH] [--envoy-admin-address ADDR]',
+    flags: ['config', 'host', 'port', 'envoy-admin-port', 'grpc-port', 'processor-address', 'access-log', 'envoy-admin-address'],
+  },
+  check: {
+    summary: 'validate a config file: every problem with its path, and credentials missing here',
+    usage: 'check --config FILE',
+    flags: ['config'],
+  },
+};
 
-commands:
-  serve --config FILE          run the ext_proc processor
-  up [--config FILE]           run the processor and a local Envoy (Ctrl-C stops both)
-  envoy-config --config FILE   print the Envoy bootstrap YAML for standalone use
-  check --config FILE          validate a config file
+const FLAG_HELP: Record<string, string> = {
+  config: '--config FILE                config file (YAML or JSON); default $LLM_EXTPROC_CONFIG',
+  host: '--host ADDR                  where the gateway listens (default 127.0.0.1, config listen.host;\n                               0.0.0.0 opens it to the network)',
+  port: '--port N                     Envoy listener port (default 8080; 0 = pick a free one)',
+  'envoy-admin-port': '--envoy-admin-port N         Envoy admin port (default 9901)',
+  'grpc-port': '--grpc-port N                processor gRPC port (default 50051)',
+  'admin-port': '--admin-port N               processor admin HTTP port (default 9464)',
+  'processor-address': '--processor-address H:P      where Envoy finds the processor (default 127.0.0.1:<grpc port>)',
+  'access-log': '--access-log PATH            Envoy access log (default /dev/stdout)',
+  'envoy-admin-address': '--envoy-admin-address ADDR   Envoy admin bind address (default 127.0.0.1)',
+};
 
-options:
-  --config FILE                config file (YAML or JSON); default $LLM_EXTPROC_CONFIG
-  --port N                     Envoy listener port (default 8080; 0 = pick a free one)
-  --envoy-admin-port N         Envoy admin port (default 9901)
-  --grpc-port N                processor gRPC port (default 50051)
-  --admin-port N               processor admin HTTP port (default 9464)
-  --processor-address H:P      envoy-config: where Envoy finds the processor (default 127.0.0.1:<grpc port>)
-  --access-log PATH            envoy-config/up: Envoy access log (default /dev/stdout)
-  --envoy-admin-address ADDR   envoy-config: Envoy admin bind address (default 127.0.0.1)
-`;
+function usage(): string {
+  const lines = ['usage: llm-extproc <command> [options]', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(14)} ${c.summary}`);
+  lines.push('', 'options:');
+  for (const h of Object.values(FLAG_HELP)) lines.push(`  ${h}`);
+  lines.push('', "llm-extproc help <command> (or <command> --help) shows one command's options; --version prints the version.", '');
+  return lines.join('\n');
+}
+
+function commandUsage(name: string): string {
+  const c = COMMANDS[name]!;
+  return [`usage: llm-extproc ${c.usage}`, '', c.summary, '', 'options:', ...c.flags.map((f) => `  ${FLAG_HELP[f]}`), ''].join('\n');
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 const OPTIONS = {
   config: { type: 'string' },
+  host: { type: 'string' },
   port: { type: 'string' },
   'envoy-admin-port': { type: 'string' },
   'grpc-port': { type: 'string' },
@@ -37,6 +79,7 @@ const OPTIONS = {
   'access-log': { type: 'string' },
   'envoy-admin-address': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
 } as const;
 
 type Flags = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
@@ -48,7 +91,7 @@ function port(flag: string | undefined, name: string): number | undefined {
   return n;
 }
 
-/** Loads the config and applies port flags over the file's `ports`. */
+/** Loads the config and applies the host and port flags over the file's. */
 function loadConfig(flags: Flags, required: boolean): { cfg: RuntimeConfig; path?: string } {
   const path = flags.config ?? process.env.LLM_EXTPROC_CONFIG;
   if (!path && required) throw new ConfigProblems(['--config FILE is required (or set LLM_EXTPROC_CONFIG)']);
@@ -58,7 +101,7 @@ function loadConfig(flags: Flags, required: boolean): { cfg: RuntimeConfig; path
   ports.envoyAdmin = port(flags['envoy-admin-port'], 'envoy-admin-port') ?? ports.envoyAdmin;
   ports.grpc = port(flags['grpc-port'], 'grpc-port') ?? ports.grpc;
   ports.admin = port(flags['admin-port'], 'admin-port') ?? ports.admin;
-  return { cfg: { ...cfg, ports }, path };
+  return { cfg: { ...cfg, ports, listenHost: flags.host ?? cfg.listenHost }, path };
 }
 
 function processorAddress(flag: string | undefined, cfg: RuntimeConfig) {
@@ -71,9 +114,19 @@ function processorAddress(flag: string | undefined, cfg: RuntimeConfig) {
   return { host: '127.0.0.1', port: cfg.ports.grpc };
 }
 
+/** The processor's own ports (and, for `up`, Envoy's), checked before anything starts. */
+async function checkPorts(cfg: RuntimeConfig, withEnvoy: boolean): Promise<void> {
+  const host = cfg.listenHost;
+  const wanted = [{ port: cfg.ports.admin, host, what: 'processor admin' }];
+  if (typeof cfg.ports.grpc === 'number') wanted.push({ port: cfg.ports.grpc, host, what: 'processor gRPC' });
+  if (withEnvoy) wanted.push({ port: cfg.ports.envoy, host, what: 'Envoy listener' }, { port: cfg.ports.envoyAdmin, host: '127.0.0.1', what: 'Envoy admin' });
+  await assertPortsFree(wanted);
+}
+
 async function serve(flags: Flags): Promise<void> {
   const { cfg, path } = loadConfig(flags, true);
-  const proc = await startProcessor({ config: cfg, configPath: path });
+  await checkPorts(cfg, false);
+  const proc = await startProcessor({ config: cfg, configPath: path, host: cfg.listenHost });
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down: no new streams, letting open ones finish');
     const grace = Number(process.env.SHUTDOWN_GRACE_MS ?? 20_000);
@@ -83,27 +136,71 @@ async function serve(flags: Flags): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
+/** Problems are errors (exit 1); credentials this machine lacks are warnings, in plain words. */
+function check(flags: Flags): number {
+  // Plain text only: loading must not mix JSON log lines into what `check` prints.
+  logger.level = 'silent';
+  const { cfg, path } = loadConfig(flags, true);
+  const warnings: string[] = [];
+  for (const b of cfg.backends.values()) {
+    const auth = b.config.authToken;
+    if (auth?.kind === 'SecretRef') {
+      const why = missingSecret(auth.secretRef);
+      if (why) warnings.push(`backends.${b.name}.authToken: ${why}; its requests will fail (503 credential_unavailable) until it is`);
+    }
+    for (const w of b.provider.credentialWarnings?.(b.options) ?? []) warnings.push(`backends.${b.name}.${w}`);
+  }
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  process.stdout.write(`${path}: ok (${cfg.backends.size} backends${warnings.length ? `, ${warnings.length} warning${warnings.length > 1 ? 's' : ''}` : ''})\n`);
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  let flags: Flags;
-  try {
-    flags = parseArgs({ args: rest, options: OPTIONS, strict: true }).values as Flags;
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+  const first = argv[0];
+  if (first === '--version' || first === '-v' || first === 'version') {
+    process.stdout.write(`llm-extproc ${version()}\n`);
+    return 0;
+  }
+  if (first === undefined) {
+    process.stderr.write(usage());
     return 2;
   }
-  if (!command || flags.help || command === 'help') {
-    process.stdout.write(USAGE);
-    return command ? 0 : 2;
+  if (first === '--help' || first === '-h' || first === 'help') {
+    const about = argv[1];
+    if (about && !COMMANDS[about]) {
+      process.stderr.write(`unknown command: ${about}\n\n${usage()}`);
+      return 2;
+    }
+    process.stdout.write(about ? commandUsage(about) : usage());
+    return 0;
+  }
+  const command = first;
+  if (!COMMANDS[command]) {
+    process.stderr.write(`unknown command: ${command}\n\n${usage()}`);
+    return 2;
+  }
+  let flags: Flags;
+  try {
+    flags = parseArgs({ args: argv.slice(1), options: OPTIONS, strict: true }).values as Flags;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${commandUsage(command)}`);
+    return 2;
+  }
+  if (flags.help) {
+    process.stdout.write(commandUsage(command));
+    return 0;
   }
   try {
     switch (command) {
       case 'serve':
         await serve(flags);
         return -1; // keeps running
-      case 'up':
-        await runUp(loadConfig(flags, false), { accessLogPath: flags['access-log'] });
+      case 'up': {
+        const loaded = loadConfig(flags, false);
+        await checkPorts(loaded.cfg, true);
+        await runUp(loaded, { accessLogPath: flags['access-log'] });
         return -1;
+      }
       case 'envoy-config': {
         const { cfg } = loadConfig(flags, true);
         process.stdout.write(
@@ -111,27 +208,21 @@ export async function main(argv: string[]): Promise<number> {
             processor: processorAddress(flags['processor-address'], cfg),
             accessLogPath: flags['access-log'],
             adminAddress: flags['envoy-admin-address'],
+            listenAddress: cfg.listenHost,
           }),
         );
         return 0;
       }
-      case 'check': {
-        const { cfg, path } = loadConfig(flags, true);
-        for (const b of cfg.backends.values()) {
-          if (b.keyAuth.kind === 'key' && !b.keyAuth.secret.value()) {
-            process.stderr.write(`warning: backends.${b.name}.authToken: ${b.keyAuth.secret.describe} is empty here\n`);
-          }
-        }
-        process.stdout.write(`${path}: ok (${cfg.backends.size} backends)\n`);
-        return 0;
-      }
       default:
-        process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
-        return 2;
+        return check(flags);
     }
   } catch (err) {
     if (err instanceof ConfigProblems) {
       for (const p of err.problems) process.stderr.write(`${p}\n`);
+      return 1;
+    }
+    if (err instanceof PortInUse) {
+      process.stderr.write(`${err.message}\n`);
       return 1;
     }
     process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);

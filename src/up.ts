@@ -8,11 +8,13 @@ import { logger } from './telemetry/logger.js';
 
 export async function runUp(loaded: { cfg: RuntimeConfig; path?: string }, opts: { accessLogPath?: string }): Promise<void> {
   const { cfg, path } = loaded;
-  const proc = await startProcessor({ config: cfg, configPath: path, host: '127.0.0.1' });
+  const host = cfg.listenHost;
+  const proc = await startProcessor({ config: cfg, configPath: path, host });
   let envoy: Awaited<ReturnType<typeof startEnvoy>>;
   try {
     const bootstrapYaml = generateBootstrap(cfg, {
-      processor: { host: '127.0.0.1', port: proc.grpcPort },
+      processor: { host: connectable(host), port: proc.grpcPort },
+      listenAddress: host,
       accessLogPath: opts.accessLogPath,
       // The system CA bundle's path differs between Linux distributions and macOS.
       caFile: findCaFile(),
@@ -22,16 +24,19 @@ export async function runUp(loaded: { cfg: RuntimeConfig; path?: string }, opts:
     await proc.stop(1000);
     throw err;
   }
+  proc.admin.setBound({ envoy: envoy.listenerPort, envoyAdmin: Number(new URL(envoy.adminUrl).port) });
   const backends = [...cfg.backends.values()].map((b) => `${b.name}=${b.provider.name}@${b.scheme}://${b.authority}`);
+  const shown = hostForUrl(host);
+  const local = hostForUrl(connectable(host));
   process.stdout.write(
     [
       `llm-extproc is up`,
-      `  gateway (Envoy):   http://127.0.0.1:${envoy.listenerPort}`,
+      `  gateway (Envoy):   http://${shown}:${envoy.listenerPort}${isWildcard(host) ? '  (every interface: reachable from the network)' : ''}`,
       `  Envoy admin:       ${envoy.adminUrl}`,
-      `  processor gRPC:    127.0.0.1:${proc.grpcPort}`,
-      `  processor admin:   http://127.0.0.1:${proc.adminPort}  (/metrics /healthz /readyz /config)`,
+      `  processor gRPC:    ${shown}:${proc.grpcPort}`,
+      `  processor admin:   http://${shown}:${proc.adminPort}  (/metrics /healthz /readyz /config)`,
       `  backends:          ${backends.join(', ')}${cfg.defaultBackend ? ` (default ${cfg.defaultBackend})` : ''}`,
-      `  try: curl http://127.0.0.1:${envoy.listenerPort}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"${[...cfg.backends.values()][0]?.model ?? 'llama3.2'}","messages":[{"role":"user","content":"Hello"}]}'`,
+      `  try: curl http://${local}:${envoy.listenerPort}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"${[...cfg.backends.values()][0]?.model ?? 'llama3.2'}","messages":[{"role":"user","content":"Hello"}]}'`,
       '',
     ].join('\n'),
   );
@@ -50,4 +55,18 @@ export async function runUp(loaded: { cfg: RuntimeConfig; path?: string }, opts:
       void stop(1);
     }
   });
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]';
+}
+
+/** Where this machine reaches a server bound to `host` (a wildcard bind is reached on loopback). */
+function connectable(host: string): string {
+  if (!isWildcard(host)) return host;
+  return host === '0.0.0.0' ? '127.0.0.1' : '::1';
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

@@ -6,10 +6,21 @@ import type { ConfigHolder } from '../config/load.js';
 import { logger } from '../telemetry/logger.js';
 import { registry } from '../telemetry/metrics.js';
 
+/** Ports and address actually bound, which /config shows instead of the file's (port 0 = picked). */
+export interface Bound {
+  host?: string;
+  envoy?: number;
+  envoyAdmin?: number;
+  grpc?: number | string;
+  admin?: number;
+}
+
 export interface AdminServer {
   server: Server;
   port: number;
   setReady(ready: boolean): void;
+  /** Records what the processor and, under `up`, Envoy actually bound. */
+  setBound(b: Bound): void;
   close(): Promise<void>;
 }
 
@@ -24,8 +35,14 @@ export function redact(value: unknown): unknown {
   return value;
 }
 
-export async function startAdminServer(holder: ConfigHolder, port: number, host = '0.0.0.0'): Promise<AdminServer> {
+export async function startAdminServer(holder: ConfigHolder, port: number, host = '127.0.0.1'): Promise<AdminServer> {
   let ready = true;
+  const actual: Bound = {};
+  const effective = () => {
+    const file = holder.current.file;
+    const { host, ...ports } = actual;
+    return { ...file, listen: { ...file.listen, ...(host ? { host } : {}) }, ports: { ...file.ports, ...ports } };
+  };
   const server = createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     const send = (status: number, type: string, body: string) => {
@@ -38,7 +55,7 @@ export async function startAdminServer(holder: ConfigHolder, port: number, host 
       case '/readyz':
         return ready ? send(200, 'text/plain', 'ready\n') : send(503, 'text/plain', 'draining\n');
       case '/config':
-        return send(200, 'application/json', `${JSON.stringify(redact(holder.current.file), null, 2)}\n`);
+        return send(200, 'application/json', `${JSON.stringify(redact(effective()), null, 2)}\n`);
       case '/metrics':
         registry
           .metrics()
@@ -60,6 +77,9 @@ export async function startAdminServer(holder: ConfigHolder, port: number, host 
     port: bound,
     setReady: (r) => {
       ready = r;
+    },
+    setBound: (b) => {
+      Object.assign(actual, b);
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

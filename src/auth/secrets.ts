@@ -46,6 +46,17 @@ export function secretFrom(source: SecretSource, pollMs = 1000): Secret {
   return { describe: `file ${path}`, value: () => e.value };
 }
 
+/** Why a secret would be empty here, in plain words (for `check`); undefined when it has a value. Reads without watching. */
+export function missingSecret(source: SecretSource, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if ('env' in source) return env[source.env] ? undefined : `environment variable ${source.env} is not set here`;
+  try {
+    return readFileSync(source.file, 'utf8').trim() ? undefined : `file ${source.file} is empty`;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? `file ${source.file} does not exist here` : `file ${source.file} cannot be read (${code})`;
+  }
+}
+
 /** Stops watching every secret file (shutdown, tests). */
 export function closeSecretWatchers(): void {
   for (const path of files.keys()) unwatchFile(path);

@@ -41,6 +41,7 @@ export interface RuntimeConfig {
   maxRequestBytes: number;
   ports: ConfigFile['ports'];
   telemetry: ConfigFile['telemetry'];
+  listenHost: string;
   file: ConfigFile;
 }
 
@@ -55,12 +56,12 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-function parseEndpoint(url: string): Pick<BackendRuntime, 'scheme' | 'host' | 'port' | 'authority'> {
+function parseEndpoint(url: string): Pick<BackendRuntime, 'scheme' | 'host' | 'port' | 'authority' | 'basePath'> {
   const u = new URL(url);
   const scheme = u.protocol === 'http:' ? 'http' : 'https';
   const port = u.port ? Number(u.port) : scheme === 'http' ? 80 : 443;
   const host = u.hostname.replace(/^\[|\]$/g, '');
-  return { scheme, host, port, authority: u.port ? `${u.hostname}:${u.port}` : u.hostname };
+  return { scheme, host, port, authority: u.port ? `${u.hostname}:${u.port}` : u.hostname, basePath: u.pathname.replace(/\/+$/, '') };
 }
 
 export function compileBackend(name: string, cfg: BackendConfig, at: string, problems: string[]): CompiledBackend {
@@ -73,6 +74,7 @@ export function compileBackend(name: string, cfg: BackendConfig, at: string, pro
   }
   for (const p of provider.validate?.(options) ?? []) problems.push(`${at}.${p}`);
   const endpoint = parseEndpoint(cfg.endpoint ?? provider.defaultEndpoint(options));
+  if (endpoint.basePath && !provider.basePath) problems.push(`${at}.endpoint: provider ${cfg.provider} takes no path in its endpoint (scheme://host[:port])`);
   if (cfg.hostOverride) {
     // hostOverride names where the request goes; the scheme stays the endpoint's.
     const [h, p] = cfg.hostOverride.split(':');
@@ -169,8 +171,28 @@ export function compileConfig(file: ConfigFile): RuntimeConfig {
     maxRequestBytes: file.limits.maxRequestBytes,
     ports: file.ports,
     telemetry: file.telemetry,
+    listenHost: file.listen.host,
     file,
   };
+}
+
+/**
+ * References to backends that do not exist, read from the raw file: reported beside schema
+ * errors, so one bad key does not hide the rest (compileConfig checks them on a valid file).
+ */
+export function rawReferenceProblems(raw: unknown): string[] {
+  if (!raw || typeof raw !== 'object') return [];
+  const r = raw as { backends?: unknown; defaultBackend?: unknown; paths?: unknown; models?: unknown };
+  const names = new Set(r.backends && typeof r.backends === 'object' ? Object.keys(r.backends) : []);
+  const out: string[] = [];
+  const check = (v: unknown, at: string) => {
+    if (typeof v === 'string' && !v.includes('$(') && !names.has(v)) out.push(`${at}: backend "${v}" is not configured`);
+  };
+  check(r.defaultBackend, 'defaultBackend');
+  for (const [key, list] of [['paths', r.paths], ['models', r.models]] as const) {
+    if (Array.isArray(list)) list.forEach((rule, i) => check((rule as { backend?: unknown } | null)?.backend, `${key}.${i}.backend`));
+  }
+  return out;
 }
 
 /** zod issues as `path.to.key: message`, with "Required" for missing keys. */

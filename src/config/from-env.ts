@@ -11,6 +11,13 @@ function origin(url: string): string {
   return new URL(withScheme).origin;
 }
 
+/** An SDK base URL as an endpoint: its path (`/api/v1`, `/openai/v1`) is kept; the provider maps `/v1` onto it. */
+function baseUrl(url: string): string {
+  const u = new URL(/^https?:\/\//.test(url) ? url : `http://${url}`);
+  const path = u.pathname.replace(/\/+$/, '');
+  return path === '' || path === '/v1' ? u.origin : `${u.origin}${path}`;
+}
+
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): unknown {
   const backends: [string, RawBackend][] = [];
   const models: { match: string; backend: string }[] = [];
@@ -21,7 +28,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): unknown {
   };
   const secret = (name: string) => ({ kind: 'SecretRef', secretRef: { env: name } });
   if (env.OPENAI_API_KEY) {
-    add('openai', { provider: 'openai', authToken: secret('OPENAI_API_KEY'), ...(env.OPENAI_BASE_URL ? { endpoint: origin(env.OPENAI_BASE_URL) } : {}) });
+    add('openai', { provider: 'openai', authToken: secret('OPENAI_API_KEY'), ...(env.OPENAI_BASE_URL ? { endpoint: baseUrl(env.OPENAI_BASE_URL) } : {}) });
   }
   if (env.ANTHROPIC_API_KEY) add('anthropic', { provider: 'anthropic', authToken: secret('ANTHROPIC_API_KEY') }, 'claude-*');
   if (env.GEMINI_API_KEY) add('gemini', { provider: 'gemini', authToken: secret('GEMINI_API_KEY') }, 'gemini-*');

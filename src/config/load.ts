@@ -3,7 +3,7 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { logger } from '../telemetry/logger.js';
-import { ConfigProblems, compileConfig, formatIssues, type RuntimeConfig } from './compile.js';
+import { ConfigProblems, compileConfig, formatIssues, rawReferenceProblems, type RuntimeConfig } from './compile.js';
 import { ConfigFile } from './schema.js';
 
 export function parseConfigText(text: string, source = 'config'): RuntimeConfig {
@@ -18,7 +18,11 @@ export function parseConfigText(text: string, source = 'config'): RuntimeConfig 
 
 export function parseConfigObject(raw: unknown): RuntimeConfig {
   const parsed = ConfigFile.safeParse(raw);
-  if (!parsed.success) throw new ConfigProblems(formatIssues(parsed.error));
+  if (!parsed.success) {
+    const problems = formatIssues(parsed.error);
+    for (const p of rawReferenceProblems(raw)) if (!problems.includes(p)) problems.push(p);
+    throw new ConfigProblems(problems);
+  }
   return compileConfig(parsed.data);
 }
 

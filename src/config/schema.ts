@@ -21,7 +21,7 @@ export type RouteType = z.infer<typeof RouteType>;
 
 const Endpoint = z
   .string()
-  .regex(/^https?:\/\/[^/?#\s]+\/?$/, 'must be scheme://host[:port] (http or https, no path)');
+  .regex(/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/, 'must be scheme://host[:port] (http or https), with a base path only where the provider takes one');
 
 const commonBackendKeys = {
   endpoint: Endpoint.optional(),
@@ -121,6 +121,12 @@ export const ConfigFile = z
       })
       .strict()
       .default({ envoy: 8080, envoyAdmin: 9901, grpc: 50051, admin: 9464 }),
+    // Where up and serve listen (Envoy's listener, the processor's gRPC and admin ports). Loopback by
+    // default: a gateway that injects provider keys must not be an open relay for the network.
+    listen: z
+      .object({ host: z.string().min(1).default('127.0.0.1') })
+      .strict()
+      .default({ host: '127.0.0.1' }),
     telemetry: Telemetry.default(TELEMETRY_DEFAULTS),
   })
   .strict();

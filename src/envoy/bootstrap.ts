@@ -255,7 +255,7 @@ function routeConfig(clusters: Map<string, string>): Obj {
 
 /** The bootstrap as a plain object (what generateBootstrap serialises). */
 export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}): Obj {
-  const listenAddress = opts.listenAddress ?? '0.0.0.0';
+  const listenAddress = opts.listenAddress ?? cfg.listenHost;
   const adminAddress = opts.adminAddress ?? '127.0.0.1';
   const accessLogPath = opts.accessLogPath ?? '/dev/stdout';
   const caFile = opts.caFile ?? DEFAULT_CA_FILE;

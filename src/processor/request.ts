@@ -17,7 +17,7 @@ import { envoyHints } from './envoy-hints.js';
 import { modelsResponse } from './models-list.js';
 import { GatewayError } from '../errors.js';
 import { headerMap, headerSafe, MAX_MODEL_CHARS, MutationBuilder } from './headers.js';
-import { BACKEND_HEADER, upstreamHeaders } from './upstream.js';
+import { BACKEND_HEADER, passthroughPath, upstreamHeaders } from './upstream.js';
 
 export interface RequestContext {
   config: RuntimeConfig;
@@ -175,7 +175,7 @@ export class RequestProcessor {
 
   private passthroughMutation(): CommonResponse {
     const sel = this.selection!;
-    const path = sel.path + (sel.query ? `?${sel.query}` : '');
+    const path = passthroughPath(sel.backend, sel.path) + (sel.query ? `?${sel.query}` : '');
     const mut = upstreamHeaders(this.cfg, sel.backend, this.headers, path);
     return { header_mutation: mut.build(), clear_route_cache: true };
   }

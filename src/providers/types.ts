@@ -22,6 +22,8 @@ export interface BackendRuntime {
   port: number;
   /** host[:port] as sent in :authority (port omitted when it is the scheme's default). */
   authority: string;
+  /** The endpoint's path, without a trailing slash ('' for none); only providers with `basePath` take one. */
+  basePath: string;
   model?: string;
   /** Provider-specific options as validated by the provider's schema (raw, may hold templates). */
   options: Record<string, unknown>;
@@ -103,6 +105,13 @@ export interface ProviderSpec {
   telemetryName: string;
   /** Provider-specific backend keys (apiVersion, region…); merged into the backend schema. */
   options: z.ZodRawShape;
+  /**
+   * The endpoint may carry a base path that replaces the API's own `/v1` (OpenAI-compatible
+   * servers behind a path: OpenRouter's `/api/v1`, Groq's `/openai/v1`).
+   */
+  basePath?: boolean;
+  /** Plain-words warnings about credentials this backend will not find here (for `check`). */
+  credentialWarnings?(options: Record<string, unknown>): string[];
   /** The public API this provider defaults to, as scheme://host[:port]. */
   defaultEndpoint(options: Record<string, unknown>): string;
   /** Where a static key goes; undefined for providers that sign (bedrock) or mint tokens (vertex). */

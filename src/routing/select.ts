@@ -1,7 +1,9 @@
 // Backend selection, in the contract's order: Envoy's route config, the selector
-// header, `paths`, `models` (needs the body), `defaultBackend`; otherwise 404.
+// header, `paths`, `models` (the body's model, or the one a Gemini URL names), `defaultBackend`;
+// otherwise 404.
 import { compileBackend, type CompiledBackend, ConfigProblems, type RuntimeConfig } from '../config/compile.js';
 import { Backend, type BackendConfig, type RouteType } from '../config/schema.js';
+import { detectDialect } from '../dialects/index.js';
 import { GatewayError } from '../errors.js';
 import { compileTemplate, type TemplateValues } from './templates.js';
 
@@ -111,7 +113,12 @@ export function selectWithoutBody(cfg: RuntimeConfig, facts: RequestFacts, hints
       values,
     };
   }
-  if (hasBody && cfg.models.length > 0) return 'needs-body';
+  if (cfg.models.length > 0) {
+    // Gemini names the model in the URL (google-genai clients): `models` rules match it without the body.
+    const pathModel = detectDialect(facts.path)?.pathModel;
+    if (pathModel !== undefined) return selectByModel(cfg, facts, pathModel);
+    if (hasBody) return 'needs-body';
+  }
   return byDefault(cfg, facts);
 }
 

@@ -37,7 +37,7 @@ function allowEnvoyResets(server: grpc.Server): void {
   Object.assign(internals.commonServerOptions, HTTP2_RESET_LIMITS);
 }
 
-export async function startGrpcServer(holder: ConfigHolder, listen: number | string, host = '0.0.0.0'): Promise<GrpcServer> {
+export async function startGrpcServer(holder: ConfigHolder, listen: number | string, host = '127.0.0.1'): Promise<GrpcServer> {
   const protos = loadProtos();
   // Room for the largest request body plus framing: grpc-js defaults to 4 MiB.
   const maxMessage = holder.current.maxRequestBytes + 1024 * 1024;

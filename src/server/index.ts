@@ -38,8 +38,10 @@ async function applyTelemetry(cfg: RuntimeConfig): Promise<void> {
 export async function startProcessor(opts: ProcessorOptions): Promise<RunningProcessor> {
   await applyTelemetry(opts.config);
   const holder = new ConfigHolder(opts.config, opts.configPath);
-  const grpc = await startGrpcServer(holder, opts.grpcListen ?? opts.config.ports.grpc, opts.host);
-  const admin = await startAdminServer(holder, opts.adminPort ?? opts.config.ports.admin, opts.host);
+  const host = opts.host ?? opts.config.listenHost;
+  const grpc = await startGrpcServer(holder, opts.grpcListen ?? opts.config.ports.grpc, host);
+  const admin = await startAdminServer(holder, opts.adminPort ?? opts.config.ports.admin, host);
+  admin.setBound({ host, grpc: grpc.port > 0 ? grpc.port : grpc.address, admin: admin.port });
   holder.watch(opts.watchIntervalMs);
   holder.onReload((cfg) => {
     applyTelemetry(cfg).catch((err: unknown) => logger.warn({ err }, 'applying the reloaded telemetry settings failed'));

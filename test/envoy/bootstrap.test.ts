@@ -154,11 +154,13 @@ describe('generated bootstrap', () => {
     expect(fileLog.typed_config.path).toBe('/var/log/envoy/access.log');
   });
 
-  it('binds the listener and admin to the configured addresses and ports', () => {
-    expect(listener.address.socket_address).toEqual({ address: '0.0.0.0', port_value: 8080 });
+  it('binds the listener to listen.host (loopback by default) and admin to 127.0.0.1', () => {
+    expect(listener.address.socket_address).toEqual({ address: '127.0.0.1', port_value: 8080 });
     expect(boot.admin.address.socket_address).toEqual({ address: '127.0.0.1', port_value: 9901 });
-    const custom = buildBootstrap(cfg, { listenAddress: '127.0.0.1', adminAddress: '0.0.0.0' }) as Obj;
-    expect(custom.static_resources.listeners[0].address.socket_address.address).toBe('127.0.0.1');
+    const open = buildBootstrap(parseConfigText(`${CONFIG}\nlisten: { host: 0.0.0.0 }\n`)) as Obj;
+    expect(open.static_resources.listeners[0].address.socket_address.address).toBe('0.0.0.0');
+    const custom = buildBootstrap(cfg, { listenAddress: '10.0.0.5', adminAddress: '0.0.0.0' }) as Obj;
+    expect(custom.static_resources.listeners[0].address.socket_address.address).toBe('10.0.0.5');
     expect(custom.admin.address.socket_address.address).toBe('0.0.0.0');
   });
 

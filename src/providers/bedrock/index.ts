@@ -2,7 +2,7 @@
 // clients), InvokeModel with Titan for OpenAI embeddings. Requests are SigV4-signed
 // (service `bedrock`) with credentials from `aws`, or AWS's standard variables.
 import { z } from 'zod';
-import { secretFrom } from '../../auth/secrets.js';
+import { missingSecret, secretFrom } from '../../auth/secrets.js';
 import { SigV4Authorizer } from '../../auth/sigv4.js';
 import type { ProviderSpec } from '../types.js';
 import { BedrockAnthropicChat } from './anthropic-chat.js';
@@ -46,6 +46,19 @@ export const bedrock: ProviderSpec = {
       },
       { region: String(backend.options.region), service: SIGNING_SERVICE },
     );
+  },
+  credentialWarnings(options) {
+    const aws = options.aws as AwsCredentials | undefined;
+    if (!aws) {
+      const missing = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'].filter((v) => !process.env[v]);
+      return missing.length ? [`aws: the backend has no \`aws\` key and ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set here: its requests will fail (503 credential_unavailable) until they are`] : [];
+    }
+    const out: string[] = [];
+    for (const [key, source] of Object.entries(aws)) {
+      const why = source && missingSecret(source);
+      if (why) out.push(`aws.${key}: ${why}`);
+    }
+    return out;
   },
   nativeDialect: 'openai',
   nativeOperation: 'chat',

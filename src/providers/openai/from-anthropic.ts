@@ -13,6 +13,7 @@ import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamReq
 import { toOpenAIChatRequest } from './from-anthropic-request.js';
 import { toAnthropicError, toAnthropicMessage } from './from-anthropic-response.js';
 import { OpenAIToAnthropicStream } from './from-anthropic-stream.js';
+import { withBasePath } from '../shared/base-path.js';
 import { fromOpenAIUsage } from './usage.js';
 
 // Anthropic SDK headers mean nothing to OpenAI; accept-encoding goes so the body can be read.
@@ -35,7 +36,7 @@ export class AnthropicToOpenAI implements Translator {
     const maxTokensField = this.ctx.backend.host === 'api.openai.com' ? 'max_completion_tokens' : 'max_tokens';
     const out = toOpenAIChatRequest(body as MessagesRequest, { model: this.ctx.model, maxTokensField });
     return {
-      path: '/v1/chat/completions',
+      path: withBasePath(this.ctx.backend, '/v1/chat/completions'),
       body: Buffer.from(JSON.stringify(out)),
       model: out.model,
       stream: out.stream === true,

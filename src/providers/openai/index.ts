@@ -7,6 +7,7 @@ import { OpenAISameDialect } from './same-dialect.js';
 export const openai: ProviderSpec = {
   name: 'openai',
   telemetryName: 'openai',
+  basePath: true,
   options: {},
   defaultEndpoint: () => 'https://api.openai.com',
   authPlacement: { headerName: 'authorization', prefix: 'Bearer ' },

@@ -7,6 +7,7 @@ import { ResponseProgress } from '../../usage/progress.js';
 import { SseParser } from '../../usage/sse.js';
 import type { Usage } from '../../usage/types.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
+import { withBasePath } from '../shared/base-path.js';
 import { fromOpenAIUsage } from './usage.js';
 
 const UPSTREAM_PATH: Partial<Record<TranslationContext['operation'], string>> = {
@@ -46,7 +47,7 @@ export class OpenAISameDialect implements Translator {
 
   request(body: unknown): UpstreamRequest {
     const { ctx } = this;
-    const path = this.hooks.path ?? (UPSTREAM_PATH[ctx.operation] ?? ctx.path) + (ctx.query ? `?${ctx.query}` : '');
+    const path = this.hooks.path ?? withBasePath(ctx.backend, UPSTREAM_PATH[ctx.operation] ?? ctx.path) + (ctx.query ? `?${ctx.query}` : '');
     if (body === undefined) return { path, stream: false, model: ctx.model };
     const obj = body as Record<string, unknown>;
     let changed = false;

@@ -3,6 +3,7 @@
 // rawPredict body rules, OpenAI embeddings through :predict. Requests carry an
 // OAuth2 token minted from a service-account key instead of a static key.
 import { z } from 'zod';
+import { missingSecret, type SecretSource } from '../../auth/secrets.js';
 import { GatewayError } from '../../errors.js';
 import { geminiTranslator } from '../gemini/index.js';
 import { GeminiSameDialect } from '../gemini/same-dialect.js';
@@ -78,6 +79,12 @@ export const vertexai: ProviderSpec = {
     publisher: z.enum(PUBLISHERS).optional(),
   },
   defaultEndpoint: vertexEndpoint,
+  credentialWarnings(options) {
+    const source = options.serviceAccountKey as SecretSource | undefined;
+    if (!source) return ['serviceAccountKey: none set, so every request must bring its own Google access token in Authorization'];
+    const why = missingSecret(source);
+    return why ? [`serviceAccountKey: ${why}`] : [];
+  },
   nativeDialect: 'gemini',
   nativeOperation: 'chat',
   authorizer: vertexAuthorizer,

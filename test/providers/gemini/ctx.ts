@@ -5,7 +5,7 @@ import type { TranslationContext } from '../../../src/providers/types.js';
 export function ctx(over: Partial<TranslationContext> = {}): TranslationContext {
   const options = over.options ?? {};
   return {
-    backend: { name: 'b', provider: gemini, scheme: 'http', host: '127.0.0.1', port: 9, authority: '127.0.0.1:9', options },
+    backend: { name: 'b', provider: gemini, scheme: 'http', host: '127.0.0.1', port: 9, authority: '127.0.0.1:9', basePath: '', options },
     dialect: 'openai',
     operation: 'chat',
     path: '/v1/chat/completions',
