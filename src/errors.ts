@@ -13,6 +13,7 @@ export type GatewayErrorCode =
   | 'unsupported_endpoint'
   | 'unsupported_field'
   | 'request_too_large'
+  | 'request_headers_too_large'
   | 'upstream_response_invalid'
   | 'credential_unavailable'
   | 'internal_error';
@@ -28,6 +29,7 @@ const STATUS: Record<GatewayErrorCode, number> = {
   model_not_found: 404,
   unsupported_endpoint: 404,
   request_too_large: 413,
+  request_headers_too_large: 431,
   upstream_response_invalid: 502,
   credential_unavailable: 503,
   internal_error: 500,

@@ -39,6 +39,7 @@ export interface RuntimeConfig {
   paths: CompiledPathRule[];
   models: { match: string; regex: RegExp; backend: Template }[];
   maxRequestBytes: number;
+  maxRequestHeaderBytes: number;
   ports: ConfigFile['ports'];
   telemetry: ConfigFile['telemetry'];
   listenHost: string;
@@ -169,6 +170,7 @@ export function compileConfig(file: ConfigFile): RuntimeConfig {
     paths,
     models,
     maxRequestBytes: file.limits.maxRequestBytes,
+    maxRequestHeaderBytes: file.limits.maxRequestHeaderBytes,
     ports: file.ports,
     telemetry: file.telemetry,
     listenHost: file.listen.host,

@@ -108,9 +108,13 @@ export const ConfigFile = z
     paths: z.array(PathRule).default([]),
     models: z.array(ModelRule).default([]),
     limits: z
-      .object({ maxRequestBytes: z.number().int().positive().default(8 * 1024 * 1024) })
+      .object({
+        maxRequestBytes: z.number().int().positive().default(8 * 1024 * 1024),
+        // Request headers (names and values) over this are a 431 in the client's dialect.
+        maxRequestHeaderBytes: z.number().int().min(1024).max(4 * 1024 * 1024).default(64 * 1024),
+      })
       .strict()
-      .default({ maxRequestBytes: 8 * 1024 * 1024 }),
+      .default({ maxRequestBytes: 8 * 1024 * 1024, maxRequestHeaderBytes: 64 * 1024 }),
     ports: z
       .object({
         envoy: Port.default(8080),

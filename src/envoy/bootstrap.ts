@@ -268,6 +268,9 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
     stat_prefix: 'llm',
     codec_type: 'AUTO',
     stream_idle_timeout: STREAM_IDLE_TIMEOUT,
+    // Envoy's codecs close the connection, with no response at all, on headers over this: let
+    // twice the processor's limit through, so a client over it gets a 431 in its own dialect.
+    max_request_headers_kb: Math.min(8192, Math.max(96, Math.ceil((cfg.maxRequestHeaderBytes * 2) / 1024))),
     request_timeout: '0s',
     access_log: accessLog(accessLogPath, tracing !== undefined),
     ...(tracing ? { tracing: tracing.hcm } : {}),

@@ -114,6 +114,11 @@ export class RequestProcessor {
     this.setDialect(guessDialect(this.facts.path, this.headers));
     this.hints = envoyHints(this.ctx.grpcMetadata, req.attributes);
 
+    let headerBytes = 0;
+    for (const [k, v] of this.headers) headerBytes += k.length + v.length;
+    if (headerBytes > this.cfg.maxRequestHeaderBytes) {
+      throw new GatewayError('request_headers_too_large', `the request headers are ${headerBytes} bytes; the limit is ${this.cfg.maxRequestHeaderBytes}`);
+    }
     const length = Number(this.headers.get('content-length') ?? 0);
     if (length > this.cfg.maxRequestBytes) {
       throw new GatewayError('request_too_large', `the request body is ${length} bytes; the limit is ${this.cfg.maxRequestBytes}`);

@@ -70,6 +70,67 @@ backends:
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('backends.azure.authHeaderOverride.headerName: Required');
     expect(r.stderr).toContain('backends.other.endpoint: must be scheme://host[:port]');
+    // One pass: a reference to an unknown backend is reported beside the schema errors.
+    expect(r.stderr).toContain('defaultBackend: backend "ghost" is not configured');
+    // Plain text only, no JSON log lines.
+    expect(`${r.stdout}${r.stderr}`).not.toMatch(/"level":/);
+  });
+
+  it('warns in plain words about credentials this machine lacks, and still exits 0', () => {
+    const p = tmpConfig(`
+backends:
+  a: { provider: openai, authToken: { kind: SecretRef, secretRef: { env: LLM_EXTPROC_TEST_UNSET_KEY } } }
+  f: { provider: anthropic, authToken: { kind: SecretRef, secretRef: { file: /nonexistent/llm-extproc/key } } }
+  b: { provider: bedrock, region: us-east-1 }
+`);
+    const r = spawnSync(process.execPath, [BIN, 'check', '--config', p], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH, LOG_LEVEL: 'info' } });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('warning: backends.a.authToken: environment variable LLM_EXTPROC_TEST_UNSET_KEY is not set here');
+    expect(r.stderr).toContain('warning: backends.f.authToken: file /nonexistent/llm-extproc/key does not exist here');
+    expect(r.stderr).toMatch(/warning: backends\.b\.aws: .*AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set here/);
+    expect(r.stdout).toContain('ok (3 backends, 3 warnings)');
+    expect(`${r.stdout}${r.stderr}`).not.toMatch(/"level":/);
+  });
+});
+
+describe('llm-extproc help and version', () => {
+  it.each([['--help'], ['-h'], ['help']])('%s prints the usage and exits 0', (flag) => {
+    const r = run(flag);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^usage: llm-extproc <command>/);
+    for (const c of ['serve', 'up', 'envoy-config', 'check']) expect(r.stdout).toContain(c);
+  });
+
+  it.each([['help', 'up'], ['up', '--help'], ['check', '-h']])('%s %s prints that command’s usage', (a, b) => {
+    const r = run(a, b);
+    expect(r.status).toBe(0);
+    const cmd = a === 'help' ? b : a;
+    expect(r.stdout).toContain(`usage: llm-extproc ${cmd}`);
+  });
+
+  it('--version prints the package version; an unknown command is exit 2 with the usage', () => {
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(run('--version').stdout).toBe(`llm-extproc ${version}\n`);
+    const r = run('frobnicate');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('unknown command: frobnicate');
+  });
+
+  it('a port already in use is one line naming the port and its holder, not a stack trace', async () => {
+    const { createServer } = await import('node:net');
+    const holder = createServer();
+    await new Promise<void>((ok) => holder.listen(0, '127.0.0.1', ok));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const p = tmpConfig('backends: { a: { provider: openai, endpoint: "http://127.0.0.1:9" } }\n');
+      const r = run('serve', '--config', p, '--grpc-port', String(port), '--admin-port', '0');
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(`port ${port} (processor gRPC) on 127.0.0.1 is already in use by pid ${process.pid}`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      holder.close();
+    }
   });
 });
 
@@ -132,6 +193,17 @@ describe('llm-extproc up', () => {
       const out = await waitForLine(child, /llm-extproc is up[\s\S]*try:/);
       const url = /gateway \(Envoy\):\s+(http:\/\/\S+)/.exec(out)![1]!;
       const admin = /Envoy admin:\s+(http:\/\/\S+)/.exec(out)![1]!;
+      const procAdmin = /processor admin:\s+(http:\/\/\S+)/.exec(out)![1]!;
+      // Loopback by default: a laptop gateway holding provider keys is no relay for the LAN.
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(procAdmin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      // /config shows the ports actually bound (0 in the file: picked), not the defaults.
+      const effective = (await (await fetch(`${procAdmin}/config`)).json()) as { listen: { host: string }; ports: Record<string, number> };
+      expect(effective.listen.host).toBe('127.0.0.1');
+      expect(`http://127.0.0.1:${effective.ports.envoy}`).toBe(url);
+      expect(`http://127.0.0.1:${effective.ports.admin}`).toBe(procAdmin);
+      expect(effective.ports.grpc).toBeGreaterThan(0);
+      expect(effective.ports.envoyAdmin).toBe(Number(new URL(admin).port));
       const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }) });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe('Hello from up-backend');
