@@ -76,6 +76,13 @@ export function string(o: Obj, key: string, path: string): string {
   return v;
 }
 
+/** An optional object field whose members `check` looks at (given the object and its path). */
+export function optNested(o: Obj, key: string, path: string, check: (v: Obj, path: string) => void): void {
+  if (o[key] === undefined) return;
+  const p = at(path, key);
+  check(object(o[key], p), p);
+}
+
 /** An optional array field whose entries each pass `each`. */
 export function optArrayOf(o: Obj, key: string, path: string, each: (v: unknown, path: string) => void): void {
   const v = o[key];

@@ -3,7 +3,7 @@
 // JSON path (`messages[0].content[1].input`), never a silent drop or a crash further in.
 // Block types the gateway does not model pass, as long as they are objects with a type.
 import type { Operation } from '../types.js';
-import { array, at, invalid, object, type Obj, optArrayOf, optBool, optInt, optNumber, optObject, optString, optStrings, string } from '../validate.js';
+import { array, at, invalid, object, type Obj, optArrayOf, optBool, optInt, optNested, optNumber, optObject, optString, optStrings, string } from '../validate.js';
 
 function blocks(v: unknown, path: string): void {
   if (typeof v === 'string') return;
@@ -84,12 +84,11 @@ function messages(b: Obj): void {
   array(b.messages, 'messages').forEach((m, i) => message(m, at('messages', i)));
   system(b);
   optArrayOf(b, 'tools', '', tool);
-  if (b.tool_choice !== undefined) {
-    const c = object(b.tool_choice, 'tool_choice');
-    string(c, 'type', 'tool_choice');
-    optString(c, 'name', 'tool_choice');
-    optBool(c, 'disable_parallel_tool_use', 'tool_choice');
-  }
+  optNested(b, 'tool_choice', '', (c, at) => {
+    string(c, 'type', at);
+    optString(c, 'name', at);
+    optBool(c, 'disable_parallel_tool_use', at);
+  });
   optInt(b, 'max_tokens', '');
   optStrings(b, 'stop_sequences', '');
   optBool(b, 'stream', '');
@@ -97,11 +96,7 @@ function messages(b: Obj): void {
   optNumber(b, 'top_p', '');
   optInt(b, 'top_k', '');
   optObject(b, 'metadata', '');
-  if (b.thinking !== undefined) {
-    const t = object(b.thinking, 'thinking');
-    string(t, 'type', 'thinking');
-    optInt(t, 'budget_tokens', 'thinking');
-  }
+  optNested(b, 'thinking', '', (t, at) => (string(t, 'type', at), optInt(t, 'budget_tokens', at)));
   optObject(b, 'output_config', '');
   optObject(b, 'output_format', '');
   optString(b, 'service_tier', '');

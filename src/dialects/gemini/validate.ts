@@ -3,33 +3,17 @@
 // wrong types are a 400 naming the JSON path (`contents[0].parts[1].text`) in Google's
 // error shape. Part kinds and fields the gateway does not model pass.
 import type { Operation } from '../types.js';
-import { array, at, object, type Obj, optArrayOf, optBool, optInt, optNumber, optObject, optString, optStrings, string } from '../validate.js';
+import { array, at, object, type Obj, optArrayOf, optBool, optInt, optNested, optNumber, optObject, optString, optStrings, string } from '../validate.js';
 
 function part(v: unknown, path: string): void {
   const p = object(v, path);
   optString(p, 'text', path);
   optBool(p, 'thought', path);
   optString(p, 'thoughtSignature', path);
-  if (p.inlineData !== undefined) {
-    const d = object(p.inlineData, at(path, 'inlineData'));
-    string(d, 'data', at(path, 'inlineData'));
-    optString(d, 'mimeType', at(path, 'inlineData'));
-  }
-  if (p.fileData !== undefined) {
-    const f = object(p.fileData, at(path, 'fileData'));
-    string(f, 'fileUri', at(path, 'fileData'));
-    optString(f, 'mimeType', at(path, 'fileData'));
-  }
-  if (p.functionCall !== undefined) {
-    const c = object(p.functionCall, at(path, 'functionCall'));
-    string(c, 'name', at(path, 'functionCall'));
-    optObject(c, 'args', at(path, 'functionCall'));
-  }
-  if (p.functionResponse !== undefined) {
-    const r = object(p.functionResponse, at(path, 'functionResponse'));
-    string(r, 'name', at(path, 'functionResponse'));
-    optObject(r, 'response', at(path, 'functionResponse'));
-  }
+  optNested(p, 'inlineData', path, (d, at) => (string(d, 'data', at), optString(d, 'mimeType', at)));
+  optNested(p, 'fileData', path, (f, at) => (string(f, 'fileUri', at), optString(f, 'mimeType', at)));
+  optNested(p, 'functionCall', path, (c, at) => (string(c, 'name', at), optObject(c, 'args', at)));
+  optNested(p, 'functionResponse', path, (r, at) => (string(r, 'name', at), optObject(r, 'response', at)));
 }
 
 function content(v: unknown, path: string): void {
