@@ -270,6 +270,14 @@ describe.skipIf(skipRealEnvoy)('envoy --mode validate (real Envoy)', () => {
   });
 
   const files = committedEnvoyYaml();
+  it('the attach fragment carries the local_reply_config the generator makes, and the error-code strip', () => {
+    const attach = parseYaml(readFileSync(join(packageRoot(), 'envoy/attach/ext-proc-filter.yaml'), 'utf8')) as Obj;
+    const attachHcm = attach.static_resources.listeners[0].filter_chains[0].filters[0].typed_config as Obj;
+    expect(attachHcm.local_reply_config).toEqual(hcm.local_reply_config);
+    expect(attachHcm.route_config.virtual_hosts[0].response_headers_to_remove).toEqual(['x-llm-error-code']);
+    expect(attachHcm.max_request_headers_kb).toBe(hcm.max_request_headers_kb);
+  });
+
   it('finds the committed Envoy YAML (at least the attach example)', () => {
     expect(files.map((f) => f.name)).toContain('envoy/attach/ext-proc-filter.yaml');
   });
