@@ -17,6 +17,7 @@ export interface Template {
   render(values: TemplateValues): string;
 }
 
+const CONTROL = /[\u0000-\u001f\u007f]/;
 const TOKEN = /\$\((headers|uri_captures|query_params)\.([A-Za-z0-9_.-]+)\)/g;
 
 export function templateProblems(raw: string): string[] {
@@ -54,6 +55,8 @@ export function compileTemplate(raw: string): Template {
         if (v === undefined || v === '') {
           throw new GatewayError('template_value_missing', `the request has no value for $(${p.source}.${p.key})`, `${p.source}.${p.key}`);
         }
+        // Rendered values go into paths, hosts and headers: a decoded query parameter may hold CR/LF.
+        if (CONTROL.test(v)) throw new GatewayError('invalid_request', `$(${p.source}.${p.key}) holds control characters`, `${p.source}.${p.key}`);
         out += v;
       }
       return out;

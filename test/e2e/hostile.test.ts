@@ -53,6 +53,7 @@ beforeAll(async () => {
         slow: { provider: 'anthropic', endpoint: anthropic.url, authToken: key },
       },
       models: [{ match: 'gemini-*', backend: 'gemini' }],
+      paths: [{ regex: '^/by-query/chat$', backend: 'openai', rewrite: '/v1/$(query_params.op)' }],
     },
     {
       // A configured timeout on one route (issue 8 brings per-backend timeouts to the config).
@@ -124,6 +125,14 @@ describe('bodies of the right dialect with wrong types or shapes', () => {
     expect(e.code).toBe('invalid_request');
     expect(e.message.startsWith(c.param), e.message).toBe(true);
     expect(upstream.requests.length).toBe(before);
+  });
+
+  it('a template value with CR/LF (a decoded query parameter) is a 400, not a broken :path', async () => {
+    const before = openai.requests.length;
+    const r = await send('/by-query/chat?op=chat%2Fcompletions%0d%0ax-injected:%201', { model: 'm', messages: [{ role: 'user', content: 'hi' }] }, {});
+    expect(r.status).toBe(400);
+    expect(errorOf('openai', r.json)).toMatchObject({ code: 'invalid_request', message: '$(query_params.op) holds control characters' });
+    expect(openai.requests.length).toBe(before);
   });
 
   it('a malformed %-escape in a Gemini path is a 400 in Google’s shape', async () => {

@@ -113,4 +113,17 @@ describe('config from the environment (llm-extproc up without --config)', () => 
     expect(cfg.backends.get('openai')!.keyAuth).toMatchObject({ kind: 'key' });
     expect(cfg.backends.get('ollama')!.authority).toBe('0.0.0.0:11434');
   });
+
+  it.each([
+    ['https://openrouter.ai/api/v1', 'openrouter.ai', '/api/v1'],
+    ['https://api.groq.com/openai/v1/', 'api.groq.com', '/openai/v1'],
+    ['http://localhost:8000/v1', 'localhost:8000', ''],
+  ])('OPENAI_BASE_URL=%s keeps its path (%s, base %s)', (url, authority, basePath) => {
+    const cfg = parseConfigObject(configFromEnv({ OPENAI_API_KEY: 'sk-x', OPENAI_BASE_URL: url }));
+    expect(cfg.backends.get('openai')).toMatchObject({ authority, basePath });
+  });
+
+  it('a base path is only for providers that take one', () => {
+    expect(() => parseConfigObject({ backends: { a: { provider: 'anthropic', endpoint: 'https://x.example/api' } } })).toThrow(/backends\.a\.endpoint: provider anthropic takes no path/);
+  });
 });
