@@ -11,7 +11,7 @@ import { loadConfigFile, parseConfigObject } from './config/load.js';
 import { generateBootstrap } from './envoy/bootstrap.js';
 import { assertPortsFree, PortInUse } from './ports.js';
 import { startProcessor } from './server/index.js';
-import { logger } from './telemetry/logger.js';
+import { logger } from './logger.js';
 import { runUp } from './up.js';
 
 const COMMANDS: Record<string, { summary: string; usage: string; flags: string[] }> = {

@@ -1,6 +1,13 @@
 // The small set of errors the gateway itself makes; each maps to one status and
 // code from the product contract. Anything else thrown is an internal error.
-import type { ErrorShape } from './dialects/types.js';
+
+/** A gateway-made error, as each dialect renders it in its JSON error shape. */
+export interface ErrorShape {
+  status: number;
+  code: string;
+  message: string;
+  param?: string;
+}
 
 export type GatewayErrorCode =
   | 'invalid_json'

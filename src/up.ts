@@ -4,7 +4,7 @@ import type { RuntimeConfig } from './config/compile.js';
 import { findCaFile, generateBootstrap } from './envoy/bootstrap.js';
 import { startEnvoy } from './envoy/launcher.js';
 import { startProcessor } from './server/index.js';
-import { logger } from './telemetry/logger.js';
+import { logger } from './logger.js';
 
 export async function runUp(loaded: { cfg: RuntimeConfig; path?: string }, opts: { accessLogPath?: string }): Promise<void> {
   const { cfg, path } = loaded;

@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ConfigHolder } from '../config/load.js';
-import { logger } from '../telemetry/logger.js';
+import { logger } from '../logger.js';
 import { registry } from '../telemetry/metrics.js';
 
 /** Ports and address actually bound, which /config shows instead of the file's (port 0 = picked). */

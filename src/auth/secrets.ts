@@ -2,7 +2,7 @@
 // file changes (polled, so Kubernetes' symlink swaps of mounted secrets are seen).
 // Values never leave this module except to the code that places them on a request.
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
-import { logger } from '../telemetry/logger.js';
+import { logger } from '../logger.js';
 
 export type SecretSource = { env: string } | { file: string };
 

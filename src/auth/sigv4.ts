@@ -6,7 +6,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { GatewayError } from '../errors.js';
-import type { RequestAuthorizer } from '../providers/types.js';
+import type { RequestAuthorizer } from './types.js';
 import type { Secret } from './secrets.js';
 
 export interface AwsCredentialSecrets {

@@ -2,8 +2,8 @@
 // or the client's own (Passthrough). Placement comes from the provider, or from
 // the backend's authHeaderOverride (seed 001).
 import { GatewayError } from '../errors.js';
-import type { MutationBuilder } from '../processor/headers.js';
-import type { AuthPlacement } from '../providers/types.js';
+import type { MutationBuilder } from '../extproc/headers.js';
+import type { AuthPlacement } from './types.js';
 import type { Secret } from './secrets.js';
 
 /** Client headers that may carry a provider credential; removed before the gateway injects one. */

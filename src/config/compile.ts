@@ -6,7 +6,7 @@ import { secretFrom } from '../auth/secrets.js';
 import type { KeyAuth } from '../auth/static-key.js';
 import { providerSpec } from '../providers/registry.js';
 import type { BackendRuntime, RequestAuthorizer } from '../providers/types.js';
-import { compileTemplate, templateProblems, type Template } from '../routing/templates.js';
+import { compileTemplate, templateProblems, type Template } from './templates.js';
 import type { BackendConfig, ConfigFile, RouteType } from './schema.js';
 
 export interface CompiledBackend extends BackendRuntime {

@@ -2,7 +2,7 @@
 // A new file that fails validation leaves the running config in place, and says why.
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { logger } from '../telemetry/logger.js';
+import { logger } from '../logger.js';
 import { ConfigProblems, compileConfig, formatIssues, rawReferenceProblems, type RuntimeConfig } from './compile.js';
 import { ConfigFile } from './schema.js';
 

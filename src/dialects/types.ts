@@ -19,10 +19,5 @@ export interface DialectRequest {
   invalid?: string;
 }
 
-/** A gateway-made error, rendered in one dialect's JSON error shape. */
-export interface ErrorShape {
-  status: number;
-  code: string;
-  message: string;
-  param?: string;
-}
+/** A gateway-made error, rendered in one dialect's JSON error shape (defined with the errors). */
+export type { ErrorShape } from '../errors.js';

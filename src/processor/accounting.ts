@@ -8,9 +8,9 @@
 import type { Operation } from '../dialects/types.js';
 import { ERROR_CODE_HEADER, METADATA_NAMESPACE, type MetadataKey } from '../envoy/metadata-keys.js';
 import type { Translator } from '../providers/types.js';
-import type { Struct } from '../server/proto-types.js';
-import type { Logger } from '../telemetry/logger.js';
-import { MetadataLedger } from '../telemetry/metadata.js';
+import type { Struct } from '../extproc/types.js';
+import type { Logger } from '../logger.js';
+import { MetadataLedger } from '../extproc/struct.js';
 import type { RequestRecord, StreamEnd } from '../telemetry/record.js';
 import { logUsage, recordMetrics } from '../telemetry/report.js';
 import { RequestSpan } from '../telemetry/tracing.js';

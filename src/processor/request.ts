@@ -7,16 +7,16 @@ import { detectDialect, guessDialect, renderError, validateRequest } from '../di
 import type { DialectName, Operation } from '../dialects/types.js';
 import type { Translator } from '../providers/types.js';
 import { backendModel, type EnvoyHints, type RequestFacts, routeTypeFor, type Selection, selectByModel, selectWithoutBody } from '../routing/select.js';
-import { renderOptions } from '../routing/templates.js';
-import { BodySendMode, type CommonResponse, CommonResponseStatus, type HttpBody, type HttpHeaders, type ProcessingRequest, type ProcessingResponse } from '../server/proto-types.js';
-import type { Logger } from '../telemetry/logger.js';
+import { renderOptions } from '../config/templates.js';
+import { BodySendMode, type CommonResponse, CommonResponseStatus, type HttpBody, type HttpHeaders, type ProcessingRequest, type ProcessingResponse } from '../extproc/types.js';
+import type { Logger } from '../logger.js';
 import { gatewayErrorsTotal } from '../telemetry/metrics.js';
 import { ERROR_CODE_HEADER } from '../envoy/metadata-keys.js';
 import { RequestAccount } from './accounting.js';
-import { envoyHints } from './envoy-hints.js';
+import { envoyHints } from '../envoy/hints.js';
 import { modelsResponse } from './models-list.js';
 import { GatewayError } from '../errors.js';
-import { headerMap, headerSafe, MAX_MODEL_CHARS, MutationBuilder } from './headers.js';
+import { headerMap, headerSafe, MAX_MODEL_CHARS, MutationBuilder } from '../extproc/headers.js';
 import { BACKEND_HEADER, passthroughPath, upstreamHeaders } from './upstream.js';
 
 export interface RequestContext {

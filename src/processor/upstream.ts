@@ -4,7 +4,7 @@
 import { applyKeyAuth, stripClientCredentials } from '../auth/static-key.js';
 import type { CompiledBackend, RuntimeConfig } from '../config/compile.js';
 import { withBasePath } from '../providers/shared/base-path.js';
-import { MutationBuilder } from './headers.js';
+import { MutationBuilder } from '../extproc/headers.js';
 
 export const BACKEND_HEADER = 'x-llm-backend';
 

@@ -1,17 +1,12 @@
 // The contract every provider folder implements. The processor talks to providers
 // only through these types: it never branches on a provider's name.
 import type { z } from 'zod';
+import type { AuthPlacement, RequestAuthorizer } from '../auth/types.js';
 import type { DialectName, Operation } from '../dialects/types.js';
 import type { ResponseProgress } from '../usage/progress.js';
 import type { Usage } from '../usage/types.js';
 
-/** Where and how an injected credential goes (seed 001's authHeaderOverride replaces it). */
-export interface AuthPlacement {
-  headerName: string;
-  prefix: string;
-  /** Extra fixed headers a provider needs beside the key (anthropic-version…). */
-  extraHeaders?: Record<string, string>;
-}
+export type { AuthPlacement, RequestAuthorizer };
 
 /** A backend as the runtime sees it: validated, endpoint parsed, templates compiled. */
 export interface BackendRuntime {
@@ -86,17 +81,6 @@ export interface Translator {
    * right after the last event, before Envoy sees the upstream's end of stream.
    */
   progress(): ResponseProgress;
-}
-
-/** Signs or authorises the final upstream request (SigV4, OAuth2); async by nature. */
-export interface RequestAuthorizer {
-  authorize(req: {
-    method: string;
-    authority: string;
-    path: string;
-    headers: Record<string, string>;
-    body: Buffer | undefined;
-  }): Promise<Record<string, string>>;
 }
 
 export interface ProviderSpec {

@@ -5,7 +5,7 @@ import { compileBackend, type CompiledBackend, ConfigProblems, type RuntimeConfi
 import { Backend, type BackendConfig, type RouteType } from '../config/schema.js';
 import { detectDialect } from '../dialects/index.js';
 import { GatewayError } from '../errors.js';
-import { compileTemplate, type TemplateValues } from './templates.js';
+import { compileTemplate, type TemplateValues } from '../config/templates.js';
 
 export interface RequestFacts {
   method: string;

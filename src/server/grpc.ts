@@ -2,7 +2,7 @@
 // port (or a unix socket), and graceful shutdown.
 import * as grpc from '@grpc/grpc-js';
 import type { ConfigHolder } from '../config/load.js';
-import { logger } from '../telemetry/logger.js';
+import { logger } from '../logger.js';
 import { loadProtos } from './protos.js';
 import { type ProcessCall, handleProcessStream } from './stream.js';
 

@@ -4,7 +4,7 @@ import { closeSecretWatchers } from '../auth/secrets.js';
 import { type AdminServer, startAdminServer } from '../admin/http.js';
 import type { RuntimeConfig } from '../config/compile.js';
 import { ConfigHolder } from '../config/load.js';
-import { logger } from '../telemetry/logger.js';
+import { logger } from '../logger.js';
 import { labelCaps } from '../telemetry/metrics.js';
 import { configureTracing, shutdownTracing } from '../telemetry/tracing.js';
 import { type GrpcServer, startGrpcServer } from './grpc.js';

@@ -4,9 +4,9 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { RuntimeConfig } from '../config/compile.js';
 import { RequestProcessor } from '../processor/request.js';
-import type { Logger } from '../telemetry/logger.js';
+import type { Logger } from '../logger.js';
 import { countMessage, streamsActive } from '../telemetry/metrics.js';
-import type { ProcessingRequest, ProcessingResponse } from './proto-types.js';
+import type { ProcessingRequest, ProcessingResponse } from '../extproc/types.js';
 
 export type ProcessCall = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
 

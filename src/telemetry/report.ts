@@ -1,7 +1,7 @@
 // What happens when a request is done: one usage log line (the record that survives when
 // Envoy no longer takes metadata), the metrics, and the end of its span. No message
 // content and no secrets: only names, counts, status and timings.
-import { logger } from './logger.js';
+import { logger } from '../logger.js';
 import { labelCaps, requestSeries } from './metrics.js';
 import type { RequestRecord } from './record.js';
 

@@ -8,7 +8,7 @@ import { type Attributes, type Context, ROOT_CONTEXT, type Span, SpanKind, SpanS
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { TracerProvider } from '@opentelemetry/sdk-trace';
 import { tracesUrl } from '../envoy/tracing.js';
-import { logger } from './logger.js';
+import { logger } from '../logger.js';
 import type { RequestRecord } from './record.js';
 
 export interface TracingSettings {

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { tapLogs } from '../../src/telemetry/logger.js';
+import { tapLogs } from '../../src/logger.js';
 
 export type Line = Record<string, unknown>;
 

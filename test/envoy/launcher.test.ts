@@ -13,7 +13,7 @@ import { buildBootstrap, generateBootstrap } from '../../src/envoy/bootstrap.js'
 import { packageRoot } from '../../src/envoy/find.js';
 import { startEnvoy, type RunningEnvoy } from '../../src/envoy/launcher.js';
 import { METADATA_KEYS } from '../../src/envoy/metadata-keys.js';
-import { parseMetadataText } from '../../src/processor/textproto.js';
+import { parseMetadataText } from '../../src/envoy/textproto.js';
 import { skipRealEnvoy, theEnvoy } from './available.js';
 
 type Obj = Record<string, any>;

@@ -4,9 +4,9 @@
 import type { RuntimeConfig } from '../../src/config/compile.js';
 import { parseConfigObject } from '../../src/config/load.js';
 import { RequestProcessor } from '../../src/processor/request.js';
-import type { HeaderMutation, ProcessingResponse, Struct } from '../../src/server/proto-types.js';
-import { logger } from '../../src/telemetry/logger.js';
-import { fromStruct } from '../../src/telemetry/metadata.js';
+import type { HeaderMutation, ProcessingResponse, Struct } from '../../src/extproc/types.js';
+import { logger } from '../../src/logger.js';
+import { fromStruct } from '../../src/extproc/struct.js';
 
 export function headerList(h: Record<string, string>) {
   return { headers: Object.entries(h).map(([key, v]) => ({ key, raw_value: Buffer.from(v) })) };

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { RequestProcessor } from '../../src/processor/request.js';
-import { tapLogs } from '../../src/telemetry/logger.js';
-import { fromStruct, MetadataLedger } from '../../src/telemetry/metadata.js';
+import { tapLogs } from '../../src/logger.js';
+import { fromStruct, MetadataLedger } from '../../src/extproc/struct.js';
 import { CounterFamily, HistogramFamily } from '../../src/telemetry/families.js';
 import { LabelCaps } from '../../src/telemetry/metrics.js';
 import { countTokens } from '../../src/usage/estimate.js';
@@ -97,7 +97,7 @@ describe('a stream Envoy ends early (the client hung up)', () => {
   async function run(events: string[], close: boolean) {
     const lines: Record<string, unknown>[] = [];
     const stop = tapLogs((l) => lines.push(JSON.parse(l) as Record<string, unknown>));
-    const proc = new RequestProcessor({ config: cfg, grpcMetadata: new Map(), log: (await import('../../src/telemetry/logger.js')).logger });
+    const proc = new RequestProcessor({ config: cfg, grpcMetadata: new Map(), log: (await import('../../src/logger.js')).logger });
     const body = Buffer.from(JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'Tell me a story' }] }));
     const replies = [];
     replies.push(await proc.handle({ request: 'request_headers', request_headers: { headers: headerList({ ':method': 'POST', ':path': '/v1/chat/completions', 'x-request-id': 'abandoned-1', 'content-length': String(body.length) }) } }));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigObject } from '../../src/config/load.js';
 import { routeTypeFor, type RequestFacts, selectByModel, selectWithoutBody } from '../../src/routing/select.js';
-import { compileTemplate } from '../../src/routing/templates.js';
+import { compileTemplate } from '../../src/config/templates.js';
 import { GatewayError } from '../../src/errors.js';
 
 const cfg = parseConfigObject({

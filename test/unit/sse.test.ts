@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SseParser } from '../../src/usage/sse.js';
-import { parseMetadataText } from '../../src/processor/textproto.js';
+import { parseMetadataText } from '../../src/envoy/textproto.js';
 import { cutAt } from '../helpers/drive.js';
 
 function parseAll(chunks: Buffer[]) {

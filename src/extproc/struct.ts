@@ -1,6 +1,6 @@
 // Plain values <-> google.protobuf.Struct as proto-loader encodes it, for the
 // `llm_extproc` dynamic metadata and for reading route metadata/attributes.
-import type { Struct, StructValue } from '../server/proto-types.js';
+import type { Struct, StructValue } from './types.js';
 
 export function toValue(v: unknown): StructValue {
   if (v === null || v === undefined) return { nullValue: 0 };

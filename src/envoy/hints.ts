@@ -2,10 +2,10 @@
 // (x-llm-backend, x-llm-model, x-llm-route-type) and route metadata namespace
 // `llm_extproc` sent through the filter's request_attributes.
 import { RouteType } from '../config/schema.js';
-import { METADATA_NAMESPACE } from '../envoy/metadata-keys.js';
+import { METADATA_NAMESPACE } from './metadata-keys.js';
 import type { EnvoyHints } from '../routing/select.js';
-import type { Struct } from '../server/proto-types.js';
-import { fromStruct } from '../telemetry/metadata.js';
+import type { Struct } from '../extproc/types.js';
+import { fromStruct } from '../extproc/struct.js';
 import { parseMetadataText } from './textproto.js';
 
 export { METADATA_NAMESPACE };

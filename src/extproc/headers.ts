@@ -1,6 +1,6 @@
 // Header plumbing between Envoy's HeaderMap and plain maps, and a small builder for
 // HeaderMutation. Envoy sends and reads values only in raw_value.
-import type { HeaderMutation, HeaderValue } from '../server/proto-types.js';
+import type { HeaderMutation, HeaderValue } from './types.js';
 
 export function headerMap(headers: HeaderValue[] | undefined): Map<string, string> {
   const out = new Map<string, string>();
