@@ -23,6 +23,33 @@ const Endpoint = z
   .string()
   .regex(/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/, 'must be scheme://host[:port] (http or https), with a base path only where the provider takes one');
 
+/** `500ms`, `5s`, `2m`, `1h`. */
+export const Duration = z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'must be a duration such as 500ms, 30s, 5m');
+
+const RetryOn = z.union([z.enum(['5xx', 'reset', 'connect-failure', 'refused-stream']), z.number().int().min(400).max(599)]);
+
+export const Timeouts = z
+  .object({
+    /** Opening a connection to the provider. */
+    connect: Duration.optional(),
+    /** Per attempt, until the provider's response headers (a stream's first byte; a whole non-streamed answer). */
+    firstByte: Duration.optional(),
+    /** Longest silence between bytes once the answer is streaming. */
+    streamIdle: Duration.optional(),
+    /** The whole request, every attempt and the full streamed answer included. */
+    request: Duration.optional(),
+  })
+  .strict();
+
+export const Retry = z
+  .object({
+    /** Attempts in all, the first included. */
+    attempts: z.number().int().min(1).max(10),
+    on: z.array(RetryOn).min(1).default([429, '5xx', 'reset', 'connect-failure']),
+    backoff: z.object({ base: Duration, max: Duration.optional() }).strict().optional(),
+  })
+  .strict();
+
 const commonBackendKeys = {
   endpoint: Endpoint.optional(),
   model: z.string().min(1).optional(),
@@ -38,6 +65,8 @@ const commonBackendKeys = {
     .object({ headerName: z.string().min(1), prefix: z.string().default('') })
     .strict()
     .optional(),
+  timeouts: Timeouts.optional(),
+  retry: Retry.optional(),
 };
 
 const providerNames = Object.keys(PROVIDERS) as [string, ...string[]];
@@ -55,6 +84,8 @@ export type BackendConfig = z.infer<typeof Backend> & {
   hostOverride?: string;
   pathOverride?: string;
   authHeaderOverride?: { headerName: string; prefix: string };
+  timeouts?: z.infer<typeof Timeouts>;
+  retry?: z.infer<typeof Retry>;
 };
 
 export const PathRule = z

@@ -8,6 +8,7 @@ import { Document } from 'yaml';
 import type { CompiledBackend, RuntimeConfig } from '../config/compile.js';
 import { ERROR_CODE_HEADER, METADATA_KEYS, METADATA_NAMESPACE, metadataOperator } from './metadata-keys.js';
 import { envoyTracing } from './tracing.js';
+import { connectTimeout, routeTraffic } from './traffic.js';
 
 /** Request header the processor writes with the chosen backend; routes match on it. */
 export const BACKEND_HEADER = 'x-llm-backend';
@@ -64,7 +65,6 @@ const TYPE = {
 
 // LLM responses stream for minutes: no overall deadline, only idle ones.
 const STREAM_IDLE_TIMEOUT = '300s';
-const ROUTE_IDLE_TIMEOUT = '300s';
 // A buffered request body of several MiB can take the processor a while (translation, SigV4).
 const MESSAGE_TIMEOUT = '30s';
 const MAX_MESSAGE_TIMEOUT = '300s';
@@ -158,7 +158,7 @@ function backendCluster(b: CompiledBackend, clusterName: string, caFile: string)
     name: clusterName,
     type: literal ? 'STATIC' : 'LOGICAL_DNS',
     ...(literal ? {} : { dns_lookup_family: 'V4_PREFERRED' }),
-    connect_timeout: '10s',
+    connect_timeout: connectTimeout(b.config),
     // Providers speak HTTP/1.1 everywhere; h2 would buy little and complicates local servers.
     typed_extension_protocol_options: {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
@@ -230,13 +230,13 @@ function extProcFilter(): Obj {
   };
 }
 
-function routeConfig(clusters: Map<string, string>): Obj {
+function routeConfig(cfg: RuntimeConfig, clusters: Map<string, string>): Obj {
   const routes: Obj[] = [];
   for (const [name, cluster] of clusters) {
     routes.push({
       name: `backend-${name}`,
       match: { prefix: '/', headers: [{ name: BACKEND_HEADER, string_match: { exact: name } }] },
-      route: { cluster, timeout: '0s', idle_timeout: ROUTE_IDLE_TIMEOUT },
+      route: { cluster, ...routeTraffic(cfg.backends.get(name)!.config) },
     });
   }
   // Reached only when the processor picked nothing routable: answer, never guess a backend.
@@ -250,7 +250,19 @@ function routeConfig(clusters: Map<string, string>): Obj {
   });
   // The error-code header marks Envoy's own replies for the processor (it passes them untranslated):
   // one from a provider must not pass for that. Local replies get it after this removal.
-  return { name: ROUTE_CONFIG_NAME, virtual_hosts: [{ name: 'llm', domains: ['*'], routes, response_headers_to_remove: [ERROR_CODE_HEADER] }] };
+  return {
+    name: ROUTE_CONFIG_NAME,
+    virtual_hosts: [
+      {
+        name: 'llm',
+        domains: ['*'],
+        routes,
+        response_headers_to_remove: [ERROR_CODE_HEADER],
+        // x-envoy-attempt-count on the response: the processor records how many attempts it took.
+        include_attempt_count_in_response: true,
+      },
+    ],
+  };
 }
 
 /** The bootstrap as a plain object (what generateBootstrap serialises). */
@@ -275,7 +287,7 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
     access_log: accessLog(accessLogPath, tracing !== undefined),
     ...(tracing ? { tracing: tracing.hcm } : {}),
     local_reply_config: localReplyConfig(),
-    route_config: routeConfig(clusterNames),
+    route_config: routeConfig(cfg, clusterNames),
     http_filters: [
       extProcFilter(),
       { name: 'envoy.filters.http.router', typed_config: { '@type': TYPE.router } },

@@ -22,6 +22,8 @@ export const METADATA_KEYS = [
   'tokens_estimated',
   'ttft_ms',
   'stream_end',
+  'attempts',
+  'answered_by',
 ] as const;
 
 export type MetadataKey = (typeof METADATA_KEYS)[number];
@@ -30,6 +32,9 @@ export type MetadataKey = (typeof METADATA_KEYS)[number];
 export function metadataOperator(key: MetadataKey): string {
   return `%DYNAMIC_METADATA(${METADATA_NAMESPACE}:${key})%`;
 }
+
+/** Response header the generated routes add (include_attempt_count_in_response): attempts Envoy made. */
+export const ATTEMPT_COUNT_HEADER = 'x-envoy-attempt-count';
 
 /** Response header on every error the gateway makes, the processor's and Envoy's own (local_reply_config). */
 export const ERROR_CODE_HEADER = 'x-llm-error-code';

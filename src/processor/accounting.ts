@@ -6,7 +6,7 @@
 // When the request is done, however it ends, telemetry gets one record (usage log,
 // metrics, span), which does not depend on Envoy accepting anything.
 import type { Operation } from '../dialects/types.js';
-import { ERROR_CODE_HEADER, METADATA_NAMESPACE, type MetadataKey } from '../envoy/metadata-keys.js';
+import { ATTEMPT_COUNT_HEADER, ERROR_CODE_HEADER, METADATA_NAMESPACE, type MetadataKey } from '../envoy/metadata-keys.js';
 import type { Translator } from '../providers/types.js';
 import type { Struct } from '../extproc/types.js';
 import type { Logger } from '../logger.js';
@@ -90,6 +90,13 @@ export class RequestAccount {
   responseHeaders(status: number, headers: ReadonlyMap<string, string>, eventStream: boolean): void {
     this.record.status = status;
     this.eventStream = eventStream;
+    const attempts = Number(headers.get(ATTEMPT_COUNT_HEADER));
+    if (Number.isInteger(attempts) && attempts > 0) {
+      this.record.attempts = attempts;
+      this.ledger.set('attempts', attempts);
+      // Retries only ever go to the same backend today; pools will name another here.
+      if (attempts > 1) this.ledger.set('answered_by', this.record.backend);
+    }
     if (status >= 400) this.record.errorType = headers.get(ERROR_CODE_HEADER) ?? String(status);
   }
 

@@ -29,6 +29,8 @@ export interface RequestRecord {
   errorType?: string;
   streamEnd?: StreamEnd;
   finishReasons: readonly string[];
+  /** Attempts Envoy made (retries included); undefined when Envoy did not say. */
+  attempts?: number;
   durationMs: number;
   /** Time to the first body byte of a successful answer; only when there was one. */
   ttftMs?: number;

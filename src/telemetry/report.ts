@@ -71,6 +71,7 @@ export function logUsage(r: RequestRecord): void {
       status: r.status,
       errorType: r.errorType,
       streamEnd: r.streamEnd,
+      attempts: r.attempts,
       durationMs: Math.round(r.durationMs),
       ttftMs: r.ttftMs === undefined ? undefined : Math.round(r.ttftMs),
     },

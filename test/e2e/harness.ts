@@ -23,6 +23,7 @@ export interface Recorded {
 }
 
 export type Reply =
+  | { reset: true }
   | { status?: number; headers?: Record<string, string>; json: unknown }
   | { status?: number; headers?: Record<string, string>; text: string }
   | { status?: number; headers?: Record<string, string>; sse: string[]; delayMs?: number; endDelayMs?: number; stallAfter?: { events: number; ms: number } }
@@ -46,6 +47,10 @@ export async function startFakeUpstream(reply: FakeUpstream['reply'] = () => ({ 
     const rec: Recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
     fake.requests.push(rec);
     const r = await fake.reply(rec);
+    if ('reset' in r) {
+      res.socket?.destroy();
+      return;
+    }
     const status = r.status ?? 200;
     if ('json' in r) {
       res.writeHead(status, { 'content-type': 'application/json', ...r.headers });

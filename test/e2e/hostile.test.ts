@@ -50,18 +50,11 @@ beforeAll(async () => {
         gemini: { provider: 'gemini', endpoint: gemini.url, authToken: key },
         bedrock: { provider: 'bedrock', region: 'us-east-1', endpoint: bedrock.url, model: 'anthropic.claude-3-haiku', aws: { accessKeyId: creds('access-key-id'), secretAccessKey: creds('secret-access-key') } },
         resets: { provider: 'anthropic', endpoint: 'http://127.0.0.1:9', authToken: key },
-        slow: { provider: 'anthropic', endpoint: anthropic.url, authToken: key },
+        slow: { provider: 'anthropic', endpoint: anthropic.url, authToken: key, timeouts: { firstByte: '1s' } },
       },
       models: [{ match: 'gemini-*', backend: 'gemini' }],
       paths: [{ regex: '^/by-query/chat$', backend: 'openai', rewrite: '/v1/$(query_params.op)' }],
-    },
-    {
-      // A configured timeout on one route (issue 8 brings per-backend timeouts to the config).
-      editBootstrap: (b) => {
-        const routes = b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes as Record<string, any>[];
-        routes.find((r) => r.name === 'backend-slow')!.route.timeout = '1s';
-      },
-    },
+    }
   );
 });
 

@@ -278,6 +278,40 @@ describe.skipIf(skipRealEnvoy)('envoy --mode validate (real Envoy)', () => {
     expect(attachHcm.max_request_headers_kb).toBe(hcm.max_request_headers_kb);
   });
 
+  it('maps a backend’s timeouts and retry onto its cluster and route', () => {
+    const c = parseConfigText(`
+backends:
+  plain: { provider: openai, endpoint: "http://127.0.0.1:9" }
+  tuned:
+    provider: openai
+    endpoint: "http://127.0.0.1:9"
+    timeouts: { connect: 2s, firstByte: 1500ms, streamIdle: 30s, request: 5m }
+    retry: { attempts: 3, on: [429, 503, 5xx, reset], backoff: { base: 100ms, max: 1s } }
+`);
+    const b = buildBootstrap(c, { caFile }) as Obj;
+    const h = b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config as Obj;
+    const route = (n: string) => (h.route_config.virtual_hosts[0].routes as Obj[]).find((r) => r.name === `backend-${n}`)!.route as Obj;
+    const clusterOf = (n: string) => (b.static_resources.clusters as Obj[]).find((x) => x.name === `backend_${n}`)!;
+    // Defaults for LLM traffic: no retries, and each attempt bounded until its headers only.
+    expect(route('plain')).toMatchObject({ timeout: '0s', max_stream_duration: { max_stream_duration: '600s' }, idle_timeout: '60s', retry_policy: { num_retries: 0, per_try_timeout: '120s' } });
+    expect(route('plain').retry_policy.retry_on).toBeUndefined();
+    expect(clusterOf('plain').connect_timeout).toBe('10s');
+    expect(route('tuned')).toMatchObject({
+      max_stream_duration: { max_stream_duration: '300s' },
+      idle_timeout: '30s',
+      retry_policy: {
+        num_retries: 2,
+        per_try_timeout: '1.5s',
+        retry_on: '5xx,reset,retriable-status-codes',
+        retriable_status_codes: [429, 503],
+        retry_back_off: { base_interval: '0.1s', max_interval: '1s' },
+        rate_limited_retry_back_off: { reset_headers: [{ name: 'retry-after', format: 'SECONDS' }, { name: 'x-ratelimit-reset', format: 'UNIX_TIMESTAMP' }] },
+      },
+    });
+    expect(clusterOf('tuned').connect_timeout).toBe('2s');
+    expect(h.route_config.virtual_hosts[0].include_attempt_count_in_response).toBe(true);
+  });
+
   it('finds the committed Envoy YAML (at least the attach example)', () => {
     expect(files.map((f) => f.name)).toContain('envoy/attach/ext-proc-filter.yaml');
   });

@@ -1,0 +1,59 @@
+// A backend's timeouts and retries as Envoy's own machinery: the cluster's connect timeout,
+// the route's whole-request and idle timeouts, and a retry policy whose per-try timeout ends
+// at the provider's response headers (a stream's first byte; it does not cut a long stream).
+// Retries replay the request as the processor translated and signed it for that backend;
+// `retry-after` and `x-ratelimit-reset` set the wait after a 429.
+import type { BackendConfig } from '../config/schema.js';
+
+type Obj = Record<string, unknown>;
+
+/** Defaults for LLM traffic: long generations run on, a silent provider does not hold a client. */
+export const DEFAULT_TIMEOUTS = { connect: '10s', firstByte: '120s', streamIdle: '60s', request: '600s' } as const;
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+export function durationMs(d: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(d);
+  if (!m) throw new Error(`not a duration: ${d}`);
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+}
+
+/** Envoy's Duration in YAML/JSON: seconds with a fraction. */
+export function envoyDuration(d: string): string {
+  return `${durationMs(d) / 1000}s`;
+}
+
+export function connectTimeout(b: BackendConfig): string {
+  return envoyDuration(b.timeouts?.connect ?? DEFAULT_TIMEOUTS.connect);
+}
+
+/** The route action's timeouts and retry policy for one backend. */
+export function routeTraffic(b: BackendConfig): Obj {
+  const t = { ...DEFAULT_TIMEOUTS, ...b.timeouts };
+  const retry = b.retry;
+  const codes = (retry?.on ?? []).filter((x): x is number => typeof x === 'number');
+  const conditions: string[] = (retry?.on ?? []).filter((x) => typeof x === 'string');
+  if (codes.length) conditions.push('retriable-status-codes');
+  const policy: Obj = {
+    // With no retries this still bounds each attempt: per_try_timeout stops at response headers.
+    num_retries: retry ? retry.attempts - 1 : 0,
+    per_try_timeout: envoyDuration(t.firstByte),
+    ...(conditions.length ? { retry_on: conditions.join(',') } : {}),
+    ...(codes.length ? { retriable_status_codes: codes } : {}),
+    ...(retry?.backoff ? { retry_back_off: { base_interval: envoyDuration(retry.backoff.base), ...(retry.backoff.max ? { max_interval: envoyDuration(retry.backoff.max) } : {}) } } : {}),
+    ...(codes.includes(429)
+      ? {
+          rate_limited_retry_back_off: {
+            reset_headers: [
+              { name: 'retry-after', format: 'SECONDS' },
+              { name: 'x-ratelimit-reset', format: 'UNIX_TIMESTAMP' },
+            ],
+            max_interval: '60s',
+          },
+        }
+      : {}),
+  };
+  // The route `timeout` stops counting once response headers arrive; max_stream_duration bounds
+  // the whole exchange, a streamed answer included.
+  return { timeout: '0s', max_stream_duration: { max_stream_duration: envoyDuration(t.request) }, idle_timeout: envoyDuration(t.streamIdle), retry_policy: policy };
+}
