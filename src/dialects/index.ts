@@ -1,7 +1,7 @@
 // Dialect registry: path -> dialect/operation, dialect -> request validator and error body.
-import { anthropicError, matchAnthropicPath } from './anthropic/index.js';
+import { ANTHROPIC_REQUEST_CEL, anthropicError, matchAnthropicPath } from './anthropic/index.js';
 import { validateAnthropic } from './anthropic/validate.js';
-import { geminiError, matchGeminiPath } from './gemini/index.js';
+import { GEMINI_REQUEST_CEL, geminiError, matchGeminiPath } from './gemini/index.js';
 import { validateGemini } from './gemini/validate.js';
 import { matchOpenAIPath, openAIError } from './openai/index.js';
 import { validateOpenAI } from './openai/validate.js';
@@ -37,15 +37,40 @@ const RENDER: Record<DialectName, (e: ErrorShape) => unknown> = {
   gemini: geminiError,
 };
 
-export function renderError(dialect: DialectName, e: ErrorShape): Buffer {
-  return Buffer.from(JSON.stringify(RENDER[dialect](e)));
+/** A gateway error as the dialect's JSON error object. */
+export function errorBody(dialect: DialectName, e: ErrorShape): unknown {
+  return RENDER[dialect](e);
 }
+
+export function renderError(dialect: DialectName, e: ErrorShape): Buffer {
+  return Buffer.from(JSON.stringify(errorBody(dialect, e)));
+}
+
+/**
+ * CEL that tells a request's dialect from its path and headers alone, for replies Envoy makes
+ * before the processor saw the request; OpenAI's is the default and needs none.
+ */
+export const REQUEST_DIALECT_CEL: Record<Exclude<DialectName, 'openai'>, string> = {
+  anthropic: ANTHROPIC_REQUEST_CEL,
+  gemini: GEMINI_REQUEST_CEL,
+};
 
 const VALIDATE: Record<DialectName, (operation: Operation, body: Obj) => void> = {
   openai: validateOpenAI,
   anthropic: validateAnthropic,
   gemini: validateGemini,
 };
+
+/** Where each dialect keeps the conversation in a request body (for traces that capture content). */
+const MESSAGES: Record<DialectName, (b: Obj) => unknown> = {
+  openai: (b) => b.messages ?? b.prompt ?? b.input,
+  anthropic: (b) => (b.system === undefined ? b.messages : { system: b.system, messages: b.messages }),
+  gemini: (b) => (b.systemInstruction === undefined ? b.contents : { systemInstruction: b.systemInstruction, contents: b.contents }),
+};
+
+export function requestMessages(dialect: DialectName, body: Obj): unknown {
+  return MESSAGES[dialect](body);
+}
 
 /**
  * Checks a parsed request body against its dialect's shape before any translation; throws a

@@ -5,7 +5,8 @@
 // upstream's end of stream, and Envoy takes no metadata once it has dropped the stream.
 // When the request is done, however it ends, telemetry gets one record (usage log,
 // metrics, span), which does not depend on Envoy accepting anything.
-import type { Operation } from '../dialects/types.js';
+import { requestMessages } from '../dialects/index.js';
+import type { DialectName, Operation } from '../dialects/types.js';
 import { ATTEMPT_COUNT_HEADER, ERROR_CODE_HEADER, METADATA_NAMESPACE, type MetadataKey } from '../envoy/metadata-keys.js';
 import type { Translator } from '../providers/types.js';
 import type { Struct } from '../extproc/types.js';
@@ -62,7 +63,7 @@ export class RequestAccount {
     this.span = RequestSpan.start([grpcMetadata, requestHeaders]);
   }
 
-  dialect(d: string): void {
+  dialect(d: DialectName): void {
     this.record.clientDialect = d;
     this.ledger.set('client_dialect', d);
   }
@@ -208,7 +209,7 @@ export class RequestAccount {
   /** Prompt and answer for a span, only when telemetry.captureContent asks for them. */
   private content(): { input?: string; output?: string } {
     const body = this.work?.body as Record<string, unknown> | undefined;
-    const input = body ? (body.messages ?? body.contents ?? body.input ?? body.prompt) : undefined;
+    const input = body ? requestMessages(this.record.clientDialect, body) : undefined;
     const output = this.work?.translator.progress().outputText();
     return {
       input: input === undefined ? undefined : JSON.stringify(input),

@@ -17,7 +17,8 @@ import { envoyHints } from '../envoy/hints.js';
 import { modelsResponse } from './models-list.js';
 import { GatewayError } from '../errors.js';
 import { headerMap, headerSafe, MAX_MODEL_CHARS, MutationBuilder } from '../extproc/headers.js';
-import { BACKEND_HEADER, passthroughPath, upstreamHeaders } from './upstream.js';
+import { withBasePath } from '../providers/shared/base-path.js';
+import { BACKEND_HEADER, upstreamHeaders } from './upstream.js';
 
 export interface RequestContext {
   config: RuntimeConfig;
@@ -180,7 +181,8 @@ export class RequestProcessor {
 
   private passthroughMutation(): CommonResponse {
     const sel = this.selection!;
-    const path = passthroughPath(sel.backend, sel.path) + (sel.query ? `?${sel.query}` : '');
+    // The client's own path, under the endpoint's base path (OpenRouter-style `/api/v1`).
+    const path = withBasePath(sel.backend, sel.path) + (sel.query ? `?${sel.query}` : '');
     const mut = upstreamHeaders(this.cfg, sel.backend, this.headers, path);
     return { header_mutation: mut.build(), clear_route_cache: true };
   }

@@ -3,15 +3,11 @@
 // pass on (x-llm-* headers, the selector header, credentials the gateway replaces).
 import { applyKeyAuth, stripClientCredentials } from '../auth/static-key.js';
 import type { CompiledBackend, RuntimeConfig } from '../config/compile.js';
-import { withBasePath } from '../providers/shared/base-path.js';
 import { MutationBuilder } from '../extproc/headers.js';
 
 export const BACKEND_HEADER = 'x-llm-backend';
 
-/**
- * @param upstreamPath the provider path for the request (a translator's, or the client's own on
- *   passthrough routes, which `passthroughPath` puts under the endpoint's base path first).
- */
+/** @param upstreamPath the provider path for the request: a translator's, or the client's own on passthrough routes. */
 export function upstreamHeaders(
   cfg: RuntimeConfig,
   backend: CompiledBackend,
@@ -32,9 +28,4 @@ export function upstreamHeaders(
   // Signed or token-authorised backends (SigV4, OAuth2): a client key must not ride along.
   if (backend.authorizer && backend.keyAuth.kind !== 'passthrough') stripClientCredentials(out);
   return out;
-}
-
-/** A passthrough request's path on the backend: the client's, under the endpoint's base path. */
-export function passthroughPath(backend: CompiledBackend, clientPath: string): string {
-  return withBasePath(backend, clientPath);
 }

@@ -84,7 +84,7 @@ export const droppedLabelValues = new Counter({
   registers: [registry],
 });
 
-export const OTHER = 'other';
+const OTHER = 'other';
 const DEFAULT_LABEL_LIMIT = 100;
 
 /**

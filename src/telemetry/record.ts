@@ -1,5 +1,6 @@
 // One finished request as telemetry sees it: the usage log line, the metrics and the span
 // are all made from this record, so the three always agree.
+import type { DialectName } from '../dialects/types.js';
 import type { Usage } from '../usage/types.js';
 
 /** How a response ended: whole, the client gone first, or the upstream's body ending (or breaking) before its last event. */
@@ -14,7 +15,7 @@ export interface RequestRecord {
   provider?: string;
   /** gen_ai.provider.name (openai, aws.bedrock…). */
   providerTelemetryName?: string;
-  clientDialect: string;
+  clientDialect: DialectName;
   routeType: string;
   /** gen_ai.operation.name (chat, text_completion, embeddings…); undefined on passthrough routes. */
   operation?: string;

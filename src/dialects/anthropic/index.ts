@@ -8,6 +8,9 @@ export function matchAnthropicPath(path: string): DialectRequest | undefined {
   return undefined;
 }
 
+/** A request Envoy answers before the processor saw it is Anthropic's if its path or headers say so (CEL). */
+export const ANTHROPIC_REQUEST_CEL = "(request.url_path.endsWith('/messages') || request.url_path.endsWith('/messages/count_tokens') || 'anthropic-version' in request.headers)";
+
 const TYPES: Record<number, string> = {
   400: 'invalid_request_error',
   401: 'authentication_error',
@@ -28,6 +31,6 @@ export function anthropicErrorType(status: number): string {
 export function anthropicError(e: ErrorShape): unknown {
   return {
     type: 'error',
-    error: { type: TYPES[e.status] ?? 'api_error', message: `${e.code}: ${e.message}` },
+    error: { type: anthropicErrorType(e.status), message: `${e.code}: ${e.message}` },
   };
 }

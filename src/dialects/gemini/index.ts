@@ -18,12 +18,16 @@ export function matchGeminiPath(path: string): DialectRequest | undefined {
   return found;
 }
 
+/** A request Envoy answers before the processor saw it is Gemini's if its path or headers say so (CEL). */
+export const GEMINI_REQUEST_CEL = "(request.url_path.matches(':(generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents)$') || 'x-goog-api-key' in request.headers)";
+
 const STATUS: Record<number, string> = {
   400: 'INVALID_ARGUMENT',
   401: 'UNAUTHENTICATED',
   403: 'PERMISSION_DENIED',
   404: 'NOT_FOUND',
   413: 'INVALID_ARGUMENT',
+  431: 'INVALID_ARGUMENT',
   429: 'RESOURCE_EXHAUSTED',
   500: 'INTERNAL',
   502: 'UNAVAILABLE',

@@ -93,16 +93,11 @@ export class OpenAIChatToGemini implements Translator {
 
   /** The whole answer at once, still as the stream the client asked for: never a silent empty one. */
   private jsonAsStream(whole: Buffer): Buffer {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(whole.toString('utf8'));
-    } catch {
-      throw new GatewayError('upstream_response_invalid', 'the Gemini response is not JSON');
-    }
+    const parsed = parseJson(whole.toString('utf8'));
     const events = Array.isArray(parsed) ? parsed : [parsed];
     if (events.length === 0) throw new GatewayError('upstream_response_invalid', 'the Gemini stream held no response');
     let out = '';
-    for (const ev of events) out += this.writer!.event(parseResponse(JSON.stringify(ev)));
+    for (const ev of events) out += this.writer!.event(asResponse(ev));
     return Buffer.from(out + this.writer!.end());
   }
 
@@ -145,13 +140,19 @@ function requireIdentity(headers: ReadonlyMap<string, string>): void {
   if (enc !== '' && enc !== 'identity') throw new GatewayError('upstream_response_invalid', `the provider answered with a ${enc}-encoded body, which the gateway cannot translate`);
 }
 
-function parseResponse(text: string): GenerateContentResponse {
-  let v: unknown;
+function parseJson(text: string): unknown {
   try {
-    v = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     throw new GatewayError('upstream_response_invalid', 'the Gemini response is not JSON');
   }
+}
+
+function parseResponse(text: string): GenerateContentResponse {
+  return asResponse(parseJson(text));
+}
+
+function asResponse(v: unknown): GenerateContentResponse {
   if (!v || typeof v !== 'object' || Array.isArray(v)) throw new GatewayError('upstream_response_invalid', 'the Gemini response is not a GenerateContentResponse object');
   return v as GenerateContentResponse;
 }
