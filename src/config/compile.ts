@@ -119,6 +119,9 @@ function staticName(t: Template): string | undefined {
   return t.isStatic ? t.raw : undefined;
 }
 
+/** One wording for a reference to a backend that does not exist, from a valid file or a raw one. */
+const notConfigured = (at: string, name: string) => `${at}: backend "${name}" is not configured`;
+
 export function compileConfig(file: ConfigFile): RuntimeConfig {
   const problems: string[] = [];
   const backends = new Map<string, CompiledBackend>();
@@ -132,10 +135,10 @@ export function compileConfig(file: ConfigFile): RuntimeConfig {
   const knownBackend = (t: Template, at: string) => {
     for (const p of templateProblems(t.raw)) problems.push(`${at}: ${p}`);
     const n = staticName(t);
-    if (n !== undefined && !backends.has(n)) problems.push(`${at}: backend "${n}" is not configured`);
+    if (n !== undefined && !backends.has(n)) problems.push(notConfigured(at, n));
   };
   if (file.defaultBackend !== undefined && !backends.has(file.defaultBackend)) {
-    problems.push(`defaultBackend: backend "${file.defaultBackend}" is not configured`);
+    problems.push(notConfigured('defaultBackend', file.defaultBackend));
   }
   const paths = file.paths.map((rule, index): CompiledPathRule => {
     const at = `paths.${index}`;
@@ -188,7 +191,7 @@ export function rawReferenceProblems(raw: unknown): string[] {
   const names = new Set(r.backends && typeof r.backends === 'object' ? Object.keys(r.backends) : []);
   const out: string[] = [];
   const check = (v: unknown, at: string) => {
-    if (typeof v === 'string' && !v.includes('$(') && !names.has(v)) out.push(`${at}: backend "${v}" is not configured`);
+    if (typeof v === 'string' && !v.includes('$(') && !names.has(v)) out.push(notConfigured(at, v));
   };
   check(r.defaultBackend, 'defaultBackend');
   for (const [key, list] of [['paths', r.paths], ['models', r.models]] as const) {

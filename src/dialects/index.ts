@@ -1,19 +1,22 @@
-// Dialect registry: path -> dialect/operation, dialect -> request validator and error body.
-import { ANTHROPIC_REQUEST_CEL, anthropicError, matchAnthropicPath } from './anthropic/index.js';
-import { validateAnthropic } from './anthropic/validate.js';
-import { GEMINI_REQUEST_CEL, geminiError, matchGeminiPath } from './gemini/index.js';
-import { validateGemini } from './gemini/validate.js';
-import { matchOpenAIPath, openAIError } from './openai/index.js';
-import { validateOpenAI } from './openai/validate.js';
-import type { DialectName, DialectRequest, ErrorShape, Operation } from './types.js';
+// Dialect registry: path and headers -> dialect/operation; dialect -> request validator, error
+// body, and the CEL Envoy's own replies use. What each dialect is lives in its folder.
+import { anthropicDialect } from './anthropic/index.js';
+import { geminiDialect } from './gemini/index.js';
+import { openAIDialect } from './openai/index.js';
+import type { Dialect, DialectName, DialectRequest, ErrorShape, Operation } from './types.js';
 import { checkDepth, type Obj } from './validate.js';
 
-const MATCHERS = [matchGeminiPath, matchAnthropicPath, matchOpenAIPath];
+/** A request that says nothing of its dialect speaks this one. */
+export const DEFAULT_DIALECT: DialectName = 'openai';
+
+const BY_NAME: Record<DialectName, Dialect> = { openai: openAIDialect, anthropic: anthropicDialect, gemini: geminiDialect };
+/** Path matching order: Gemini's paths are the most specific, OpenAI's suffixes the least. */
+const MATCH_ORDER = [geminiDialect, anthropicDialect, openAIDialect];
 
 /** The dialect a client path speaks, or undefined (bare prefix or unknown endpoint). */
 export function detectDialect(path: string): DialectRequest | undefined {
-  for (const match of MATCHERS) {
-    const found = match(path);
+  for (const d of MATCH_ORDER) {
+    const found = d.match(path);
     if (found) return found;
   }
   return undefined;
@@ -26,20 +29,13 @@ export function detectDialect(path: string): DialectRequest | undefined {
 export function guessDialect(path: string, headers: ReadonlyMap<string, string>): DialectName {
   const found = detectDialect(path);
   if (found) return found.dialect;
-  if (headers.has('anthropic-version')) return 'anthropic';
-  if (headers.has('x-goog-api-key') || headers.has('x-goog-api-client')) return 'gemini';
-  return 'openai';
+  for (const d of MATCH_ORDER) if (d.headers.some((h) => headers.has(h))) return d.name;
+  return DEFAULT_DIALECT;
 }
-
-const RENDER: Record<DialectName, (e: ErrorShape) => unknown> = {
-  openai: openAIError,
-  anthropic: anthropicError,
-  gemini: geminiError,
-};
 
 /** A gateway error as the dialect's JSON error object. */
 export function errorBody(dialect: DialectName, e: ErrorShape): unknown {
-  return RENDER[dialect](e);
+  return BY_NAME[dialect].error(e);
 }
 
 export function renderError(dialect: DialectName, e: ErrorShape): Buffer {
@@ -47,29 +43,17 @@ export function renderError(dialect: DialectName, e: ErrorShape): Buffer {
 }
 
 /**
- * CEL that tells a request's dialect from its path and headers alone, for replies Envoy makes
- * before the processor saw the request; OpenAI's is the default and needs none.
+ * CEL that tells a request's dialect from its path and headers alone (guessDialect's rule),
+ * for replies Envoy makes before the processor saw the request; undefined for the default.
  */
-export const REQUEST_DIALECT_CEL: Record<Exclude<DialectName, 'openai'>, string> = {
-  anthropic: ANTHROPIC_REQUEST_CEL,
-  gemini: GEMINI_REQUEST_CEL,
-};
-
-const VALIDATE: Record<DialectName, (operation: Operation, body: Obj) => void> = {
-  openai: validateOpenAI,
-  anthropic: validateAnthropic,
-  gemini: validateGemini,
-};
-
-/** Where each dialect keeps the conversation in a request body (for traces that capture content). */
-const MESSAGES: Record<DialectName, (b: Obj) => unknown> = {
-  openai: (b) => b.messages ?? b.prompt ?? b.input,
-  anthropic: (b) => (b.system === undefined ? b.messages : { system: b.system, messages: b.messages }),
-  gemini: (b) => (b.systemInstruction === undefined ? b.contents : { systemInstruction: b.systemInstruction, contents: b.contents }),
-};
+export function requestDialectCel(dialect: DialectName): string | undefined {
+  const d = BY_NAME[dialect];
+  if (d.pathCel === undefined) return undefined;
+  return `(${[d.pathCel, ...d.headers.map((h) => `'${h}' in request.headers`)].join(' || ')})`;
+}
 
 export function requestMessages(dialect: DialectName, body: Obj): unknown {
-  return MESSAGES[dialect](body);
+  return BY_NAME[dialect].messages(body);
 }
 
 /**
@@ -78,5 +62,5 @@ export function requestMessages(dialect: DialectName, body: Obj): unknown {
  */
 export function validateRequest(dialect: DialectName, operation: Operation, body: Obj): void {
   checkDepth(body);
-  VALIDATE[dialect](operation, body);
+  BY_NAME[dialect].validate(operation, body);
 }

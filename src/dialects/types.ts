@@ -21,3 +21,21 @@ export interface DialectRequest {
 
 /** A gateway-made error, rendered in one dialect's JSON error shape (defined with the errors). */
 export type { ErrorShape } from '../errors.js';
+import type { ErrorShape } from '../errors.js';
+
+/** One client dialect as the registry sees it; each is defined in its own folder. */
+export interface Dialect {
+  name: DialectName;
+  /** The dialect and operation a client path speaks, or undefined. */
+  match(path: string): DialectRequest | undefined;
+  /** Request headers only this dialect's SDKs send: the dialect of a path that does not say. */
+  headers: readonly string[];
+  /** CEL true for this dialect's paths (`request.url_path`), for replies Envoy makes itself; the default dialect needs none. */
+  pathCel?: string;
+  /** A gateway error as the dialect's JSON error object. */
+  error(e: ErrorShape): unknown;
+  /** Throws a 400 naming the JSON path when the body is not the operation's shape. */
+  validate(operation: Operation, body: Record<string, unknown>): void;
+  /** Where the body keeps the conversation (for traces that capture content). */
+  messages(body: Record<string, unknown>): unknown;
+}

@@ -7,7 +7,7 @@ import { localReplyConfig } from './local-replies.js';
 import { Document } from 'yaml';
 import type { CompiledBackend, RuntimeConfig } from '../config/compile.js';
 import { ERROR_CODE_HEADER, METADATA_KEYS, METADATA_NAMESPACE, metadataOperator } from './metadata-keys.js';
-import { envoyTracing } from './tracing.js';
+import { COLLECTOR_CLUSTER, envoyTracing } from './tracing.js';
 import { connectTimeout, routeTraffic } from './traffic.js';
 
 /** Request header the processor writes with the chosen backend; routes match on it. */
@@ -152,13 +152,22 @@ function upstreamTls(host: string, caFile: string): Obj {
   };
 }
 
-function backendCluster(b: CompiledBackend, clusterName: string, caFile: string): Obj {
-  const literal = isIP(b.host) !== 0;
+/** A cluster of one host:port, resolved by DNS unless it is an IP, over TLS that checks the host's name when `tls`. */
+function hostCluster(name: string, host: string, port: number, tls: boolean, caFile: string, connectTimeout: string): Obj {
+  const literal = isIP(host) !== 0;
   return {
-    name: clusterName,
+    name,
     type: literal ? 'STATIC' : 'LOGICAL_DNS',
     ...(literal ? {} : { dns_lookup_family: 'V4_PREFERRED' }),
-    connect_timeout: connectTimeout(b.config),
+    connect_timeout: connectTimeout,
+    load_assignment: endpoints(name, socketAddress(host, port)),
+    ...(tls ? { transport_socket: upstreamTls(host, caFile) } : {}),
+  };
+}
+
+function backendCluster(b: CompiledBackend, clusterName: string, caFile: string): Obj {
+  return {
+    ...hostCluster(clusterName, b.host, b.port, b.scheme === 'https', caFile, connectTimeout(b.config)),
     // Providers speak HTTP/1.1 everywhere; h2 would buy little and complicates local servers.
     typed_extension_protocol_options: {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
@@ -166,8 +175,6 @@ function backendCluster(b: CompiledBackend, clusterName: string, caFile: string)
         explicit_http_config: { http_protocol_options: {} },
       },
     },
-    load_assignment: endpoints(clusterName, socketAddress(b.host, b.port)),
-    ...(b.scheme === 'https' ? { transport_socket: upstreamTls(b.host, caFile) } : {}),
   };
 }
 
@@ -273,7 +280,7 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
   const caFile = opts.caFile ?? DEFAULT_CA_FILE;
   const clusterNames = backendClusterNames(cfg.backends.keys());
   const otlp = cfg.telemetry.otlp;
-  const tracing = otlp?.envoy ? envoyTracing(otlp.endpoint, cfg.telemetry.serviceName, otlp.sampleRatio, caFile) : undefined;
+  const tracing = otlp?.envoy ? envoyTracing(otlp.endpoint, cfg.telemetry.serviceName, otlp.sampleRatio) : undefined;
 
   const hcm: Obj = {
     '@type': TYPE.hcm,
@@ -296,7 +303,10 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
 
   const clusters: Obj[] = [processorCluster(processorAddress(cfg, opts.processor))];
   for (const [name, backend] of cfg.backends) clusters.push(backendCluster(backend, clusterNames.get(name)!, caFile));
-  if (tracing) clusters.push(tracing.cluster);
+  if (tracing) {
+    const c = tracing.collector;
+    clusters.push(hostCluster(COLLECTOR_CLUSTER, c.host, c.port, c.tls, caFile, '2s'));
+  }
 
   return {
     admin: { address: socketAddress(adminAddress, cfg.ports.envoyAdmin) },

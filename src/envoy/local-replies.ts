@@ -5,7 +5,7 @@
 // from the `client_dialect` metadata the processor writes when the request arrives, or, when
 // the processor never saw the request, from the path and headers (the dialects' CEL). Replies
 // the processor makes itself carry `llm_extproc_*` details and match none of these filters.
-import { errorBody, REQUEST_DIALECT_CEL } from '../dialects/index.js';
+import { DEFAULT_DIALECT, errorBody, requestDialectCel } from '../dialects/index.js';
 import { DIALECTS, type DialectName } from '../dialects/types.js';
 import { ERROR_CODE_HEADER, METADATA_NAMESPACE } from './metadata-keys.js';
 
@@ -65,13 +65,15 @@ const FAILURES: Failure[] = [
 const META = `metadata.filter_metadata['${METADATA_NAMESPACE}']`;
 const KNOWN = `('${METADATA_NAMESPACE}' in metadata.filter_metadata && 'client_dialect' in ${META})`;
 
-function dialectIs(d: Exclude<DialectName, 'openai'>): Obj {
-  return cel(`${KNOWN} ? ${META}['client_dialect'] == '${d}' : ${REQUEST_DIALECT_CEL[d]}`);
+/** The metadata's dialect when the processor wrote one, else what the path and headers say. */
+function dialectIs(d: DialectName, fromRequest: string): Obj {
+  return cel(`${KNOWN} ? ${META}['client_dialect'] == '${d}' : ${fromRequest}`);
 }
 
 function mapper(f: Failure, d: DialectName): Obj {
+  const fromRequest = requestDialectCel(d);
   return {
-    filter: d === 'openai' ? f.filter : { and_filter: { filters: [f.filter, dialectIs(d)] } },
+    filter: fromRequest === undefined ? f.filter : { and_filter: { filters: [f.filter, dialectIs(d, fromRequest)] } },
     status_code: f.status,
     body_format_override: { json_format: errorBody(d, { status: f.status, code: f.code, message: f.message }), content_type: 'application/json' },
     // As on the processor's own errors; it reads it as the error type and passes the body untranslated.
@@ -80,8 +82,8 @@ function mapper(f: Failure, d: DialectName): Obj {
 }
 
 export function localReplyConfig(): Obj {
-  // First match wins: per failure, the other dialects first, then OpenAI's shape as the default.
-  const order = [...DIALECTS.filter((d) => d !== 'openai'), 'openai' as const];
+  // First match wins: per failure, the other dialects first, then the default dialect's shape.
+  const order = [...DIALECTS.filter((d) => d !== DEFAULT_DIALECT), DEFAULT_DIALECT];
   const mappers: Obj[] = [];
   for (const f of FAILURES) for (const d of order) mappers.push(mapper(f, d));
   return { mappers };

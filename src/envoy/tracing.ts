@@ -1,8 +1,6 @@
 // Envoy's own OpenTelemetry tracer, sending to the collector the processor exports to, so
 // Envoy's span for a request and the processor's span (a child of Envoy's span for the
 // ext_proc call, whose trace context reaches the processor in the gRPC metadata) join one trace.
-import { isIP } from 'node:net';
-
 type Obj = Record<string, unknown>;
 
 export const COLLECTOR_CLUSTER = 'otel_collector';
@@ -10,8 +8,8 @@ export const COLLECTOR_CLUSTER = 'otel_collector';
 export interface EnvoyTracing {
   /** HCM `tracing`. */
   hcm: Obj;
-  /** The cluster Envoy exports through. */
-  cluster: Obj;
+  /** Where the collector listens; the bootstrap makes the cluster Envoy exports through. */
+  collector: { host: string; port: number; tls: boolean };
 }
 
 /** `http://host:4318` -> `http://host:4318/v1/traces`; a URL with a path is taken as given. */
@@ -20,30 +18,10 @@ export function tracesUrl(endpoint: string): string {
   return u.pathname === '/' || u.pathname === '' ? `${u.origin}/v1/traces` : u.href;
 }
 
-export function envoyTracing(endpoint: string, serviceName: string, sampleRatio: number, caFile: string): EnvoyTracing {
+export function envoyTracing(endpoint: string, serviceName: string, sampleRatio: number): EnvoyTracing {
   const u = new URL(endpoint);
   const tls = u.protocol === 'https:';
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  const port = u.port ? Number(u.port) : tls ? 443 : 80;
-  const literal = isIP(host) !== 0;
-  const cluster: Obj = {
-    name: COLLECTOR_CLUSTER,
-    type: literal ? 'STATIC' : 'STRICT_DNS',
-    connect_timeout: '2s',
-    load_assignment: { cluster_name: COLLECTOR_CLUSTER, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: host, port_value: port } } } }] }] },
-    ...(tls
-      ? {
-          transport_socket: {
-            name: 'envoy.transport_sockets.tls',
-            typed_config: {
-              '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
-              ...(literal ? {} : { sni: host }),
-              common_tls_context: { validation_context: { trusted_ca: { filename: caFile } } },
-            },
-          },
-        }
-      : {}),
-  };
+  const collector = { host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : tls ? 443 : 80, tls };
   const hcm: Obj = {
     provider: {
       name: 'envoy.tracers.opentelemetry',
@@ -56,5 +34,5 @@ export function envoyTracing(endpoint: string, serviceName: string, sampleRatio:
     // A client's sampled traceparent is followed whatever this says; it decides for traces Envoy starts.
     random_sampling: { value: sampleRatio * 100 },
   };
-  return { hcm, cluster };
+  return { hcm, collector };
 }

@@ -33,11 +33,6 @@ export function fromStruct(s: Struct | undefined): Record<string, unknown> {
   return out;
 }
 
-/** Dynamic metadata for one namespace: `{ns: Struct(values)}`. */
-export function namespaced(ns: string, values: Record<string, unknown>): Struct {
-  return { fields: { [ns]: { structValue: toStruct(values) } } };
-}
-
 /**
  * The values of one namespace as Envoy last got them, and the ones set since. Each reply
  * carries only what changed (Envoy merges a namespace key by key), so a long stream does
@@ -53,10 +48,6 @@ export class MetadataLedger<K extends string = string> {
     if (value === undefined || this.values.get(key) === value) return;
     if (!this.dirty.includes(key)) this.dirty.push(key);
     this.values.set(key, value);
-  }
-
-  get(key: K): unknown {
-    return this.values.get(key);
   }
 
   /** The Struct of what changed since the last take, or undefined when nothing did. */

@@ -27,7 +27,12 @@ export function modelsResponse(cfg: RuntimeConfig, sel: Selection): unknown {
   }
   const one = /\/models\/([^/]+)$/.exec(sel.path);
   if (one) {
-    const id = decodeURIComponent(one[1]!);
+    let id: string;
+    try {
+      id = decodeURIComponent(one[1]!);
+    } catch {
+      throw new GatewayError('invalid_request', `the model in the path (${one[1]!.slice(0, 100)}) has a malformed %-escape`, 'model');
+    }
     const found = data.find((m) => m.id === id);
     if (!found) throw new GatewayError('model_not_found', `model "${id}" is not offered by this gateway`, 'model');
     return found;

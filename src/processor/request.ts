@@ -167,13 +167,15 @@ export class RequestProcessor {
   private localAnswer(sel: Selection): ProcessingResponse | undefined {
     const op = detectDialect(sel.path);
     if (op?.dialect !== 'openai' || op.operation !== 'models' || this.facts!.method !== 'GET') return undefined;
+    // Built before it is counted: an unknown model is a 404, recorded as one.
+    const body = Buffer.from(JSON.stringify(modelsResponse(this.cfg, sel)));
     this.account?.answered(200);
     const headers = new MutationBuilder().setHeader('content-type', 'application/json').setHeader(BACKEND_HEADER, sel.backend.name);
     return {
       immediate_response: {
         status: { code: 200 },
         headers: headers.build(),
-        body: Buffer.from(JSON.stringify(modelsResponse(this.cfg, sel))),
+        body,
         details: 'llm_extproc_models_from_config',
       },
     };

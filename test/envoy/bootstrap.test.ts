@@ -99,6 +99,17 @@ describe('generated bootstrap', () => {
     expect(ip.common_tls_context.validation_context.match_typed_subject_alt_names[0].san_type).toBe('IP_ADDRESS');
   });
 
+  it('exports Envoy’s traces to an https collector whose certificate name it checks, as for a backend', () => {
+    const traced = buildBootstrap(parseConfigText(`${CONFIG}\ntelemetry: { otlp: { endpoint: "https://otel.example.com:4318" } }\n`), { caFile }) as Obj;
+    const collector = (traced.static_resources.clusters as Obj[]).find((c) => c.name === 'otel_collector')!;
+    expect(collector.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: 'otel.example.com', port_value: 4318 });
+    const tls = collector.transport_socket.typed_config;
+    expect(tls.sni).toBe('otel.example.com');
+    expect(tls.common_tls_context.validation_context.match_typed_subject_alt_names).toEqual([{ san_type: 'DNS', matcher: { exact: 'otel.example.com' } }]);
+    const hcmTracing = traced.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.tracing;
+    expect(hcmTracing.provider.typed_config.http_service.http_uri).toMatchObject({ uri: 'https://otel.example.com:4318/v1/traces', cluster: 'otel_collector' });
+  });
+
   it('uses plain text for http backends, STATIC for IPs and LOGICAL_DNS for names', () => {
     expect(cluster('backend_local').transport_socket).toBeUndefined();
     expect(cluster('backend_local').type).toBe('STATIC');
@@ -257,6 +268,10 @@ describe.skipIf(skipRealEnvoy)('envoy --mode validate (real Envoy)', () => {
   it('accepts the bootstrap with a unix-socket processor', async () => {
     const unixCfg = parseConfigText(`${CONFIG}\nports: { grpc: "unix:/tmp/llm-extproc-validate.sock" }\n`);
     await expectValid(generateBootstrap(unixCfg, { caFile }));
+  });
+
+  it('accepts the bootstrap with Envoy tracing to an https collector', async () => {
+    await expectValid(generateBootstrap(parseConfigText(`${CONFIG}\ntelemetry: { otlp: { endpoint: "https://otel.example.com" } }\n`), { caFile }));
   });
 
   it('accepts a bootstrap without backends and a file access log', async () => {

@@ -1,6 +1,7 @@
 // The processor's replies to Envoy's messages, without Envoy: header hygiene, auth
 // placement, passthrough mode overrides, content-length, error shapes.
 import { describe, expect, it } from 'vitest';
+import { tapLogs } from '../../src/logger.js';
 import { config, drive } from '../helpers/drive.js';
 
 const base = {
@@ -125,8 +126,18 @@ describe('GET /v1/models on a completions route', () => {
     expect(one.immediate!.body).toMatchObject({ object: 'list', data: [{ id: 'llama3.2', object: 'model', owned_by: 'b' }] });
     const single = await drive(c, { method: 'GET', path: '/v1/models/gpt-4o' });
     expect(single.immediate!.body).toMatchObject({ id: 'gpt-4o', object: 'model' });
+    const usage: Record<string, unknown>[] = [];
+    const stop = tapLogs((l) => usage.push(JSON.parse(l) as Record<string, unknown>));
     const missing = await drive(c, { method: 'GET', path: '/v1/models/nope' });
+    const malformed = await drive(c, { method: 'GET', path: '/v1/models/%E0%A4%A' });
+    stop();
     expect(missing.immediate).toMatchObject({ status: 404, body: { error: { code: 'model_not_found' } } });
+    expect(malformed.immediate).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', param: 'model' } } });
+    // Counted as what the client got, once.
+    expect(usage.filter((l) => l.msg === 'usage').map((l) => [l.path, l.status, l.errorType])).toEqual([
+      ['/v1/models/nope', 404, 'model_not_found'],
+      ['/v1/models/%E0%A4%A', 400, 'invalid_request'],
+    ]);
   });
   it('a passthrough /v1/models still goes to the provider', async () => {
     const r = await drive(c, { method: 'GET', path: '/v1/models', headers: { 'x-llm-backend': 'c' } });

@@ -1,5 +1,6 @@
 // Anthropic's Messages API as clients speak it: paths and the error shape.
-import type { DialectRequest, ErrorShape } from '../types.js';
+import type { Dialect, DialectRequest, ErrorShape } from '../types.js';
+import { validateAnthropic } from './validate.js';
 
 export function matchAnthropicPath(path: string): DialectRequest | undefined {
   if (path.endsWith('/messages')) return { dialect: 'anthropic', operation: 'chat' };
@@ -7,9 +8,6 @@ export function matchAnthropicPath(path: string): DialectRequest | undefined {
   if (path.endsWith('/messages/count_tokens')) return { dialect: 'anthropic', operation: 'other' };
   return undefined;
 }
-
-/** A request Envoy answers before the processor saw it is Anthropic's if its path or headers say so (CEL). */
-export const ANTHROPIC_REQUEST_CEL = "(request.url_path.endsWith('/messages') || request.url_path.endsWith('/messages/count_tokens') || 'anthropic-version' in request.headers)";
 
 const TYPES: Record<number, string> = {
   400: 'invalid_request_error',
@@ -34,3 +32,13 @@ export function anthropicError(e: ErrorShape): unknown {
     error: { type: anthropicErrorType(e.status), message: `${e.code}: ${e.message}` },
   };
 }
+
+export const anthropicDialect: Dialect = {
+  name: 'anthropic',
+  match: matchAnthropicPath,
+  headers: ['anthropic-version'],
+  pathCel: "request.url_path.endsWith('/messages') || request.url_path.endsWith('/messages/count_tokens')",
+  error: anthropicError,
+  validate: validateAnthropic,
+  messages: (b) => (b.system === undefined ? b.messages : { system: b.system, messages: b.messages }),
+};

@@ -1,7 +1,9 @@
 // Gemini's native API as clients speak it: `/{v1,v1beta}/models/{model}:generateContent`.
-import type { DialectRequest, ErrorShape } from '../types.js';
+import type { Dialect, DialectRequest, ErrorShape } from '../types.js';
+import { validateGemini } from './validate.js';
 
-const NATIVE = /^\/(?:v1|v1beta|v1alpha)\/models\/([^/:]+):(generateContent|streamGenerateContent|embedContent|batchEmbedContents|countTokens)$/;
+const METHODS = 'generateContent|streamGenerateContent|embedContent|batchEmbedContents|countTokens';
+const NATIVE = new RegExp(`^/(?:v1|v1beta|v1alpha)/models/([^/:]+):(${METHODS})$`);
 
 export function matchGeminiPath(path: string): DialectRequest | undefined {
   const m = NATIVE.exec(path);
@@ -17,9 +19,6 @@ export function matchGeminiPath(path: string): DialectRequest | undefined {
   }
   return found;
 }
-
-/** A request Envoy answers before the processor saw it is Gemini's if its path or headers say so (CEL). */
-export const GEMINI_REQUEST_CEL = "(request.url_path.matches(':(generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents)$') || 'x-goog-api-key' in request.headers)";
 
 const STATUS: Record<number, string> = {
   400: 'INVALID_ARGUMENT',
@@ -38,3 +37,13 @@ const STATUS: Record<number, string> = {
 export function geminiError(e: ErrorShape): unknown {
   return { error: { code: e.status, message: `${e.code}: ${e.message}`, status: STATUS[e.status] ?? 'UNKNOWN' } };
 }
+
+export const geminiDialect: Dialect = {
+  name: 'gemini',
+  match: matchGeminiPath,
+  headers: ['x-goog-api-key', 'x-goog-api-client'],
+  pathCel: `request.url_path.matches(':(${METHODS})$')`,
+  error: geminiError,
+  validate: validateGemini,
+  messages: (b) => (b.systemInstruction === undefined ? b.contents : { systemInstruction: b.systemInstruction, contents: b.contents }),
+};

@@ -1,5 +1,6 @@
 // OpenAI's client-facing API: which paths speak it and how its errors look.
-import type { DialectRequest, ErrorShape } from '../types.js';
+import type { Dialect, DialectRequest, ErrorShape } from '../types.js';
+import { validateOpenAI } from './validate.js';
 
 const OPERATIONS: [suffix: string, op: DialectRequest['operation']][] = [
   ['/chat/completions', 'chat'],
@@ -36,3 +37,13 @@ export function openAIError(e: ErrorShape): unknown {
     },
   };
 }
+
+export const openAIDialect: Dialect = {
+  name: 'openai',
+  match: matchOpenAIPath,
+  // The default: a request that names no dialect is OpenAI's.
+  headers: [],
+  error: openAIError,
+  validate: validateOpenAI,
+  messages: (b) => b.messages ?? b.prompt ?? b.input,
+};
