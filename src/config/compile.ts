@@ -7,7 +7,7 @@ import type { KeyAuth } from '../auth/static-key.js';
 import { providerSpec } from '../providers/registry.js';
 import type { BackendRuntime, RequestAuthorizer } from '../providers/types.js';
 import { compileTemplate, templateProblems, type Template } from './templates.js';
-import type { BackendConfig, ConfigFile, RouteType } from './schema.js';
+import type { BackendConfig, ConfigFile, PoolConfig, RouteType } from './schema.js';
 
 export interface CompiledBackend extends BackendRuntime {
   routes?: [suffix: string, type: RouteType][];
@@ -19,6 +19,21 @@ export interface CompiledBackend extends BackendRuntime {
   /** What GET /v1/models lists for this backend. */
   listModels: string[];
   config: BackendConfig;
+}
+
+export interface PoolMember {
+  backend: CompiledBackend;
+  model?: string;
+  priority: number;
+  weight: number;
+}
+
+/** Backends a client selects by one name, tried by Envoy in priority order (weights within one). */
+export interface CompiledPool {
+  name: string;
+  /** Sorted by priority; the first is the primary, whose routes and dialects the request is read with. */
+  members: PoolMember[];
+  config: PoolConfig;
 }
 
 export interface CompiledPathRule {
@@ -36,6 +51,7 @@ export interface RuntimeConfig {
   selectorHeader: string | null;
   defaultBackend?: string;
   backends: ReadonlyMap<string, CompiledBackend>;
+  pools: ReadonlyMap<string, CompiledPool>;
   paths: CompiledPathRule[];
   models: { match: string; regex: RegExp; backend: Template }[];
   maxRequestBytes: number;
@@ -122,6 +138,22 @@ function staticName(t: Template): string | undefined {
 /** One wording for a reference to a backend that does not exist, from a valid file or a raw one. */
 const notConfigured = (at: string, name: string) => `${at}: backend "${name}" is not configured`;
 
+function compilePool(name: string, cfg: PoolConfig, backends: ReadonlyMap<string, CompiledBackend>, problems: string[]): CompiledPool {
+  const members: PoolMember[] = [];
+  const seen = new Set<string>();
+  cfg.backends.forEach((m, i) => {
+    const at = `pools.${name}.backends.${i}.backend`;
+    const backend = backends.get(m.backend);
+    if (!backend) return problems.push(notConfigured(at, m.backend));
+    // Envoy tells members apart by endpoint; one backend twice would be one host with two meanings.
+    if (seen.has(m.backend)) return problems.push(`${at}: backend "${m.backend}" is already in this pool`);
+    seen.add(m.backend);
+    members.push({ backend, model: m.model, priority: m.priority, weight: m.weight });
+  });
+  members.sort((a, b) => a.priority - b.priority);
+  return { name, members, config: cfg };
+}
+
 export function compileConfig(file: ConfigFile): RuntimeConfig {
   const problems: string[] = [];
   const backends = new Map<string, CompiledBackend>();
@@ -132,12 +164,18 @@ export function compileConfig(file: ConfigFile): RuntimeConfig {
       problems.push(`backends.${name}: ${(err as Error).message}`);
     }
   }
+  const pools = new Map<string, CompiledPool>();
+  for (const [name, cfg] of Object.entries(file.pools)) {
+    if (backends.has(name)) problems.push(`pools.${name}: a backend has this name; backends and pools share names`);
+    pools.set(name, compilePool(name, cfg, backends, problems));
+  }
+  const known = (n: string) => backends.has(n) || pools.has(n);
   const knownBackend = (t: Template, at: string) => {
     for (const p of templateProblems(t.raw)) problems.push(`${at}: ${p}`);
     const n = staticName(t);
-    if (n !== undefined && !backends.has(n)) problems.push(notConfigured(at, n));
+    if (n !== undefined && !known(n)) problems.push(notConfigured(at, n));
   };
-  if (file.defaultBackend !== undefined && !backends.has(file.defaultBackend)) {
+  if (file.defaultBackend !== undefined && !known(file.defaultBackend)) {
     problems.push(notConfigured('defaultBackend', file.defaultBackend));
   }
   const paths = file.paths.map((rule, index): CompiledPathRule => {
@@ -170,6 +208,7 @@ export function compileConfig(file: ConfigFile): RuntimeConfig {
     selectorHeader: file.selectorHeader?.toLowerCase() ?? null,
     defaultBackend: file.defaultBackend,
     backends,
+    pools,
     paths,
     models,
     maxRequestBytes: file.limits.maxRequestBytes,
@@ -187,13 +226,23 @@ export function compileConfig(file: ConfigFile): RuntimeConfig {
  */
 export function rawReferenceProblems(raw: unknown): string[] {
   if (!raw || typeof raw !== 'object') return [];
-  const r = raw as { backends?: unknown; defaultBackend?: unknown; paths?: unknown; models?: unknown };
-  const names = new Set(r.backends && typeof r.backends === 'object' ? Object.keys(r.backends) : []);
+  const r = raw as { backends?: unknown; pools?: unknown; defaultBackend?: unknown; paths?: unknown; models?: unknown };
+  const keys = (v: unknown) => (v && typeof v === 'object' ? Object.keys(v) : []);
+  const names = new Set([...keys(r.backends), ...keys(r.pools)]);
   const out: string[] = [];
   const check = (v: unknown, at: string) => {
     if (typeof v === 'string' && !v.includes('$(') && !names.has(v)) out.push(notConfigured(at, v));
   };
   check(r.defaultBackend, 'defaultBackend');
+  const backendNames = new Set(keys(r.backends));
+  for (const [pool, p] of Object.entries(r.pools && typeof r.pools === 'object' ? r.pools : {})) {
+    const members = (p as { backends?: unknown } | null)?.backends;
+    if (!Array.isArray(members)) continue;
+    members.forEach((m, i) => {
+      const b = (m as { backend?: unknown } | null)?.backend;
+      if (typeof b === 'string' && !backendNames.has(b)) out.push(notConfigured(`pools.${pool}.backends.${i}.backend`, b));
+    });
+  }
   for (const [key, list] of [['paths', r.paths], ['models', r.models]] as const) {
     if (Array.isArray(list)) list.forEach((rule, i) => check((rule as { backend?: unknown } | null)?.backend, `${key}.${i}.backend`));
   }

@@ -50,6 +50,21 @@ export const Retry = z
   })
   .strict();
 
+/** Envoy's outlier detection: a host that keeps failing is left out for a while instead of retried each time. */
+export const OutlierDetection = z
+  .object({
+    /** Consecutive 5xx answers (a provider's 429s count too: see docs/TRAFFIC.md) before the backend is ejected. */
+    consecutiveErrors: z.number().int().min(1).max(1000).default(5),
+    /** How often Envoy reviews the counts and returns ejected hosts. */
+    interval: Duration.default('10s'),
+    /** First ejection lasts this long; each further one lasts longer (times the ejections so far). */
+    baseEjectionTime: Duration.default('30s'),
+    /** Share of a cluster's hosts that may be out at once. */
+    maxEjectionPercent: z.number().int().min(0).max(100).default(100),
+  })
+  .strict();
+export type OutlierDetection = z.infer<typeof OutlierDetection>;
+
 const commonBackendKeys = {
   endpoint: Endpoint.optional(),
   model: z.string().min(1).optional(),
@@ -67,6 +82,7 @@ const commonBackendKeys = {
     .optional(),
   timeouts: Timeouts.optional(),
   retry: Retry.optional(),
+  outlierDetection: OutlierDetection.optional(),
 };
 
 const providerNames = Object.keys(PROVIDERS) as [string, ...string[]];
@@ -86,7 +102,34 @@ export type BackendConfig = z.infer<typeof Backend> & {
   authHeaderOverride?: { headerName: string; prefix: string };
   timeouts?: z.infer<typeof Timeouts>;
   retry?: z.infer<typeof Retry>;
+  outlierDetection?: OutlierDetection;
 };
+
+/** Names of backends and pools: one namespace, since a client selects either the same way. */
+const TargetName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'backend names are letters, digits, _ . -');
+
+export const PoolMember = z
+  .object({
+    backend: z.string().min(1),
+    /** The model this backend is asked for (else the backend's own, else the client's). */
+    model: z.string().min(1).optional(),
+    /** 0 is tried first; a higher priority gets traffic when the ones before it fail or are ejected. */
+    priority: z.number().int().min(0).max(9).default(0),
+    /** Share of traffic among the members of one priority. */
+    weight: z.number().int().min(1).max(10_000).default(1),
+  })
+  .strict();
+
+export const Pool = z
+  .object({
+    backends: z.array(PoolMember).min(1).max(20),
+    /** Attempts across the members; default: one per member. */
+    retry: Retry.optional(),
+    timeouts: Timeouts.optional(),
+    outlierDetection: OutlierDetection.optional(),
+  })
+  .strict();
+export type PoolConfig = z.infer<typeof Pool>;
 
 export const PathRule = z
   .object({
@@ -135,7 +178,8 @@ export const ConfigFile = z
   .object({
     selectorHeader: z.string().min(1).regex(/^[a-z0-9-]+$/i, 'must be a header name').nullable().default('x-llm-backend'),
     defaultBackend: z.string().min(1).optional(),
-    backends: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'backend names are letters, digits, _ . -'), Backend).default({}),
+    backends: z.record(TargetName, Backend).default({}),
+    pools: z.record(TargetName, Pool).default({}),
     paths: z.array(PathRule).default([]),
     models: z.array(ModelRule).default([]),
     limits: z

@@ -5,10 +5,10 @@ import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { localReplyConfig } from './local-replies.js';
 import { Document } from 'yaml';
-import type { CompiledBackend, RuntimeConfig } from '../config/compile.js';
-import { ERROR_CODE_HEADER, METADATA_KEYS, METADATA_NAMESPACE, metadataOperator } from './metadata-keys.js';
+import type { CompiledBackend, CompiledPool, RuntimeConfig } from '../config/compile.js';
+import { ERROR_CODE_HEADER, MEMBER_ATTRIBUTE, POOL_METADATA_KEY, METADATA_KEYS, METADATA_NAMESPACE, metadataOperator, UPSTREAM_FILTER_METADATA } from './metadata-keys.js';
 import { COLLECTOR_CLUSTER, envoyTracing } from './tracing.js';
-import { connectTimeout, routeTraffic } from './traffic.js';
+import { connectTimeout, outlierDetection, poolTraffic, routeTraffic } from './traffic.js';
 
 /** Request header the processor writes with the chosen backend; routes match on it. */
 export const BACKEND_HEADER = 'x-llm-backend';
@@ -60,6 +60,7 @@ const TYPE = {
   stdoutLog: 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
   stderrLog: 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StderrAccessLog',
   httpOptions: 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+  upstreamCodec: 'type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec',
   upstreamTls: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
 } as const;
 
@@ -73,11 +74,12 @@ const MAX_MESSAGE_TIMEOUT = '300s';
  * Cluster name for a backend. Dots split Envoy stat names, so anything beyond
  * letters, digits, `_` and `-` becomes `_`; collisions get a numeric suffix.
  */
-export function backendClusterNames(names: Iterable<string>): Map<string, string> {
+export function backendClusterNames(names: Iterable<string>, poolNames: Iterable<string> = []): Map<string, string> {
   const out = new Map<string, string>();
   const taken = new Set<string>([PROCESSOR_CLUSTER]);
-  for (const name of names) {
-    const base = `backend_${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const all = [...[...names].map((n) => ['backend', n] as const), ...[...poolNames].map((n) => ['pool', n] as const)];
+  for (const [kind, name] of all) {
+    const base = `${kind}_${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
     let candidate = base;
     for (let n = 2; taken.has(candidate); n++) candidate = `${base}_${n}`;
     taken.add(candidate);
@@ -165,16 +167,96 @@ function hostCluster(name: string, host: string, port: number, tls: boolean, caF
   };
 }
 
+/** Providers speak HTTP/1.1 everywhere; h2 would buy little and complicates local servers. */
+function providerProtocol(httpFilters?: Obj[]): Obj {
+  return {
+    'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+      '@type': TYPE.httpOptions,
+      explicit_http_config: { http_protocol_options: {} },
+      ...(httpFilters ? { http_filters: httpFilters } : {}),
+    },
+  };
+}
+
 function backendCluster(b: CompiledBackend, clusterName: string, caFile: string): Obj {
+  const od = outlierDetection(b.config);
   return {
     ...hostCluster(clusterName, b.host, b.port, b.scheme === 'https', caFile, connectTimeout(b.config)),
-    // Providers speak HTTP/1.1 everywhere; h2 would buy little and complicates local servers.
-    typed_extension_protocol_options: {
-      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-        '@type': TYPE.httpOptions,
-        explicit_http_config: { http_protocol_options: {} },
+    ...(od ? { outlier_detection: od } : {}),
+    typed_extension_protocol_options: providerProtocol(),
+  };
+}
+
+/**
+ * The upstream filter of a pool's cluster: Envoy runs it once per attempt, after picking the
+ * member, so each attempt is translated and signed for the provider that receives it. It
+ * reads the buffered request and marks the response with the member; the router-level filter
+ * translates the answer.
+ */
+function upstreamExtProcFilter(pool: string): Obj {
+  return {
+    name: 'envoy.filters.http.ext_proc',
+    typed_config: {
+      '@type': TYPE.extProc,
+      grpc_service: { envoy_grpc: { cluster_name: PROCESSOR_CLUSTER }, timeout: MESSAGE_TIMEOUT, initial_metadata: [{ ...UPSTREAM_FILTER_METADATA }, { key: POOL_METADATA_KEY, value: pool }] },
+      failure_mode_allow: false,
+      processing_mode: {
+        request_header_mode: 'SEND',
+        response_header_mode: 'SEND',
+        request_body_mode: 'BUFFERED',
+        response_body_mode: 'NONE',
+        request_trailer_mode: 'SKIP',
+        response_trailer_mode: 'SKIP',
       },
+      message_timeout: MESSAGE_TIMEOUT,
+      mutation_rules: { allow_all_routing: true },
+      request_attributes: [MEMBER_ATTRIBUTE],
+      metadata_options: { forwarding_namespaces: { untyped: [METADATA_NAMESPACE] } },
     },
+  };
+}
+
+/** Priorities as Envoy wants them: 0, 1, 2… with no gaps, in the configured order. */
+function densePriorities(pool: CompiledPool): Map<number, number> {
+  return new Map([...new Set(pool.members.map((m) => m.priority))].sort((a, b) => a - b).map((p, i) => [p, i]));
+}
+
+/**
+ * One cluster per pool, one endpoint per member (its own locality, at its priority, with its
+ * weight), each endpoint naming its member for the upstream filter and choosing its own TLS
+ * (SNI and name check of that member's host).
+ */
+function poolCluster(pool: CompiledPool, clusterName: string, caFile: string): Obj {
+  const prio = densePriorities(pool);
+  const tlsMatches: Obj[] = [];
+  const localities = pool.members.map((m) => {
+    const b = m.backend;
+    const matchKey = { backend: b.name };
+    if (b.scheme === 'https') tlsMatches.push({ name: `tls-${b.name}`, match: matchKey, transport_socket: upstreamTls(b.host, caFile) });
+    return {
+      locality: { sub_zone: b.name },
+      priority: prio.get(m.priority),
+      lb_endpoints: [
+        {
+          endpoint: { address: socketAddress(b.host, b.port), hostname: b.host },
+          load_balancing_weight: m.weight,
+          metadata: { filter_metadata: { [METADATA_NAMESPACE]: { backend: b.name }, 'envoy.transport_socket_match': matchKey } },
+        },
+      ],
+    };
+  });
+  const od = outlierDetection(pool.config);
+  return {
+    name: clusterName,
+    // Members are any mix of names and IPs; STRICT_DNS resolves each (an IP resolves to itself).
+    type: 'STRICT_DNS',
+    dns_lookup_family: 'V4_PREFERRED',
+    connect_timeout: connectTimeout(pool.config),
+    lb_policy: 'ROUND_ROBIN',
+    load_assignment: { cluster_name: clusterName, endpoints: localities },
+    ...(tlsMatches.length ? { transport_socket_matches: tlsMatches } : {}),
+    ...(od ? { outlier_detection: od } : {}),
+    typed_extension_protocol_options: providerProtocol([upstreamExtProcFilter(pool.name), { name: 'envoy.filters.http.upstream_codec', typed_config: { '@type': TYPE.upstreamCodec } }]),
   };
 }
 
@@ -240,10 +322,11 @@ function extProcFilter(): Obj {
 function routeConfig(cfg: RuntimeConfig, clusters: Map<string, string>): Obj {
   const routes: Obj[] = [];
   for (const [name, cluster] of clusters) {
+    const pool = cfg.pools.get(name);
     routes.push({
-      name: `backend-${name}`,
+      name: `${pool ? 'pool' : 'backend'}-${name}`,
       match: { prefix: '/', headers: [{ name: BACKEND_HEADER, string_match: { exact: name } }] },
-      route: { cluster, ...routeTraffic(cfg.backends.get(name)!.config) },
+      route: { cluster, ...(pool ? poolTraffic(pool) : routeTraffic(cfg.backends.get(name)!.config)) },
     });
   }
   // Reached only when the processor picked nothing routable: answer, never guess a backend.
@@ -267,6 +350,8 @@ function routeConfig(cfg: RuntimeConfig, clusters: Map<string, string>): Obj {
         response_headers_to_remove: [ERROR_CODE_HEADER],
         // x-envoy-attempt-count on the response: the processor records how many attempts it took.
         include_attempt_count_in_response: true,
+        // ...and on each attempt's request, for the upstream filter of a pool.
+        include_request_attempt_count: true,
       },
     ],
   };
@@ -278,7 +363,7 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
   const adminAddress = opts.adminAddress ?? '127.0.0.1';
   const accessLogPath = opts.accessLogPath ?? '/dev/stdout';
   const caFile = opts.caFile ?? DEFAULT_CA_FILE;
-  const clusterNames = backendClusterNames(cfg.backends.keys());
+  const clusterNames = backendClusterNames(cfg.backends.keys(), cfg.pools.keys());
   const otlp = cfg.telemetry.otlp;
   const tracing = otlp?.envoy ? envoyTracing(otlp.endpoint, cfg.telemetry.serviceName, otlp.sampleRatio) : undefined;
 
@@ -303,6 +388,7 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
 
   const clusters: Obj[] = [processorCluster(processorAddress(cfg, opts.processor))];
   for (const [name, backend] of cfg.backends) clusters.push(backendCluster(backend, clusterNames.get(name)!, caFile));
+  for (const [name, pool] of cfg.pools) clusters.push(poolCluster(pool, clusterNames.get(name)!, caFile));
   if (tracing) {
     const c = tracing.collector;
     clusters.push(hostCluster(COLLECTOR_CLUSTER, c.host, c.port, c.tls, caFile, '2s'));
@@ -333,6 +419,7 @@ export function generateBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {
   const doc = new Document(buildBootstrap(cfg, opts));
   doc.commentBefore =
     ' Generated by llm-extproc (`llm-extproc envoy-config`) from its config file; edits are lost on regeneration.\n' +
-    ` Backends: ${[...cfg.backends.keys()].join(', ') || '(none)'}`;
+    ` Backends: ${[...cfg.backends.keys()].join(', ') || '(none)'}` +
+    (cfg.pools.size ? `\n Pools: ${[...cfg.pools.keys()].join(', ')}` : '');
   return doc.toString({ lineWidth: 0 });
 }

@@ -28,6 +28,15 @@ export const METADATA_KEYS = [
 
 export type MetadataKey = (typeof METADATA_KEYS)[number];
 
+/**
+ * Not for logs: a pool request as the client sent it (selection and headers), written by the
+ * router-level filter for the upstream filter, which Envoy gives this namespace on every
+ * attempt. Each attempt starts from it, because Envoy hands a retry the headers as the
+ * previous attempt's filter left them.
+ */
+export const POOL_REQUEST_KEY = 'pool_request';
+export type LedgerKey = MetadataKey | typeof POOL_REQUEST_KEY;
+
 /** Envoy's command operator for one key, e.g. `%DYNAMIC_METADATA(llm_extproc:total_tokens)%`. */
 export function metadataOperator(key: MetadataKey): string {
   return `%DYNAMIC_METADATA(${METADATA_NAMESPACE}:${key})%`;
@@ -38,3 +47,12 @@ export const ATTEMPT_COUNT_HEADER = 'x-envoy-attempt-count';
 
 /** Response header on every error the gateway makes, the processor's and Envoy's own (local_reply_config). */
 export const ERROR_CODE_HEADER = 'x-llm-error-code';
+
+/** gRPC initial metadata the generated upstream filter (in a pool's cluster) sends on each stream, so the processor knows it. */
+export const UPSTREAM_FILTER_METADATA = { key: 'x-llm-filter', value: 'upstream' } as const;
+
+/** gRPC initial metadata of the upstream filter naming the pool whose cluster it runs in. */
+export const POOL_METADATA_KEY = 'x-llm-pool';
+
+/** The attribute the upstream filter asks for: the member name in the picked endpoint's metadata. */
+export const MEMBER_ATTRIBUTE = `xds.upstream_host_metadata.filter_metadata['${METADATA_NAMESPACE}']['backend']`;

@@ -3,7 +3,9 @@
 // at the provider's response headers (a stream's first byte; it does not cut a long stream).
 // Retries replay the request as the processor translated and signed it for that backend;
 // `retry-after` and `x-ratelimit-reset` set the wait after a 429.
-import type { BackendConfig } from '../config/schema.js';
+import type { CompiledPool } from '../config/compile.js';
+import type { OutlierDetection, Retry, Timeouts } from '../config/schema.js';
+import type { z } from 'zod';
 
 type Obj = Record<string, unknown>;
 
@@ -23,12 +25,54 @@ export function envoyDuration(d: string): string {
   return `${durationMs(d) / 1000}s`;
 }
 
-export function connectTimeout(b: BackendConfig): string {
+/** What a backend or a pool says about its traffic. */
+export interface TrafficConfig {
+  timeouts?: z.infer<typeof Timeouts>;
+  retry?: z.infer<typeof Retry>;
+  outlierDetection?: OutlierDetection;
+}
+
+export function connectTimeout(b: TrafficConfig): string {
   return envoyDuration(b.timeouts?.connect ?? DEFAULT_TIMEOUTS.connect);
 }
 
-/** The route action's timeouts and retry policy for one backend. */
-export function routeTraffic(b: BackendConfig): Obj {
+/** The cluster's outlier detection, when asked for. A provider's 429s reach it as 5xx (see the upstream filter). */
+export function outlierDetection(b: TrafficConfig): Obj | undefined {
+  const o = b.outlierDetection;
+  if (!o) return undefined;
+  return {
+    consecutive_5xx: o.consecutiveErrors,
+    interval: envoyDuration(o.interval),
+    base_ejection_time: envoyDuration(o.baseEjectionTime),
+    max_ejection_percent: o.maxEjectionPercent,
+    // Only the consecutive count decides: success-rate ejection needs volume a gateway may not have.
+    enforcing_success_rate: 0,
+  };
+}
+
+/**
+ * A pool's route: every member gets one attempt by default, each retry goes to a member not
+ * tried yet, and past the last member of one priority to the next priority (fallback).
+ */
+export function poolTraffic(pool: CompiledPool): Obj {
+  const retry = pool.config.retry ?? { attempts: Math.min(10, pool.members.length), on: [429, '5xx', 'reset', 'connect-failure'] as never };
+  const route = routeTraffic({ ...pool.config, retry });
+  const policy = route.retry_policy as Obj;
+  if (pool.members.length > 1) {
+    policy.retry_host_predicate = [{ name: 'envoy.retry_host_predicates.previous_hosts', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate' } }];
+    policy.host_selection_retry_max_attempts = 5;
+  }
+  if (new Set(pool.members.map((m) => m.priority)).size > 1) {
+    policy.retry_priority = {
+      name: 'envoy.retry_priorities.previous_priorities',
+      typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig', update_frequency: 1 },
+    };
+  }
+  return route;
+}
+
+/** The route action's timeouts and retry policy for one backend (or pool). */
+export function routeTraffic(b: TrafficConfig): Obj {
   const t = { ...DEFAULT_TIMEOUTS, ...b.timeouts };
   const retry = b.retry;
   const codes = (retry?.on ?? []).filter((x): x is number => typeof x === 'number');

@@ -7,7 +7,7 @@
 // metrics, span), which does not depend on Envoy accepting anything.
 import { requestMessages } from '../dialects/index.js';
 import type { DialectName, Operation } from '../dialects/types.js';
-import { ATTEMPT_COUNT_HEADER, ERROR_CODE_HEADER, METADATA_NAMESPACE, type MetadataKey } from '../envoy/metadata-keys.js';
+import { ATTEMPT_COUNT_HEADER, ERROR_CODE_HEADER, type LedgerKey, METADATA_NAMESPACE, type MetadataKey, POOL_REQUEST_KEY } from '../envoy/metadata-keys.js';
 import type { Translator } from '../providers/types.js';
 import type { Struct } from '../extproc/types.js';
 import type { Logger } from '../logger.js';
@@ -40,7 +40,7 @@ export interface Translated {
 }
 
 export class RequestAccount {
-  private readonly ledger = new MetadataLedger<MetadataKey>(METADATA_NAMESPACE);
+  private readonly ledger = new MetadataLedger<LedgerKey>(METADATA_NAMESPACE);
   private readonly startedAt = performance.now();
   private readonly span: RequestSpan;
   private readonly record: RequestRecord = { clientDialect: 'openai', routeType: 'completions', stream: false, status: 0, finishReasons: [], durationMs: 0 };
@@ -88,6 +88,18 @@ export class RequestAccount {
     return this.ledger.take();
   }
 
+  /** The pool request for the upstream filter's attempts (it rides in the same namespace). */
+  poolRequest(encoded: string): void {
+    this.ledger.set(POOL_REQUEST_KEY, encoded);
+  }
+
+  /** A pool member answered: its provider is the one that counts, and it is named as answered_by. */
+  answeredBy(member: Omit<Routed, 'routeType'>, fallback: boolean): void {
+    Object.assign(this.record, { provider: member.provider, providerTelemetryName: member.providerTelemetryName, answeredBy: member.backend, fallback });
+    this.ledger.set('provider', member.provider);
+    this.ledger.set('answered_by', member.backend);
+  }
+
   responseHeaders(status: number, headers: ReadonlyMap<string, string>, eventStream: boolean): void {
     this.record.status = status;
     this.eventStream = eventStream;
@@ -95,8 +107,11 @@ export class RequestAccount {
     if (Number.isInteger(attempts) && attempts > 0) {
       this.record.attempts = attempts;
       this.ledger.set('attempts', attempts);
-      // Retries only ever go to the same backend today; pools will name another here.
-      if (attempts > 1) this.ledger.set('answered_by', this.record.backend);
+      // Retries of a single backend: it answered itself (a pool names its member in answeredBy).
+      if (attempts > 1 && this.record.answeredBy === undefined) {
+        this.record.answeredBy = this.record.backend;
+        this.ledger.set('answered_by', this.record.backend);
+      }
     }
     if (status >= 400) this.record.errorType = headers.get(ERROR_CODE_HEADER) ?? String(status);
   }

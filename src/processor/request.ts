@@ -1,13 +1,13 @@
 // One HTTP request's life in the processor: a state object with one method per
 // ext_proc phase. It knows routing, route types and the translator interface;
 // provider specifics stay behind ProviderSpec/Translator.
-import type { CompiledBackend, RuntimeConfig } from '../config/compile.js';
+import type { RuntimeConfig } from '../config/compile.js';
 import type { RouteType } from '../config/schema.js';
 import { detectDialect, guessDialect, renderError, validateRequest } from '../dialects/index.js';
-import type { DialectName, Operation } from '../dialects/types.js';
+import type { DialectName } from '../dialects/types.js';
 import type { Translator } from '../providers/types.js';
-import { backendModel, type EnvoyHints, type RequestFacts, routeTypeFor, type Selection, selectByModel, selectWithoutBody } from '../routing/select.js';
-import { renderOptions } from '../config/templates.js';
+import { decodePoolRequest, encodePoolRequest, poolMember } from '../routing/handoff.js';
+import { type EnvoyHints, type RequestFacts, routeTypeFor, type Selection, selectByModel, selectWithoutBody } from '../routing/select.js';
 import { BodySendMode, type CommonResponse, CommonResponseStatus, type HttpBody, type HttpHeaders, type ProcessingRequest, type ProcessingResponse } from '../extproc/types.js';
 import type { Logger } from '../logger.js';
 import { gatewayErrorsTotal } from '../telemetry/metrics.js';
@@ -16,8 +16,9 @@ import { RequestAccount } from './accounting.js';
 import { envoyHints } from '../envoy/hints.js';
 import { modelsResponse } from './models-list.js';
 import { GatewayError } from '../errors.js';
-import { headerMap, headerSafe, MAX_MODEL_CHARS, MutationBuilder } from '../extproc/headers.js';
+import { headerMap, MutationBuilder } from '../extproc/headers.js';
 import { withBasePath } from '../providers/shared/base-path.js';
+import { operationOf, parseJson, type Plan, plan, upstreamMutation } from './translate.js';
 import { BACKEND_HEADER, upstreamHeaders } from './upstream.js';
 
 export interface RequestContext {
@@ -38,6 +39,10 @@ export class RequestProcessor {
   private routeType: RouteType = 'completions';
   private translator: Translator | undefined;
   private requestModel: string | undefined;
+  /** The pool member that answered (the response's x-llm-backend names it). */
+  private answeredBy: string | undefined;
+  /** A pool request as handed to the upstream filter, and its body: the answer of whichever member gave it is translated from them. */
+  private pool: { request: string; body: Record<string, unknown> | undefined; raw: Buffer | undefined } | undefined;
   /** The response body is rewritten whole: Envoy buffers it and holds the headers back. */
   private bufferResponse = false;
   private account: RequestAccount | undefined;
@@ -159,7 +164,7 @@ export class RequestProcessor {
     const found = detectDialect(sel.path);
     if (found) this.setDialect(found.dialect);
     const provider = sel.backend.provider;
-    this.account?.routed({ backend: sel.backend.name, provider: provider.name, providerTelemetryName: provider.telemetryName, routeType: this.routeType });
+    this.account?.routed({ backend: sel.pool?.name ?? sel.backend.name, provider: provider.name, providerTelemetryName: provider.telemetryName, routeType: this.routeType });
     this.log = this.log.child({ backend: sel.backend.name, routeType: this.routeType });
   }
 
@@ -192,72 +197,74 @@ export class RequestProcessor {
   /** Completions: pick the translator, build the upstream request, authorise it. */
   private async prepare(raw: Buffer | undefined): Promise<CommonResponse> {
     const sel = this.selection!;
-    const backend = sel.backend;
-    const { dialect, operation } = this.operationOf(sel, backend);
+    const { dialect, operation } = operationOf(sel, sel.backend);
     this.setDialect(dialect);
     const body = raw && raw.length > 0 ? parseJson(raw) : undefined;
     if (body) validateRequest(dialect, operation, body);
-    const options = renderOptions(backend.options, sel.values);
-    if (sel.deployment !== undefined) options.deployment = sel.deployment;
-    const translator = backend.provider.translator({
-      backend,
-      dialect,
-      operation,
-      path: sel.path,
-      query: sel.query,
-      model: sel.model ?? backendModel(sel),
-      options,
-      requestHeaders: this.headers,
-    });
-    if (!translator) {
-      throw new GatewayError('unsupported_endpoint', `backend "${backend.name}" (${backend.provider.name}) cannot serve ${dialect} ${operation} requests at ${sel.path || '/'}`);
-    }
-    this.translator = translator;
-    const up = translator.request(body, raw);
-    // The model is echoed in x-llm-model: a value Envoy would refuse there must fail now, before the provider bills it.
-    if (up.model !== undefined && !headerSafe(up.model)) {
-      throw new GatewayError('invalid_request', `model: must be at most ${MAX_MODEL_CHARS} characters, without control characters`, 'model');
-    }
-    this.requestModel = up.model;
-    this.account?.translated({ translator, operation, requestModel: up.model, body, stream: up.stream });
-    const mut = upstreamHeaders(this.cfg, backend, this.headers, up.path);
-    // Translators and usage counting read response bodies: ask for them uncompressed.
-    mut.removeHeader('accept-encoding');
-    for (const name of up.removeHeaders ?? []) mut.removeHeader(name);
-    for (const [k, v] of Object.entries(up.setHeaders ?? {})) mut.setHeader(k, v);
-    const finalBody = up.body ?? raw;
-    if (up.body) mut.setHeader('content-length', String(up.body.length));
-    if (backend.authorizer) {
-      const signed = await backend.authorizer.authorize({
-        method: this.facts!.method,
-        authority: backend.authority,
-        path: backend.pathOverride ?? up.path,
-        headers: upstreamView(this.headers, mut),
-        body: finalBody,
-      });
-      for (const [k, v] of Object.entries(signed)) mut.setHeader(k, v);
-    }
-    return {
-      header_mutation: mut.build(),
-      ...(up.body ? { body_mutation: { body: up.body } } : {}),
-      clear_route_cache: true,
-    };
+    if (sel.pool) return this.handOff(sel, body, raw);
+    const p = plan(sel, this.headers, body, raw);
+    this.adopt(p, body);
+    return upstreamMutation(this.cfg, sel, this.facts!.method, this.headers, p, raw);
   }
 
-  private operationOf(sel: Selection, backend: CompiledBackend): { dialect: DialectName; operation: Operation } {
-    const found = detectDialect(sel.path);
-    if (found?.invalid) throw new GatewayError('invalid_request', found.invalid);
-    if (found) return found;
-    // Seed 001: a bare prefix (`/gemini`, `/openai`) is the backend's native chat endpoint.
-    if (sel.path === '' || sel.path === '/') return { dialect: backend.provider.nativeDialect, operation: backend.provider.nativeOperation };
-    throw new GatewayError('unsupported_endpoint', `${sel.path} is not an endpoint the gateway translates; mark it passthrough in the backend's routes`);
+  /** The translator this request's answer goes through, and what accounting needs of it. */
+  private adopt(p: Plan, body: Record<string, unknown> | undefined): void {
+    this.translator = p.translator;
+    this.requestModel = p.up.model;
+    this.account?.translated({ translator: p.translator, operation: p.operation, requestModel: p.up.model, body, stream: p.up.stream });
+  }
+
+  /**
+   * A pool: Envoy picks the member and retries or falls back; the upstream filter translates
+   * each attempt. Here the request is routed to the pool's cluster, and handed over as sent.
+   */
+  private handOff(sel: Selection, body: Record<string, unknown> | undefined, raw: Buffer | undefined): CommonResponse {
+    const pool = sel.pool!;
+    const mut = new MutationBuilder();
+    const start = new Map(this.headers);
+    const drop = (name: string) => {
+      mut.removeHeader(name);
+      start.delete(name);
+    };
+    for (const name of this.headers.keys()) if (name.startsWith('x-llm-')) drop(name);
+    if (this.cfg.selectorHeader) drop(this.cfg.selectorHeader);
+    // Translators and usage counting read response bodies: ask for them uncompressed.
+    drop('accept-encoding');
+    const request = encodePoolRequest(sel, start);
+    // The primary must be able to take it (each member answers for itself in its attempt).
+    const primary = decodePoolRequest(pool, pool.members[0]!, request);
+    plan(primary.selection, primary.headers, body, raw);
+    this.pool = { request, body, raw };
+    this.account?.poolRequest(request);
+    mut.setHeader(BACKEND_HEADER, pool.name);
+    return { header_mutation: mut.build(), clear_route_cache: true };
+  }
+
+  /** The member the upstream filter named on the response: its answer is translated as its request was. */
+  private memberAnswered(headers: ReadonlyMap<string, string>): void {
+    const pool = this.selection!.pool!;
+    const { request, body, raw } = this.pool!;
+    const member = poolMember(pool, headers.get(BACKEND_HEADER));
+    const attempt = decodePoolRequest(pool, member, request);
+    this.adopt(plan(attempt.selection, attempt.headers, body, raw), body);
+    const b = member.backend;
+    this.account?.answeredBy({ backend: b.name, provider: b.provider.name, providerTelemetryName: b.provider.telemetryName }, member !== pool.members[0]);
+    this.answeredBy = b.name;
   }
 
   private onResponseHeaders(h: HttpHeaders): ProcessingResponse {
     const headers = headerMap(h.headers?.headers);
     const status = Number(headers.get(':status') ?? 0);
+    // Envoy's own replies (upstream unreachable, timeouts) come already in the client's shape,
+    // marked by the local_reply_config; the generated routes strip that header from upstream answers.
+    const envoyReply = headers.has(ERROR_CODE_HEADER);
+    // A pool's upstream filter names the member on every answer it saw, its own errors included.
+    if (this.pool && headers.has(BACKEND_HEADER) && !this.translator) {
+      if (envoyReply) this.answeredBy = headers.get(BACKEND_HEADER);
+      else this.memberAnswered(headers);
+    }
     const mut = new MutationBuilder();
-    if (this.selection) mut.setHeader(BACKEND_HEADER, this.selection.backend.name);
+    if (this.selection) mut.setHeader(BACKEND_HEADER, this.answeredBy ?? this.selection.backend.name);
     if (this.requestModel) mut.setHeader('x-llm-model', this.requestModel);
     const out: ProcessingResponse = {};
     // A whole document rewritten (not an event stream) is buffered by Envoy, so the headers wait
@@ -265,9 +272,6 @@ export class RequestProcessor {
     // the client's dialect, and content-length is exact.
     const eventStream = /event-?stream/i.test(headers.get('content-type') ?? '');
     this.account?.responseHeaders(status, headers, eventStream);
-    // Envoy's own replies (upstream unreachable, timeouts) come already in the client's shape,
-    // marked by the local_reply_config; the generated routes strip that header from upstream answers.
-    const envoyReply = headers.has(ERROR_CODE_HEADER);
     if (this.routeType === 'passthrough' || !this.translator || envoyReply) {
       // Restated because the selection may have happened after the request headers.
       out.mode_override = SKIP_BODIES;
@@ -329,17 +333,6 @@ export class RequestProcessor {
   }
 }
 
-function parseJson(raw: Buffer): Record<string, unknown> {
-  let v: unknown;
-  try {
-    v = JSON.parse(raw.toString('utf8'));
-  } catch (err) {
-    throw new GatewayError('invalid_json', `the request body is not valid JSON: ${(err as Error).message}`);
-  }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new GatewayError('invalid_json', 'the request body must be a JSON object');
-  return v as Record<string, unknown>;
-}
-
 /** The body's top-level model, for `models` rules; a body that is not JSON has none. */
 function peekModel(raw: Buffer): string | undefined {
   try {
@@ -348,14 +341,4 @@ function peekModel(raw: Buffer): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Request headers as the upstream will see them, for signers. */
-function upstreamView(headers: ReadonlyMap<string, string>, mut: MutationBuilder): Record<string, string> {
-  const built = mut.build();
-  const out: Record<string, string> = {};
-  for (const [k, v] of headers) if (!k.startsWith(':')) out[k] = v;
-  for (const k of built?.remove_headers ?? []) delete out[k];
-  for (const s of built?.set_headers ?? []) if (!s.header.key.startsWith(':')) out[s.header.key] = Buffer.from(s.header.raw_value ?? []).toString();
-  return out;
 }

@@ -1,7 +1,7 @@
 // Backend selection, in the contract's order: Envoy's route config, the selector
 // header, `paths`, `models` (the body's model, or the one a Gemini URL names), `defaultBackend`;
 // otherwise 404.
-import { compileBackend, type CompiledBackend, ConfigProblems, type RuntimeConfig } from '../config/compile.js';
+import { compileBackend, type CompiledBackend, type CompiledPool, ConfigProblems, type RuntimeConfig } from '../config/compile.js';
 import { Backend, type BackendConfig, type RouteType } from '../config/schema.js';
 import { detectDialect } from '../dialects/index.js';
 import { GatewayError } from '../errors.js';
@@ -26,8 +26,13 @@ export interface EnvoyHints {
 
 export type SelectionSource = 'envoy' | 'header' | 'path' | 'model' | 'default';
 
-export interface Selection {
+/** What a name selects: a backend, or a pool (then `backend` is its primary member). */
+export interface Target {
   backend: CompiledBackend;
+  pool?: CompiledPool;
+}
+
+export interface Selection extends Target {
   source: SelectionSource;
   /** The client path as the gateway reads it: after a prefix strip or a rewrite. */
   path: string;
@@ -40,10 +45,12 @@ export interface Selection {
   values: TemplateValues;
 }
 
-function lookup(cfg: RuntimeConfig, name: string, how: string): CompiledBackend {
-  const b = cfg.backends.get(name);
-  if (!b) throw new GatewayError('backend_not_found', `backend "${name}" (${how}) is not configured`);
-  return b;
+function lookup(cfg: RuntimeConfig, name: string, how: string): Target {
+  const backend = cfg.backends.get(name);
+  if (backend) return { backend };
+  const pool = cfg.pools.get(name);
+  if (pool) return { backend: pool.members[0]!.backend, pool };
+  throw new GatewayError('backend_not_found', `backend "${name}" (${how}) is not configured`);
 }
 
 const inlineCache = new Map<string, CompiledBackend>();
@@ -79,12 +86,12 @@ export function selectWithoutBody(cfg: RuntimeConfig, facts: RequestFacts, hints
   if (hints.backend !== undefined || hints.backendConfig !== undefined) {
     const values = valuesOf(facts);
     const name = hints.backend ?? 'route';
-    const backend = hints.backendConfig !== undefined ? inlineBackend(name, hints.backendConfig) : lookup(cfg, name, 'from the Envoy route');
-    return { ...base, backend, source: 'envoy', model: hints.model, routeType: hints.routeType, values };
+    const target = hints.backendConfig !== undefined ? { backend: inlineBackend(name, hints.backendConfig) } : lookup(cfg, name, 'from the Envoy route');
+    return { ...base, ...target, source: 'envoy', model: hints.model, routeType: hints.routeType, values };
   }
   if (cfg.selectorHeader) {
     const name = facts.headers.get(cfg.selectorHeader);
-    if (name) return { ...base, backend: lookup(cfg, name, `from header ${cfg.selectorHeader}`), source: 'header', values: valuesOf(facts) };
+    if (name) return { ...base, ...lookup(cfg, name, `from header ${cfg.selectorHeader}`), source: 'header', values: valuesOf(facts) };
   }
   for (const rule of cfg.paths) {
     let captures: Record<string, string> = {};
@@ -103,7 +110,7 @@ export function selectWithoutBody(cfg: RuntimeConfig, facts: RequestFacts, hints
     if (rule.rewrite) path = rule.rewrite.render(values);
     const name = rule.backend.render(values);
     return {
-      backend: lookup(cfg, name, `from paths[${rule.index}]`),
+      ...lookup(cfg, name, `from paths[${rule.index}]`),
       source: 'path',
       path,
       query: facts.query,
@@ -113,7 +120,7 @@ export function selectWithoutBody(cfg: RuntimeConfig, facts: RequestFacts, hints
       values,
     };
   }
-  if (cfg.models.length > 0) {
+  if (cfg.models.length > 0 || cfg.pools.size > 0) {
     // Gemini names the model in the URL (google-genai clients): `models` rules match it without the body.
     const pathModel = detectDialect(facts.path)?.pathModel;
     if (pathModel !== undefined) return selectByModel(cfg, facts, pathModel);
@@ -125,10 +132,12 @@ export function selectWithoutBody(cfg: RuntimeConfig, facts: RequestFacts, hints
 /** The last two steps, once the body's model is known. */
 export function selectByModel(cfg: RuntimeConfig, facts: RequestFacts, bodyModel: string | undefined): Selection {
   if (bodyModel !== undefined) {
+    const base = { source: 'model', path: facts.path, query: facts.query, values: valuesOf(facts) } as const;
+    // A pool's name is a virtual model: `model: smart` selects pool smart.
+    if (cfg.pools.has(bodyModel)) return { ...base, ...lookup(cfg, bodyModel, 'the request\'s model') };
     for (const rule of cfg.models) {
       if (!rule.regex.test(bodyModel)) continue;
-      const values = valuesOf(facts);
-      return { backend: lookup(cfg, rule.backend.render(values), `from models "${rule.match}"`), source: 'model', path: facts.path, query: facts.query, values };
+      return { ...base, ...lookup(cfg, rule.backend.render(base.values), `from models "${rule.match}"`) };
     }
   }
   return byDefault(cfg, facts);
@@ -138,7 +147,7 @@ function byDefault(cfg: RuntimeConfig, facts: RequestFacts): Selection {
   if (cfg.defaultBackend === undefined) {
     throw new GatewayError('backend_not_found', 'no backend selected: no route, header, path or model rule matched and no defaultBackend is configured');
   }
-  return { backend: lookup(cfg, cfg.defaultBackend, 'defaultBackend'), source: 'default', path: facts.path, query: facts.query, values: valuesOf(facts) };
+  return { ...lookup(cfg, cfg.defaultBackend, 'defaultBackend'), source: 'default', path: facts.path, query: facts.query, values: valuesOf(facts) };
 }
 
 /** Route type (seed 000): the route's own, else the backend's routes map by path suffix, else completions. */

@@ -3,7 +3,7 @@
 // strictly one after another, even when a phase awaits (signing, token minting).
 import type * as grpc from '@grpc/grpc-js';
 import type { RuntimeConfig } from '../config/compile.js';
-import { RequestProcessor } from '../processor/request.js';
+import { createProcessor } from '../processor/index.js';
 import type { Logger } from '../logger.js';
 import { countMessage, streamsActive } from '../telemetry/metrics.js';
 import type { ProcessingRequest, ProcessingResponse } from '../extproc/types.js';
@@ -18,7 +18,7 @@ function metadataMap(md: grpc.Metadata): Map<string, string> {
 
 export function handleProcessStream(call: ProcessCall, config: RuntimeConfig, log: Logger): void {
   streamsActive.inc();
-  const processor = new RequestProcessor({ config, grpcMetadata: metadataMap(call.metadata), log });
+  const processor = createProcessor(config, metadataMap(call.metadata), log);
   let chain: Promise<void> = Promise.resolve();
   let closed = false;
   let counted = true;

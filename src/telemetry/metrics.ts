@@ -77,6 +77,26 @@ export const gatewayErrorsTotal = new Counter({
   registers: [registry],
 });
 
+// Traffic control. Label values are backend and pool names from the config: bounded.
+export const upstreamAttempts = new Counter({
+  name: 'llm_extproc_upstream_attempts_total',
+  help: 'Attempts Envoy sent to pool members (each translated by the upstream filter), by pool, member backend and the status it answered.',
+  labelNames: ['pool', 'backend', 'status'] as const,
+  registers: [registry],
+});
+export const retriesTotal = new Counter({
+  name: 'llm_extproc_retries_total',
+  help: 'Attempts after the first that Envoy made for answered requests, by the backend or pool selected.',
+  labelNames: ['backend'] as const,
+  registers: [registry],
+});
+export const fallbacksTotal = new Counter({
+  name: 'llm_extproc_fallbacks_total',
+  help: 'Pool requests answered by a member other than the primary (the first of the lowest priority), by pool and the member that answered.',
+  labelNames: ['pool', 'backend'] as const,
+  registers: [registry],
+});
+
 export const droppedLabelValues = new Counter({
   name: 'llm_extproc_metric_label_values_dropped_total',
   help: 'Label values counted as "other" because their label already had the configured number of distinct values.',

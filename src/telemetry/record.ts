@@ -32,6 +32,10 @@ export interface RequestRecord {
   finishReasons: readonly string[];
   /** Attempts Envoy made (retries included); undefined when Envoy did not say. */
   attempts?: number;
+  /** The backend that answered, when a pool was selected or retries were made. */
+  answeredBy?: string;
+  /** Set when the selected name was a pool: whether a member other than its primary answered. */
+  fallback?: boolean;
   durationMs: number;
   /** Time to the first body byte of a successful answer; only when there was one. */
   ttftMs?: number;

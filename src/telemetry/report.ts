@@ -2,7 +2,7 @@
 // Envoy no longer takes metadata), the metrics, and the end of its span. No message
 // content and no secrets: only names, counts, status and timings.
 import { logger } from '../logger.js';
-import { labelCaps, requestSeries } from './metrics.js';
+import { fallbacksTotal, labelCaps, requestSeries, retriesTotal } from './metrics.js';
 import type { RequestRecord } from './record.js';
 
 const NONE = '';
@@ -31,6 +31,8 @@ export function recordMetrics(r: RequestRecord): void {
   });
   series.requests.inc();
   series.streamEnd?.inc();
+  if (r.attempts !== undefined && r.attempts > 1) retriesTotal.inc({ backend }, r.attempts - 1);
+  if (r.fallback) fallbacksTotal.inc({ pool: backend, backend: capped('backend', r.answeredBy) });
   const g = series.genai;
   if (!g) return;
   g.duration.observe(r.durationMs / 1000);
@@ -72,6 +74,7 @@ export function logUsage(r: RequestRecord): void {
       errorType: r.errorType,
       streamEnd: r.streamEnd,
       attempts: r.attempts,
+      answeredBy: r.answeredBy,
       durationMs: Math.round(r.durationMs),
       ttftMs: r.ttftMs === undefined ? undefined : Math.round(r.ttftMs),
     },

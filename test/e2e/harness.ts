@@ -27,7 +27,7 @@ export type Reply =
   | { status?: number; headers?: Record<string, string>; json: unknown }
   | { status?: number; headers?: Record<string, string>; text: string }
   | { status?: number; headers?: Record<string, string>; sse: string[]; delayMs?: number; endDelayMs?: number; stallAfter?: { events: number; ms: number } }
-  | { status?: number; headers?: Record<string, string>; chunks: Buffer[]; delayMs?: number; endDelayMs?: number; stallAfter?: { events: number; ms: number } };
+  | { status?: number; headers?: Record<string, string>; chunks: Buffer[]; delayMs?: number; endDelayMs?: number; stallAfter?: { events: number; ms: number }; abortAfter?: number };
 
 export interface FakeUpstream {
   port: number;
@@ -66,6 +66,12 @@ export async function startFakeUpstream(reply: FakeUpstream['reply'] = () => ({ 
       for (const [i, p] of parts.entries()) {
         if (res.destroyed) return;
         res.write(p);
+        if ('abortAfter' in r && r.abortAfter === i + 1) {
+          // The provider's connection drops mid-answer.
+          await sleep(50);
+          res.socket?.destroy();
+          return;
+        }
         if (r.stallAfter && i + 1 === r.stallAfter.events) await sleep(r.stallAfter.ms);
         else if (r.delayMs) await sleep(r.delayMs);
       }

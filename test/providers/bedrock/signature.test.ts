@@ -2,51 +2,11 @@
 // reference signer written from AWS's specification (node:crypto only) is first
 // proven against AWS's published test-suite vectors, then must agree with the
 // gateway's signature for Bedrock requests, including one signed by the processor.
-import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SigV4Authorizer, signV4 } from '../../../src/auth/sigv4.js';
 import { GatewayError } from '../../../src/errors.js';
 import { config, drive } from '../../helpers/drive.js';
-
-const AKID = 'AKIDEXAMPLE';
-const SECRET = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
-
-const sha256 = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
-const hmac = (key: string | Buffer, s: string) => createHmac('sha256', key).update(s).digest();
-
-/** RFC 3986 encoding as SigV4 wants it: everything but unreserved characters. */
-function uriEncode(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-interface RefRequest {
-  method: string;
-  path: string; // as sent (already encoded once)
-  query: [string, string][];
-  headers: Record<string, string>; // the headers to sign, lower-case names
-  payloadHash: string;
-}
-
-/** The reference signer: canonical request, string to sign, derived key, signature. */
-function referenceAuthorization(req: RefRequest, amzDate: string, region: string, service: string): string {
-  // Every AWS service but S3 encodes each path segment again.
-  const canonicalPath = req.path.split('/').map(uriEncode).join('/');
-  const canonicalQuery = req.query
-    .map(([k, v]) => [uriEncode(k), uriEncode(v)] as const)
-    .sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1))
-    .map(([k, v]) => `${k}=${v}`)
-    .join('&');
-  const names = Object.keys(req.headers).sort();
-  const canonicalHeaders = names.map((n) => `${n}:${req.headers[n]!.trim().replace(/\s+/g, ' ')}\n`).join('');
-  const signedHeaders = names.join(';');
-  const canonical = [req.method, canonicalPath, canonicalQuery, canonicalHeaders, signedHeaders, req.payloadHash].join('\n');
-  const day = amzDate.slice(0, 8);
-  const scope = `${day}/${region}/${service}/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
-  const key = hmac(hmac(hmac(hmac(`AWS4${SECRET}`, day), region), service), 'aws4_request');
-  const signature = createHmac('sha256', key).update(toSign).digest('hex');
-  return `AWS4-HMAC-SHA256 Credential=${AKID}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
-}
+import { AKID, SECRET, referenceAuthorization, sha256 } from '../../helpers/sigv4-reference.js';
 
 const staticSecret = (v: string | undefined) => ({ describe: 'test', value: () => v });
 
