@@ -53,7 +53,7 @@ export const Retry = z
 /** Envoy's outlier detection: a host that keeps failing is left out for a while instead of retried each time. */
 export const OutlierDetection = z
   .object({
-    /** Consecutive 5xx answers (a provider's 429s count too: see docs/TRAFFIC.md) before the backend is ejected. */
+    /** Consecutive failures (5xx, 429, connection failures, timeouts) before the backend is ejected. */
     consecutiveErrors: z.number().int().min(1).max(1000).default(5),
     /** How often Envoy reviews the counts and returns ejected hosts. */
     interval: Duration.default('10s'),

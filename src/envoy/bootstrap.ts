@@ -8,7 +8,7 @@ import { Document } from 'yaml';
 import type { CompiledBackend, CompiledPool, RuntimeConfig } from '../config/compile.js';
 import { ERROR_CODE_HEADER, MEMBER_ATTRIBUTE, POOL_METADATA_KEY, METADATA_KEYS, METADATA_NAMESPACE, metadataOperator, UPSTREAM_FILTER_METADATA } from './metadata-keys.js';
 import { COLLECTOR_CLUSTER, envoyTracing } from './tracing.js';
-import { connectTimeout, outlierDetection, poolTraffic, routeTraffic } from './traffic.js';
+import { connectTimeout, outlierDetection, outlierErrors, poolTraffic, routeTraffic, type TrafficConfig } from './traffic.js';
 
 /** Request header the processor writes with the chosen backend; routes match on it. */
 export const BACKEND_HEADER = 'x-llm-backend';
@@ -168,11 +168,13 @@ function hostCluster(name: string, host: string, port: number, tls: boolean, caF
 }
 
 /** Providers speak HTTP/1.1 everywhere; h2 would buy little and complicates local servers. */
-function providerProtocol(httpFilters?: Obj[]): Obj {
+function providerProtocol(traffic: TrafficConfig, httpFilters?: Obj[]): Obj {
+  const errors = outlierErrors(traffic);
   return {
     'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
       '@type': TYPE.httpOptions,
       explicit_http_config: { http_protocol_options: {} },
+      ...(errors ? { outlier_detection: errors } : {}),
       ...(httpFilters ? { http_filters: httpFilters } : {}),
     },
   };
@@ -183,7 +185,7 @@ function backendCluster(b: CompiledBackend, clusterName: string, caFile: string)
   return {
     ...hostCluster(clusterName, b.host, b.port, b.scheme === 'https', caFile, connectTimeout(b.config)),
     ...(od ? { outlier_detection: od } : {}),
-    typed_extension_protocol_options: providerProtocol(),
+    typed_extension_protocol_options: providerProtocol(b.config),
   };
 }
 
@@ -256,7 +258,7 @@ function poolCluster(pool: CompiledPool, clusterName: string, caFile: string): O
     load_assignment: { cluster_name: clusterName, endpoints: localities },
     ...(tlsMatches.length ? { transport_socket_matches: tlsMatches } : {}),
     ...(od ? { outlier_detection: od } : {}),
-    typed_extension_protocol_options: providerProtocol([upstreamExtProcFilter(pool.name), { name: 'envoy.filters.http.upstream_codec', typed_config: { '@type': TYPE.upstreamCodec } }]),
+    typed_extension_protocol_options: providerProtocol(pool.config, [upstreamExtProcFilter(pool.name), { name: 'envoy.filters.http.upstream_codec', typed_config: { '@type': TYPE.upstreamCodec } }]),
   };
 }
 

@@ -36,7 +36,7 @@ export function connectTimeout(b: TrafficConfig): string {
   return envoyDuration(b.timeouts?.connect ?? DEFAULT_TIMEOUTS.connect);
 }
 
-/** The cluster's outlier detection, when asked for. A provider's 429s reach it as 5xx (see the upstream filter). */
+/** The cluster's outlier detection, when asked for (with outlierErrors, which says what counts as a failure). */
 export function outlierDetection(b: TrafficConfig): Obj | undefined {
   const o = b.outlierDetection;
   if (!o) return undefined;
@@ -48,6 +48,16 @@ export function outlierDetection(b: TrafficConfig): Obj | undefined {
     // Only the consecutive count decides: success-rate ejection needs volume a gateway may not have.
     enforcing_success_rate: 0,
   };
+}
+
+/**
+ * What outlier detection counts as a failure (HttpProtocolOptions.outlier_detection): 5xx, and
+ * a provider's 429s, so that a storm of rate limits ejects it like an outage.
+ */
+export function outlierErrors(b: TrafficConfig): Obj | undefined {
+  if (!b.outlierDetection) return undefined;
+  const status = (m: Obj) => ({ http_response_headers_match: { headers: [{ name: ':status', ...m }] } });
+  return { error_matcher: { or_match: { rules: [status({ range_match: { start: 500, end: 600 } }), status({ exact_match: '429' })] } } };
 }
 
 /**

@@ -254,10 +254,11 @@ describe('weights and ejection', () => {
   });
 
   it('a member failing every request is ejected: traffic goes to the next without a retry each, and returns when it recovers', async () => {
-    flaky.script = ['503'];
+    // A rate-limit storm counts like an outage.
+    flaky.script = ['429', '503', '429'];
     const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'sk-client', maxRetries: 0, defaultHeaders: { 'x-llm-backend': 'ejecting' } });
     const ask = async () => (await client.chat.completions.create({ model: 'm', messages: MESSAGES }).withResponse()).response.headers;
-    // Three 503s in a row: each request falls back (two attempts), and the third ejects flaky.
+    // Three failures in a row: each request falls back (two attempts), and the third ejects flaky.
     for (let i = 0; i < 3; i++) expect((await ask()).get('x-envoy-attempt-count')).toBe('2');
     const before = flaky.fake.requests.length;
     for (let i = 0; i < 10; i++) {

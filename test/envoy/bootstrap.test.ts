@@ -327,6 +327,62 @@ backends:
     expect(h.route_config.virtual_hosts[0].include_attempt_count_in_response).toBe(true);
   });
 
+  const POOLS = `
+backends:
+  claude: { provider: anthropic, endpoint: "https://api.anthropic.com", authToken: { kind: Inline, inline: k } }
+  bedrock: { provider: bedrock, region: us-east-1 }
+  local: { provider: openai, endpoint: "http://10.0.0.7:8000" }
+pools:
+  smart:
+    backends:
+      - { backend: claude, model: claude-sonnet-4-5, priority: 0 }
+      - { backend: bedrock, model: anthropic.claude-sonnet-4-5-v1:0, priority: 5 }
+      - { backend: local, priority: 5, weight: 3 }
+    outlierDetection: { consecutiveErrors: 4 }
+  solo: { backends: [ { backend: local } ] }
+`;
+
+  it('a pool is one cluster: one endpoint per member at its priority and weight, each with its own TLS, and the upstream filter', () => {
+    const b = buildBootstrap(parseConfigText(POOLS), { caFile }) as Obj;
+    const h = b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config as Obj;
+    const route = (h.route_config.virtual_hosts[0].routes as Obj[]).find((r) => r.name === 'pool-smart')!;
+    expect(route.match.headers[0].string_match.exact).toBe('smart');
+    expect(route.route.cluster).toBe('pool_smart');
+    // One attempt per member by default; each retry to a member not tried, the next priority after the last.
+    expect(route.route.retry_policy).toMatchObject({
+      num_retries: 2,
+      retry_on: '5xx,reset,connect-failure,retriable-status-codes',
+      retriable_status_codes: [429],
+      retry_priority: { name: 'envoy.retry_priorities.previous_priorities', typed_config: { update_frequency: 1 } },
+      retry_host_predicate: [{ name: 'envoy.retry_host_predicates.previous_hosts' }],
+    });
+    const c = (b.static_resources.clusters as Obj[]).find((x) => x.name === 'pool_smart')!;
+    const eps = c.load_assignment.endpoints as Obj[];
+    expect(eps.map((e) => [e.locality.sub_zone, e.priority, e.lb_endpoints[0].load_balancing_weight])).toEqual([['claude', 0, 1], ['bedrock', 1, 1], ['local', 1, 3]]);
+    expect(eps.map((e) => e.lb_endpoints[0].metadata.filter_metadata.llm_extproc.backend)).toEqual(['claude', 'bedrock', 'local']);
+    expect(eps[1].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: 'bedrock-runtime.us-east-1.amazonaws.com', port_value: 443 });
+    // TLS per member: SNI and the name check of its own host; the plain-http member has none.
+    expect(c.transport_socket_matches.map((m: Obj) => [m.match.backend, m.transport_socket.typed_config.sni])).toEqual([['claude', 'api.anthropic.com'], ['bedrock', 'bedrock-runtime.us-east-1.amazonaws.com']]);
+    expect(c.transport_socket).toBeUndefined();
+    const opts = c.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
+    const [filter, codec] = opts.http_filters;
+    expect(codec.name).toBe('envoy.filters.http.upstream_codec');
+    expect(filter.typed_config.grpc_service.initial_metadata).toEqual([{ key: 'x-llm-filter', value: 'upstream' }, { key: 'x-llm-pool', value: 'smart' }]);
+    expect(filter.typed_config.failure_mode_allow).toBe(false);
+    expect(filter.typed_config.metadata_options.forwarding_namespaces.untyped).toEqual(['llm_extproc']);
+    // Outlier detection counts 5xx and 429 storms.
+    expect(c.outlier_detection).toMatchObject({ consecutive_5xx: 4, max_ejection_percent: 100 });
+    expect(JSON.stringify(opts.outlier_detection.error_matcher)).toContain('"exact_match":"429"');
+    // A one-member pool retries nothing across members.
+    const solo = (h.route_config.virtual_hosts[0].routes as Obj[]).find((r) => r.name === 'pool-solo')!;
+    expect(solo.route.retry_policy.retry_priority).toBeUndefined();
+    expect(solo.route.retry_policy.retry_host_predicate).toBeUndefined();
+  });
+
+  it('accepts the bootstrap with pools (upstream filters, per-member TLS, outlier detection)', async () => {
+    await expectValid(generateBootstrap(parseConfigText(POOLS), { caFile }));
+  });
+
   it('finds the committed Envoy YAML (at least the attach example)', () => {
     expect(files.map((f) => f.name)).toContain('envoy/attach/ext-proc-filter.yaml');
   });

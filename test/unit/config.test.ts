@@ -77,6 +77,25 @@ models: [{ match: "llama*", backend: ollama }]
     expect(p.some((x) => x.startsWith('paths.2.backend: unknown template'))).toBe(true);
   });
 
+  it('pools: members must be configured backends, once each; pools share names with backends and can be selected anywhere a backend can', () => {
+    const problems = (raw: unknown) => {
+      try {
+        parseConfigObject(raw);
+        return [];
+      } catch (err) {
+        return (err as { problems?: string[] }).problems ?? [(err as Error).message];
+      }
+    };
+    const a = { provider: 'openai', endpoint: 'http://127.0.0.1:9' };
+    expect(problems({ backends: { a }, pools: { p: { backends: [{ backend: 'a' }, { backend: 'ghost' }] } } })).toEqual(['pools.p.backends.1.backend: backend "ghost" is not configured']);
+    expect(problems({ backends: { a }, pools: { p: { backends: [{ backend: 'a' }, { backend: 'a' }] } } })).toEqual(['pools.p.backends.1.backend: backend "a" is already in this pool']);
+    expect(problems({ backends: { a }, pools: { a: { backends: [{ backend: 'a' }] } } })).toEqual(['pools.a: a backend has this name; backends and pools share names']);
+    expect(problems({ backends: { a }, pools: { p: { backends: [] } } })[0]).toMatch(/^pools\.p\.backends/);
+    const ok = parseConfigObject({ backends: { a, b: a }, pools: { p: { backends: [{ backend: 'b', priority: 1 }, { backend: 'a' }] } }, defaultBackend: 'p', models: [{ match: 'x-*', backend: 'p' }], paths: [{ prefix: '/p', backend: 'p' }] });
+    // Members sorted by priority: the first is the primary.
+    expect(ok.pools.get('p')!.members.map((m) => m.backend.name)).toEqual(['a', 'b']);
+  });
+
   it('rejects unknown keys rather than ignoring a typo', () => {
     expect(problems({ backends: { a: { provider: 'openai', authtoken: {} } } })).toEqual([expect.stringContaining('backends.a')]);
     expect(problems({ defaultbackend: 'a' })[0]).toMatch(/defaultbackend/);
