@@ -234,7 +234,7 @@ function poolCluster(pool: CompiledPool, clusterName: string, caFile: string): O
   const localities = pool.members.map((m) => {
     const b = m.backend;
     const matchKey = { backend: b.name };
-    if (b.scheme === 'https') tlsMatches.push({ name: `tls-${b.name}`, match: matchKey, transport_socket: upstreamTls(b.host, caFile) });
+    if (b.scheme === 'https') tlsMatches.push({ name: `tls-${b.name}`, match: { ...matchKey }, transport_socket: upstreamTls(b.host, caFile) });
     return {
       locality: { sub_zone: b.name },
       priority: prio.get(m.priority),

@@ -293,6 +293,29 @@ describe.skipIf(skipRealEnvoy)('envoy --mode validate (real Envoy)', () => {
     expect(attachHcm.max_request_headers_kb).toBe(hcm.max_request_headers_kb);
   });
 
+  it('the attach fragment’s pool route and cluster are what the generator makes for that pool', () => {
+    const attach = parseYaml(readFileSync(join(packageRoot(), 'envoy/attach/ext-proc-filter.yaml'), 'utf8')) as Obj;
+    const attachHcm = attach.static_resources.listeners[0].filter_chains[0].filters[0].typed_config as Obj;
+    const gen = buildBootstrap(
+      parseConfigText(`
+backends:
+  openai: { provider: openai, authToken: { kind: Inline, inline: k } }
+  anthropic: { provider: anthropic, authToken: { kind: Inline, inline: k } }
+pools:
+  smart:
+    backends: [ { backend: anthropic, priority: 0 }, { backend: openai, priority: 1 } ]
+    outlierDetection: {}
+`),
+      { caFile: DEFAULT_CA_FILE },
+    ) as Obj;
+    const genHcm = gen.static_resources.listeners[0].filter_chains[0].filters[0].typed_config as Obj;
+    const poolRoute = (h: Obj) => (h.route_config.virtual_hosts[0].routes as Obj[]).find((r) => r.name === 'pool-smart');
+    expect(poolRoute(attachHcm)).toEqual(poolRoute(genHcm));
+    const poolCluster = (b: Obj) => (b.static_resources.clusters as Obj[]).find((c) => c.name === 'pool_smart');
+    expect(poolCluster(attach)).toEqual(poolCluster(gen));
+    expect(attachHcm.route_config.virtual_hosts[0].include_request_attempt_count).toBe(true);
+  });
+
   it('maps a backend’s timeouts and retry onto its cluster and route', () => {
     const c = parseConfigText(`
 backends:
