@@ -240,13 +240,18 @@ export class RequestProcessor {
     return { header_mutation: mut.build(), clear_route_cache: true };
   }
 
-  /** The member the upstream filter named on the response: its answer is translated as its request was. */
-  private memberAnswered(headers: ReadonlyMap<string, string>): void {
+  /**
+   * The member the upstream filter named on the response: its answer is translated as its
+   * request was, unless the gateway made the answer (its error, already in the client's shape).
+   */
+  private memberAnswered(headers: ReadonlyMap<string, string>, translate: boolean): void {
     const pool = this.selection!.pool!;
     const { request, body, raw } = this.pool!;
     const member = poolMember(pool, headers.get(BACKEND_HEADER));
-    const attempt = decodePoolRequest(pool, member, request);
-    this.adopt(plan(attempt.selection, attempt.headers, body, raw), body);
+    if (translate) {
+      const attempt = decodePoolRequest(pool, member, request);
+      this.adopt(plan(attempt.selection, attempt.headers, body, raw), body);
+    }
     const b = member.backend;
     this.account?.answeredBy({ backend: b.name, provider: b.provider.name, providerTelemetryName: b.provider.telemetryName }, member !== pool.members[0]);
     this.answeredBy = b.name;
@@ -259,10 +264,7 @@ export class RequestProcessor {
     // marked by the local_reply_config; the generated routes strip that header from upstream answers.
     const envoyReply = headers.has(ERROR_CODE_HEADER);
     // A pool's upstream filter names the member on every answer it saw, its own errors included.
-    if (this.pool && headers.has(BACKEND_HEADER) && !this.translator) {
-      if (envoyReply) this.answeredBy = headers.get(BACKEND_HEADER);
-      else this.memberAnswered(headers);
-    }
+    if (this.pool && headers.has(BACKEND_HEADER) && !this.translator) this.memberAnswered(headers, !envoyReply);
     const mut = new MutationBuilder();
     if (this.selection) mut.setHeader(BACKEND_HEADER, this.answeredBy ?? this.selection.backend.name);
     if (this.requestModel) mut.setHeader('x-llm-model', this.requestModel);

@@ -112,6 +112,7 @@ beforeAll(async () => {
         retry: { attempts: 3, on: [429, '5xx', 'reset', 'connect-failure'], backoff: { base: '10ms', max: '50ms' } },
         timeouts: { firstByte: '1s' },
       },
+      mixed: { backends: [{ backend: 'flaky', priority: 0 }, { backend: 'bedrock-claude', model: 'anthropic.claude-3-haiku', priority: 1 }] },
       split: { backends: [{ backend: 'stable', weight: 90 }, { backend: 'canary', weight: 10 }] },
       ejecting: {
         backends: [{ backend: 'flaky', priority: 0 }, { backend: 'stable', priority: 1 }],
@@ -229,6 +230,17 @@ describe('fallback across providers', () => {
     expect(err.headers?.get('retry-after')).toBe('0');
     expect(err.headers?.get('x-llm-backend')).toBe('gemini');
     expect(err.message).toContain('The model is overloaded.');
+  });
+
+  it('a member that cannot express the request answers its attempt with the gateway’s 400, in the client’s dialect', async () => {
+    flaky.script = ['503'];
+    const err = await new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'sk-client', maxRetries: 0, defaultHeaders: { 'x-llm-backend': 'mixed' } })
+      .chat.completions.create({ model: 'm', n: 2, messages: MESSAGES })
+      .catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+    expect(err).toMatchObject({ status: 400, code: 'unsupported_field', param: 'n' });
+    expect(err.headers?.get('x-llm-backend')).toBe('bedrock-claude');
+    expect(bedrock.fake.requests).toHaveLength(0);
+    await gw.waitForAccessLogEntry((l) => l.answered_by === 'bedrock-claude' && l.response_code === 400);
   });
 
   it('counts retries and fallbacks per backend, and each member attempt by status', async () => {
