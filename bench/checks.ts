@@ -83,7 +83,8 @@ export async function preflight(t: Target, upstream: UpstreamProcess): Promise<s
   if (t.processor && keyed !== 1) fail(`the upstream did not receive the injected key (Bearer ${BENCH_KEY.slice(0, 8)}…): not going through the processor?`);
   if (!t.processor && keyed !== 0) fail('the upstream received the bench key without a processor');
   const askedUsage = after.streamWithUsage - before.streamWithUsage;
-  if (t.id.startsWith('c-sse') && askedUsage !== 1) fail('the processor did not add stream_options.include_usage: the request body was not processed');
+  const translated = t.id.startsWith('c-') || t.id.startsWith('p-');
+  if ((t.id.startsWith('c-sse') || t.id === 'p-sse') && askedUsage !== 1) fail('the processor did not add stream_options.include_usage: the request body was not processed');
   if (t.id.startsWith('a-sse') && askedUsage !== 0) fail('the upstream was asked for usage without a processor');
   if (t.id.startsWith('c-sse') && text.includes('"choices":[]')) notes.push(`${t.id}: the usage-only chunk the processor asked for reached the client`);
   if (t.processor && countersBefore) {
@@ -91,7 +92,7 @@ export async function preflight(t: Target, upstream: UpstreamProcess): Promise<s
     const phases = messagesPerRequest(delta, 1);
     const bodyMsgs = Object.entries(phases).filter(([p]) => PHASE_REQUEST_BODY.test(p)).reduce((s, [, n]) => s + n, 0);
     if (t.id === 'b' && bodyMsgs > 0) notes.push(`b: the processor received the request body on a passthrough route (${JSON.stringify(phases)})`);
-    if (t.id.startsWith('c-') && bodyMsgs === 0) fail(`the processor did not receive the request body on a completions route (${JSON.stringify(phases)})`);
+    if (translated && bodyMsgs === 0) fail(`the processor did not receive the request body on a completions route (${JSON.stringify(phases)})`);
   }
   return notes;
 }

@@ -3,7 +3,9 @@
 // bleeds into the other's CPU figure) behind an Envoy whose bootstrap is the one the CLI
 // ships (`llm-extproc envoy-config`). (a) is that same bootstrap with the ext_proc filter
 // and the processor cluster removed and one route to the upstream: same listener buffer
-// limit, stream/idle timeouts, cluster settings and access log. Every Envoy gets ONE worker.
+// limit, stream/idle timeouts, cluster settings and access log. (p) selects a pool of two
+// members (both the same upstream), so each request also goes through the pool cluster's
+// upstream filter: one more ext_proc stream per attempt. Every Envoy gets ONE worker.
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +18,7 @@ import { BENCH_KEY, CHAT_PATH, chatRequestBody, LONG_STREAM_MODEL, looksLikeComp
 
 const run = promisify(execFile);
 
-export type SetupId = 'a' | 'a-sse' | 'a-sse-long' | 'b' | 'c-plain' | 'c-sse' | 'c-sse-long';
+export type SetupId = 'a' | 'a-sse' | 'a-sse-long' | 'b' | 'c-plain' | 'c-sse' | 'c-sse-long' | 'p-plain' | 'p-sse';
 
 export interface Target {
   id: SetupId;
@@ -32,7 +34,7 @@ export interface Target {
 }
 
 /** Run order inside a round: interleaved so machine noise hits every setup alike. */
-export const SETUP_ORDER: SetupId[] = ['a', 'a-sse', 'a-sse-long', 'b', 'c-plain', 'c-sse', 'c-sse-long'];
+export const SETUP_ORDER: SetupId[] = ['a', 'a-sse', 'a-sse-long', 'b', 'c-plain', 'c-sse', 'c-sse-long', 'p-plain', 'p-sse'];
 
 const ENVOY_WORKERS = 1;
 const BACKEND = 'bench';
@@ -47,6 +49,15 @@ function processorConfig(upstreamUrl: string, routes: Record<string, 'completion
       [BACKEND]: { provider: 'openai', endpoint: upstreamUrl, authToken: { kind: 'Inline', inline: BENCH_KEY }, routes },
     },
   };
+}
+
+/** Setup (p): the completions backend twice, as the two priorities of a pool the default selects. */
+function poolConfig(upstreamUrl: string): Obj {
+  const c = processorConfig(upstreamUrl, { [CHAT_PATH]: 'completions', '*': 'passthrough' });
+  c.backends.fallback = { ...c.backends[BACKEND] };
+  c.pools = { benchpool: { backends: [{ backend: BACKEND, priority: 0 }, { backend: 'fallback', priority: 1 }] } };
+  c.defaultBackend = 'benchpool';
+  return c;
 }
 
 /** The shipped bootstrap for this processor, bound to 127.0.0.1 with OS-chosen ports. */
@@ -107,6 +118,7 @@ export async function startSetups(reaper: Reaper, o: { bin: string; tmp: string;
   const configs = {
     b: processorConfig(o.upstreamUrl, { '*': 'passthrough' }),
     c: processorConfig(o.upstreamUrl, { [CHAT_PATH]: 'completions', '*': 'passthrough' }),
+    p: poolConfig(o.upstreamUrl),
   };
   for (const [id, cfg] of Object.entries(configs)) {
     const path = join(o.tmp, `processor-${id}.yaml`);
@@ -117,7 +129,7 @@ export async function startSetups(reaper: Reaper, o: { bin: string; tmp: string;
   }
   bootstraps.a = envoyAloneBootstrap(bootstraps.b!);
   const envoys: StartedSetups['envoys'] = [];
-  for (const id of ['a', 'b', 'c']) {
+  for (const id of ['a', 'b', 'c', 'p']) {
     envoys.push({ id, envoy: await envoyFor(reaper, id, bootstraps[id]!, o.envoy) });
   }
   const envoyOf = (id: string) => envoys.find((e) => e.id === id)!.envoy;
@@ -134,6 +146,8 @@ export async function startSetups(reaper: Reaper, o: { bin: string; tmp: string;
     { id: 'c-plain', label: 'ext_proc completions, plain', baseline: 'a', url: url(envoyOf('c')), envoy: envoyOf('c'), processor: processorOf('c'), ...plain },
     { id: 'c-sse', label: 'ext_proc completions, SSE', baseline: 'a-sse', url: url(envoyOf('c')), envoy: envoyOf('c'), processor: processorOf('c'), ...sse },
     { id: 'c-sse-long', label: 'ext_proc completions, SSE 200 chunks', baseline: 'a-sse-long', url: url(envoyOf('c')), envoy: envoyOf('c'), processor: processorOf('c'), ...sseLong },
+    { id: 'p-plain', label: 'ext_proc completions through a pool, plain', baseline: 'a', url: url(envoyOf('p')), envoy: envoyOf('p'), processor: processorOf('p'), ...plain },
+    { id: 'p-sse', label: 'ext_proc completions through a pool, SSE', baseline: 'a-sse', url: url(envoyOf('p')), envoy: envoyOf('p'), processor: processorOf('p'), ...sse },
   ];
   return { targets, envoys, processors };
 }

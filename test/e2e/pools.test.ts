@@ -136,6 +136,14 @@ beforeEach(() => {
   }
 });
 
+/** The API error a call ends in (a call that succeeds fails the test). */
+const apiError = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (e: unknown) => e as InstanceType<typeof OpenAI.APIError>,
+  );
 const openai = () => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'sk-client', maxRetries: 0 });
 const MESSAGES = [{ role: 'user' as const, content: 'Hello!' }];
 
@@ -222,9 +230,7 @@ describe('fallback across providers', () => {
     anthropic.script = ['503'];
     bedrock.script = ['503'];
     gemini.script = ['429'];
-    const err = await openai()
-      .chat.completions.create({ model: 'smart', messages: MESSAGES })
-      .catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+    const err = await apiError(openai().chat.completions.create({ model: 'smart', messages: MESSAGES }));
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect(err.status).toBe(429);
     expect(err.headers?.get('retry-after')).toBe('0');
@@ -234,9 +240,8 @@ describe('fallback across providers', () => {
 
   it('a member that cannot express the request answers its attempt with the gateway’s 400, in the client’s dialect', async () => {
     flaky.script = ['503'];
-    const err = await new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'sk-client', maxRetries: 0, defaultHeaders: { 'x-llm-backend': 'mixed' } })
-      .chat.completions.create({ model: 'm', n: 2, messages: MESSAGES })
-      .catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+    const mixed = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'sk-client', maxRetries: 0, defaultHeaders: { 'x-llm-backend': 'mixed' } });
+    const err = await apiError(mixed.chat.completions.create({ model: 'm', n: 2, messages: MESSAGES }));
     expect(err).toMatchObject({ status: 400, code: 'unsupported_field', param: 'n' });
     expect(err.headers?.get('x-llm-backend')).toBe('bedrock-claude');
     expect(bedrock.fake.requests).toHaveLength(0);

@@ -383,7 +383,7 @@ pools:
     const eps = c.load_assignment.endpoints as Obj[];
     expect(eps.map((e) => [e.locality.sub_zone, e.priority, e.lb_endpoints[0].load_balancing_weight])).toEqual([['claude', 0, 1], ['bedrock', 1, 1], ['local', 1, 3]]);
     expect(eps.map((e) => e.lb_endpoints[0].metadata.filter_metadata.llm_extproc.backend)).toEqual(['claude', 'bedrock', 'local']);
-    expect(eps[1].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: 'bedrock-runtime.us-east-1.amazonaws.com', port_value: 443 });
+    expect(eps[1]!.lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: 'bedrock-runtime.us-east-1.amazonaws.com', port_value: 443 });
     // TLS per member: SNI and the name check of its own host; the plain-http member has none.
     expect(c.transport_socket_matches.map((m: Obj) => [m.match.backend, m.transport_socket.typed_config.sni])).toEqual([['claude', 'api.anthropic.com'], ['bedrock', 'bedrock-runtime.us-east-1.amazonaws.com']]);
     expect(c.transport_socket).toBeUndefined();
