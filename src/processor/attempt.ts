@@ -4,16 +4,16 @@
 // Converse body); the response headers are marked with the member, so the router-level filter
 // translates the answer that reached the client and counts it once.
 import type { RuntimeConfig } from '../config/compile.js';
-import { renderError } from '../dialects/index.js';
 import type { DialectName } from '../dialects/types.js';
-import { ERROR_CODE_HEADER, MEMBER_ATTRIBUTE, METADATA_NAMESPACE, POOL_METADATA_KEY, POOL_REQUEST_KEY } from '../envoy/metadata-keys.js';
+import { MEMBER_ATTRIBUTE, METADATA_NAMESPACE, POOL_METADATA_KEY, POOL_REQUEST_KEY } from '../envoy/metadata-keys.js';
 import { GatewayError } from '../errors.js';
 import { fromStruct } from '../extproc/struct.js';
 import { headerMap, MutationBuilder } from '../extproc/headers.js';
 import type { CommonResponse, HeaderMutation, HttpBody, HttpHeaders, ProcessingRequest, ProcessingResponse } from '../extproc/types.js';
 import type { Logger } from '../logger.js';
 import { decodePoolRequest, poolMember, type PoolRequest } from '../routing/handoff.js';
-import { gatewayErrorsTotal, upstreamAttempts } from '../telemetry/metrics.js';
+import { upstreamAttempts } from '../telemetry/metrics.js';
+import { asGatewayError, errorReply } from './error-reply.js';
 import { operationOf, parseJson, plan, upstreamMutation } from './translate.js';
 import { BACKEND_HEADER } from './upstream.js';
 
@@ -93,17 +93,10 @@ export class AttemptProcessor {
 
   /** A member that cannot take this request answers in the client's dialect, like the router-level filter. */
   fail(err: unknown): ProcessingResponse {
-    const gw = err instanceof GatewayError ? err : undefined;
-    if (gw) this.log.info({ code: gw.code, status: gw.status }, gw.message);
-    else this.log.error({ err }, 'internal error while preparing an upstream attempt');
-    const e = gw ?? new GatewayError('internal_error', 'the gateway failed to prepare this upstream attempt');
-    gatewayErrorsTotal.inc({ code: e.code });
-    const headers = new MutationBuilder().setHeader('content-type', 'application/json').setHeader(ERROR_CODE_HEADER, e.code);
-    if (this.attempt) headers.setHeader(BACKEND_HEADER, this.attempt.selection.backend.name);
-    return {
-      immediate_response: { status: { code: e.status }, headers: headers.build(), body: renderError(this.dialect, e.shape()), details: `llm_extproc_${e.code}` },
-    };
+    const e = asGatewayError(err, this.log, 'preparing an upstream attempt');
+    return errorReply(e, this.dialect, this.attempt ? { [BACKEND_HEADER]: this.attempt.selection.backend.name } : {});
   }
+
 }
 
 function memberName(req: ProcessingRequest): string | undefined {

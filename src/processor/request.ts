@@ -3,16 +3,16 @@
 // provider specifics stay behind ProviderSpec/Translator.
 import type { RuntimeConfig } from '../config/compile.js';
 import type { RouteType } from '../config/schema.js';
-import { detectDialect, guessDialect, renderError, validateRequest } from '../dialects/index.js';
+import { detectDialect, guessDialect, validateRequest } from '../dialects/index.js';
 import type { DialectName } from '../dialects/types.js';
 import type { Translator } from '../providers/types.js';
 import { decodePoolRequest, encodePoolRequest, poolMember } from '../routing/handoff.js';
 import { type EnvoyHints, type RequestFacts, routeTypeFor, type Selection, selectByModel, selectWithoutBody } from '../routing/select.js';
 import { BodySendMode, type CommonResponse, CommonResponseStatus, type HttpBody, type HttpHeaders, type ProcessingRequest, type ProcessingResponse } from '../extproc/types.js';
 import type { Logger } from '../logger.js';
-import { gatewayErrorsTotal } from '../telemetry/metrics.js';
 import { ERROR_CODE_HEADER } from '../envoy/metadata-keys.js';
 import { RequestAccount } from './accounting.js';
+import { asGatewayError, errorReply } from './error-reply.js';
 import { envoyHints } from '../envoy/hints.js';
 import { modelsResponse } from './models-list.js';
 import { GatewayError } from '../errors.js';
@@ -315,24 +315,13 @@ export class RequestProcessor {
 
   /** Turns an error into an immediate response in the client's dialect. */
   fail(err: unknown): ProcessingResponse {
-    const gw = err instanceof GatewayError ? err : undefined;
-    if (gw) this.log.info({ code: gw.code, status: gw.status }, gw.message);
-    else this.log.error({ err }, 'internal error while processing a request');
-    const e = gw ?? new GatewayError('internal_error', 'the gateway failed to process this request');
-    gatewayErrorsTotal.inc({ code: e.code });
+    const e = asGatewayError(err, this.log, 'processing this request');
     // A failure before the request headers were read is still a request that gets counted.
     this.account ??= new RequestAccount(() => this.log, this.headers, this.ctx.grpcMetadata, this.facts?.path ?? '');
     this.account.failed(e);
-    const headers = new MutationBuilder().setHeader('content-type', 'application/json').setHeader(ERROR_CODE_HEADER, e.code);
-    return {
-      immediate_response: {
-        status: { code: e.status },
-        headers: headers.build(),
-        body: renderError(this.dialect, e.shape()),
-        details: `llm_extproc_${e.code}`,
-      },
-    };
+    return errorReply(e, this.dialect);
   }
+
 }
 
 /** The body's top-level model, for `models` rules; a body that is not JSON has none. */
