@@ -15,6 +15,8 @@ export type GatewayErrorCode =
   | 'missing_model'
   | 'template_value_missing'
   | 'missing_credentials'
+  | 'invalid_api_key'
+  | 'forbidden'
   | 'backend_not_found'
   | 'model_not_found'
   | 'unsupported_endpoint'
@@ -32,6 +34,8 @@ const STATUS: Record<GatewayErrorCode, number> = {
   template_value_missing: 400,
   unsupported_field: 400,
   missing_credentials: 401,
+  invalid_api_key: 401,
+  forbidden: 403,
   backend_not_found: 404,
   model_not_found: 404,
   unsupported_endpoint: 404,

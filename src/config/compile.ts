@@ -2,6 +2,7 @@
 // secrets bound, providers looked up. Cross-references are checked here so `check`
 // reports every problem with its path.
 import type { z } from 'zod';
+import { ClientKeys } from '../auth/clients.js';
 import { secretFrom } from '../auth/secrets.js';
 import type { KeyAuth } from '../auth/static-key.js';
 import { providerSpec } from '../providers/registry.js';
@@ -52,6 +53,8 @@ export interface RuntimeConfig {
   defaultBackend?: string;
   backends: ReadonlyMap<string, CompiledBackend>;
   pools: ReadonlyMap<string, CompiledPool>;
+  /** Gateway keys; undefined when no clients are configured (no client authentication). */
+  clients?: ClientKeys;
   paths: CompiledPathRule[];
   models: { match: string; regex: RegExp; backend: Template }[];
   maxRequestBytes: number;
@@ -203,8 +206,19 @@ export function compileConfig(file: ConfigFile): RuntimeConfig {
     knownBackend(backend, `models.${i}.backend`);
     return { match: m.match, regex: globToRegExp(m.match), backend };
   });
+  let clients: ClientKeys | undefined;
+  if (file.clients) {
+    clients = new ClientKeys();
+    for (const [name, c] of Object.entries(file.clients)) {
+      const globs = (list: string[] | undefined) => list?.map(globToRegExp);
+      for (const b of c.allow?.backends ?? []) if (!b.includes('*') && !b.includes('?') && !known(b)) problems.push(notConfigured(`clients.${name}.allow.backends`, b));
+      const principal = { name, backends: globs(c.allow?.backends), models: globs(c.allow?.models) };
+      for (const key of c.keys) clients.add(principal, key);
+    }
+  }
   if (problems.length > 0) throw new ConfigProblems(problems);
   return {
+    clients,
     selectorHeader: file.selectorHeader?.toLowerCase() ?? null,
     defaultBackend: file.defaultBackend,
     backends,

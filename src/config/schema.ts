@@ -149,6 +149,29 @@ export type PathRule = z.infer<typeof PathRule>;
 
 export const ModelRule = z.object({ match: z.string().min(1), backend: z.string().min(1) }).strict();
 
+/** A gateway key: its SHA-256 (hex), or where the key itself is kept (hashed on load, re-read on change). */
+export const ClientKey = z.union([
+  z.object({ sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be the 64 hex digits of a SHA-256') }).strict(),
+  z.object({ secretRef: SecretSource }).strict(),
+]);
+
+/** A principal of the gateway (a team, an app, a user): its keys, and what it may use (globs). */
+export const Client = z
+  .object({
+    keys: z.array(ClientKey).min(1),
+    allow: z
+      .object({
+        /** Backend and pool names; absent: all. */
+        backends: z.array(z.string().min(1)).optional(),
+        /** Models the client may ask for (a pool's name counts as a model); absent: all. */
+        models: z.array(z.string().min(1)).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type ClientConfig = z.infer<typeof Client>;
+
 const Port = z.number().int().min(0).max(65535);
 
 export const Telemetry = z
@@ -180,6 +203,8 @@ export const ConfigFile = z
     defaultBackend: z.string().min(1).optional(),
     backends: z.record(TargetName, Backend).default({}),
     pools: z.record(TargetName, Pool).default({}),
+    // Gateway keys; absent: no client authentication (the listener's reach is the only guard).
+    clients: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]*$/, 'client names are letters, digits, _ . @ -'), Client).optional(),
     paths: z.array(PathRule).default([]),
     models: z.array(ModelRule).default([]),
     limits: z

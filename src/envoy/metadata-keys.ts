@@ -24,6 +24,7 @@ export const METADATA_KEYS = [
   'stream_end',
   'attempts',
   'answered_by',
+  'client',
 ] as const;
 
 export type MetadataKey = (typeof METADATA_KEYS)[number];

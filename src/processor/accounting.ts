@@ -63,6 +63,12 @@ export class RequestAccount {
     this.span = RequestSpan.start([grpcMetadata, requestHeaders]);
   }
 
+  /** The gateway-key principal: the access log and usage are attributed to it. */
+  client(name: string): void {
+    this.record.client = name;
+    this.ledger.set('client', name);
+  }
+
   dialect(d: DialectName): void {
     this.record.clientDialect = d;
     this.ledger.set('client_dialect', d);

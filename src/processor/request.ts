@@ -11,6 +11,7 @@ import { type EnvoyHints, type RequestFacts, routeTypeFor, type Selection, selec
 import { BodySendMode, type CommonResponse, CommonResponseStatus, type HttpBody, type HttpHeaders, type ProcessingRequest, type ProcessingResponse } from '../extproc/types.js';
 import type { Logger } from '../logger.js';
 import { ERROR_CODE_HEADER } from '../envoy/metadata-keys.js';
+import { allows, type ClientKeys, presentedKey, type Principal } from '../auth/clients.js';
 import { RequestAccount } from './accounting.js';
 import { asGatewayError, errorReply } from './error-reply.js';
 import { envoyHints } from '../envoy/hints.js';
@@ -39,6 +40,12 @@ export class RequestProcessor {
   private routeType: RouteType = 'completions';
   private translator: Translator | undefined;
   private requestModel: string | undefined;
+  /** The gateway-key principal, when clients are configured. */
+  private principal: Principal | undefined;
+  /** The header the gateway key came in (removed before the upstream). */
+  private gatewayKeyHeader: string | undefined;
+  /** The gateway key came as `?key=` (the upstream path is rebuilt without it). */
+  private keyInQuery = false;
   /** The pool member that answered (the response's x-llm-backend names it). */
   private answeredBy: string | undefined;
   /** A pool request as handed to the upstream filter, and its body: the answer of whichever member gave it is translated from them. */
@@ -129,6 +136,7 @@ export class RequestProcessor {
     if (length > this.cfg.maxRequestBytes) {
       throw new GatewayError('request_too_large', `the request body is ${length} bytes; the limit is ${this.cfg.maxRequestBytes}`);
     }
+    if (this.cfg.clients) this.authenticate(this.cfg.clients);
     const hasBody = !h.end_of_stream;
     const sel = selectWithoutBody(this.cfg, this.facts, this.hints, hasBody);
     if (sel === 'needs-body') return { request_headers: {} };
@@ -158,6 +166,54 @@ export class RequestProcessor {
     return { request_body: { response: await this.prepare(raw) } };
   }
 
+  /**
+   * Gateway keys: the principal, or a 401. The key is then gone from everything after this
+   * (translators, templates, a Passthrough backend's credential, the provider).
+   */
+  private authenticate(clients: ClientKeys): void {
+    const presented = presentedKey(this.headers, this.facts!.query);
+    if (!presented) throw new GatewayError('invalid_api_key', 'this gateway needs a key: send it as Authorization: Bearer, x-api-key, x-goog-api-key or ?key=');
+    const principal = clients.authenticate(presented.key);
+    if (!principal) throw new GatewayError('invalid_api_key', 'the gateway key is not valid');
+    this.principal = principal;
+    this.account?.client(principal.name);
+    this.log = this.log.child({ client: principal.name });
+    const view = new Map(this.headers);
+    if ('header' in presented.at) {
+      view.delete(presented.at.header);
+      this.gatewayKeyHeader = presented.at.header;
+    } else {
+      const q = new URLSearchParams(this.facts!.query);
+      q.delete('key');
+      const query = q.toString();
+      this.facts!.query = query;
+      // :path keeps the key here, so every upstream path built without it differs and is set.
+      this.keyInQuery = true;
+    }
+    this.headers = view;
+    this.facts!.headers = view;
+  }
+
+  /** A principal restricted to some backends, pools or models gets a 403 for the others. */
+  private authorize(what: 'backend' | 'model', name: string | undefined): void {
+    const p = this.principal;
+    if (!p) return;
+    const globs = what === 'backend' ? p.backends : p.models;
+    if (globs === undefined) return;
+    if (name === undefined || !allows(globs, name)) {
+      throw new GatewayError('forbidden', name === undefined ? `client "${p.name}" may use only some models, and this request names none` : `client "${p.name}" may not use ${what} "${name}"`);
+    }
+  }
+
+  /** The gateway key leaves with every request that goes on. */
+  private withoutGatewayKey(r: CommonResponse): CommonResponse {
+    const h = this.gatewayKeyHeader;
+    if (!h) return r;
+    const m = r.header_mutation ?? { set_headers: [], remove_headers: [] };
+    if (!m.set_headers?.some((x) => x.header.key === h) && !m.remove_headers?.includes(h)) m.remove_headers = [...(m.remove_headers ?? []), h];
+    return { ...r, header_mutation: m };
+  }
+
   private select(sel: Selection): void {
     this.selection = sel;
     this.routeType = routeTypeFor(sel);
@@ -166,6 +222,7 @@ export class RequestProcessor {
     const provider = sel.backend.provider;
     this.account?.routed({ backend: sel.pool?.name ?? sel.backend.name, provider: provider.name, providerTelemetryName: provider.telemetryName, routeType: this.routeType });
     this.log = this.log.child({ backend: sel.backend.name, routeType: this.routeType });
+    this.authorize('backend', sel.pool?.name ?? sel.backend.name);
   }
 
   /** Requests the gateway answers itself on a completions route (the models list). */
@@ -191,7 +248,7 @@ export class RequestProcessor {
     // The client's own path, under the endpoint's base path (OpenRouter-style `/api/v1`).
     const path = withBasePath(sel.backend, sel.path) + (sel.query ? `?${sel.query}` : '');
     const mut = upstreamHeaders(this.cfg, sel.backend, this.headers, path);
-    return { header_mutation: mut.build(), clear_route_cache: true };
+    return this.withoutGatewayKey({ header_mutation: mut.build(), clear_route_cache: true });
   }
 
   /** Completions: pick the translator, build the upstream request, authorise it. */
@@ -201,10 +258,16 @@ export class RequestProcessor {
     this.setDialect(dialect);
     const body = raw && raw.length > 0 ? parseJson(raw) : undefined;
     if (body) validateRequest(dialect, operation, body);
-    if (sel.pool) return this.handOff(sel, body, raw);
+    // The model the client asked for (a pool's name counts); the route's or backend's when it named none.
+    const asked = typeof body?.model === 'string' ? body.model : detectDialect(sel.path)?.pathModel;
+    if (sel.pool) {
+      this.authorize('model', asked ?? sel.model ?? sel.pool.members[0]!.model);
+      return this.withoutGatewayKey(this.handOff(sel, body, raw));
+    }
     const p = plan(sel, this.headers, body, raw);
+    this.authorize('model', asked ?? p.up.model);
     this.adopt(p, body);
-    return upstreamMutation(this.cfg, sel, this.facts!.method, this.headers, p, raw);
+    return this.withoutGatewayKey(await upstreamMutation(this.cfg, sel, this.facts!.method, this.headers, p, raw));
   }
 
   /** The translator this request's answer goes through, and what accounting needs of it. */
@@ -230,6 +293,7 @@ export class RequestProcessor {
     if (this.cfg.selectorHeader) drop(this.cfg.selectorHeader);
     // Translators and usage counting read response bodies: ask for them uncompressed.
     drop('accept-encoding');
+    if (this.keyInQuery) start.set(':path', this.facts!.path + (this.facts!.query ? `?${this.facts!.query}` : ''));
     const request = encodePoolRequest(sel, start);
     // The primary must be able to take it (each member answers for itself in its attempt).
     const primary = decodePoolRequest(pool, pool.members[0]!, request);

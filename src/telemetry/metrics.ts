@@ -55,7 +55,7 @@ export const streamEnds = new CounterFamily(
   'Finished completions requests by how their response ended (complete, client_cancelled, upstream_cut), by backend.',
   registry,
 );
-export const requestsTotal = new CounterFamily('llm_extproc_requests_total', 'Requests handled by the processor, by backend, route type and HTTP status.', registry);
+export const requestsTotal = new CounterFamily('llm_extproc_requests_total', 'Requests handled by the processor, by backend, client (gateway-key principal), route type and HTTP status.', registry);
 
 export const streamsActive = new Gauge({
   name: 'llm_extproc_streams_active',
@@ -140,6 +140,8 @@ export const labelCaps = new LabelCaps();
 
 export interface SeriesLabels {
   backend: string;
+  /** The gateway-key principal ('' without client authentication); bounded by the config. */
+  client: string;
   route_type: string;
   status: string;
   /** Completions requests only. */
@@ -172,17 +174,18 @@ const SEP = '\u0000';
 export function requestSeries(l: SeriesLabels): RequestSeries {
   const g = l.genai;
   const genaiKey = g ? [g.gen_ai_operation_name, g.gen_ai_provider_name, g.gen_ai_request_model, g.gen_ai_response_model, g.backend, g.error_type].join(SEP) : '';
-  const key = [l.backend, l.route_type, l.status, l.stream_end ?? '', genaiKey].join(SEP);
+  const key = [l.backend, l.client, l.route_type, l.status, l.stream_end ?? '', genaiKey].join(SEP);
   const hit = seriesCache.get(key);
   if (hit) return hit;
   const series: RequestSeries = {
-    requests: requestsTotal.child([l.backend, l.route_type, l.status].join(SEP), { backend: l.backend, route_type: l.route_type, status: l.status }),
+    requests: requestsTotal.child([l.backend, l.client, l.route_type, l.status].join(SEP), { backend: l.backend, client: l.client, route_type: l.route_type, status: l.status }),
   };
   if (l.stream_end !== undefined) series.streamEnd = streamEnds.child(l.backend + SEP + l.stream_end, { backend: l.backend, stream_end: l.stream_end });
   if (g) {
     series.genai = {
-      inputTokens: tokenUsage.child(genaiKey + SEP + 'input', { ...g, gen_ai_token_type: 'input' }),
-      outputTokens: tokenUsage.child(genaiKey + SEP + 'output', { ...g, gen_ai_token_type: 'output' }),
+      // Tokens are what a principal spends: they carry its name.
+      inputTokens: tokenUsage.child([genaiKey, l.client, 'input'].join(SEP), { ...g, client: l.client, gen_ai_token_type: 'input' }),
+      outputTokens: tokenUsage.child([genaiKey, l.client, 'output'].join(SEP), { ...g, client: l.client, gen_ai_token_type: 'output' }),
       duration: requestDuration.child(genaiKey, g),
       ttft: timeToFirstToken.child(genaiKey, g),
       tpot: timePerOutputToken.child(genaiKey, g),

@@ -8,6 +8,8 @@ export type StreamEnd = 'complete' | 'client_cancelled' | 'upstream_cut';
 
 export interface RequestRecord {
   requestId?: string;
+  /** The gateway-key principal, when clients are configured. */
+  client?: string;
   /** The client's path, without the query string (it may carry keys). */
   clientPath?: string;
   backend?: string;

@@ -15,6 +15,7 @@ export function recordMetrics(r: RequestRecord): void {
   const backend = capped('backend', r.backend);
   const series = requestSeries({
     backend,
+    client: r.client ?? NONE,
     route_type: r.routeType,
     status: String(r.status),
     stream_end: r.operation ? r.streamEnd : undefined,
@@ -55,6 +56,7 @@ export function logUsage(r: RequestRecord): void {
   logger.info(
     {
       requestId: r.requestId,
+      client: r.client,
       path: r.clientPath,
       backend: r.backend,
       provider: r.provider,

@@ -96,6 +96,25 @@ models: [{ match: "llama*", backend: ollama }]
     expect(ok.pools.get('p')!.members.map((m) => m.backend.name)).toEqual(['a', 'b']);
   });
 
+  it('clients: keys are SHA-256 hex or a secretRef, and allow lists name backends or pools that exist (globs aside)', () => {
+    const a = { provider: 'openai', endpoint: 'http://127.0.0.1:9' };
+    const attempt = (clients: unknown) => {
+      try {
+        parseConfigObject({ backends: { a }, clients });
+        return [];
+      } catch (err) {
+        return (err as { problems?: string[] }).problems ?? [(err as Error).message];
+      }
+    };
+    expect(attempt({ t: { keys: [{ sha256: 'abc' }] } })[0]).toMatch(/^clients\.t\.keys\.0/);
+    expect(attempt({ t: { keys: [{ sha256: 'a'.repeat(64) }], allow: { backends: ['ghost'] } } })).toEqual(['clients.t.allow.backends: backend "ghost" is not configured']);
+    expect(attempt({ t: { keys: [{ sha256: 'a'.repeat(64) }], allow: { backends: ['a*'], models: ['gpt-*'] } } })).toEqual([]);
+    expect(attempt({ t: { keys: [] } })[0]).toMatch(/^clients\.t\.keys/);
+    const cfg = parseConfigObject({ backends: { a }, clients: { t: { keys: [{ sha256: 'ab'.repeat(32) }] } } });
+    expect(cfg.clients?.size).toBe(1);
+    expect(parseConfigObject({ backends: { a } }).clients).toBeUndefined();
+  });
+
   it('rejects unknown keys rather than ignoring a typo', () => {
     expect(problems({ backends: { a: { provider: 'openai', authtoken: {} } } })).toEqual([expect.stringContaining('backends.a')]);
     expect(problems({ defaultbackend: 'a' })[0]).toMatch(/defaultbackend/);
