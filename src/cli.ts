@@ -8,6 +8,7 @@ import { missingSecret } from './auth/secrets.js';
 import { ConfigProblems, type RuntimeConfig } from './config/compile.js';
 import { configFromEnv } from './config/from-env.js';
 import { loadConfigFile, parseConfigObject } from './config/load.js';
+import { ratelimitConfigYaml } from './envoy/ratelimit.js';
 import { generateBootstrap } from './envoy/bootstrap.js';
 import { assertPortsFree, PortInUse } from './ports.js';
 import { startProcessor } from './server/index.js';
@@ -29,6 +30,11 @@ const COMMANDS: Record<string, { summary: string; usage: string; flags: string[]
     summary: 'print the Envoy bootstrap YAML for a standalone Envoy',
     usage: 'envoy-config --config FILE [--host ADDR] [--port N] [--processor-address HOST:PORT] [--access-log PATH] [--envoy-admin-address ADDR]',
     flags: ['config', 'host', 'port', 'envoy-admin-port', 'grpc-port', 'processor-address', 'access-log', 'envoy-admin-address'],
+  },
+  'ratelimit-config': {
+    summary: 'print the rate limit service descriptor file for the config\'s rateLimits (for a ConfigMap)',
+    usage: 'ratelimit-config --config FILE',
+    flags: ['config'],
   },
   check: {
     summary: 'validate a config file: every problem with its path, and credentials missing here',
@@ -211,6 +217,16 @@ export async function main(argv: string[]): Promise<number> {
             listenAddress: cfg.listenHost,
           }),
         );
+        return 0;
+      }
+      case 'ratelimit-config': {
+        const { cfg } = loadConfig(flags, true);
+        const limits = cfg.file.rateLimits;
+        if (!limits?.rules.length) {
+          process.stderr.write('the config has no rateLimits.rules\n');
+          return 1;
+        }
+        process.stdout.write(ratelimitConfigYaml(limits));
         return 0;
       }
       default:

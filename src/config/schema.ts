@@ -172,6 +172,44 @@ export const Client = z
   .strict();
 export type ClientConfig = z.infer<typeof Client>;
 
+export const RateUnit = z.enum(['second', 'minute', 'hour', 'day', 'week', 'month']);
+
+/**
+ * One limit, for the requests that match it: of the clients named (`*` each client on its own
+ * counter), the backends or pools, and the models asked for. Absent: all.
+ */
+export const RateLimitRule = z
+  .object({
+    clients: z.array(z.string().min(1)).optional(),
+    backends: z.array(z.string().min(1)).optional(),
+    models: z.array(z.string().min(1)).optional(),
+    requests: z.object({ limit: z.number().int().min(0), per: RateUnit }).strict().optional(),
+    tokens: z.object({ count: z.enum(['input', 'output', 'total']).default('total'), limit: z.number().int().min(0), per: RateUnit }).strict().optional(),
+  })
+  .strict()
+  .refine((r) => (r.requests === undefined) !== (r.tokens === undefined), { message: 'set exactly one of requests or tokens' });
+export type RateLimitRule = z.infer<typeof RateLimitRule>;
+
+export const RateLimits = z
+  .object({
+    service: z
+      .object({
+        /** The ratelimit service's gRPC address (host:port). */
+        address: z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port').default('127.0.0.1:8081'),
+        /** Where that service reads its descriptor files: the processor writes its file there. */
+        configDir: z.string().min(1).optional(),
+        /** open: a request passes when the service cannot answer; closed: it is refused. */
+        failureMode: z.enum(['open', 'closed']).default('open'),
+        /** How long Envoy waits for the service before the failure mode applies. */
+        timeout: Duration.default('100ms'),
+      })
+      .strict()
+      .default({ address: '127.0.0.1:8081', failureMode: 'open', timeout: '100ms' }),
+    rules: z.array(RateLimitRule).default([]),
+  })
+  .strict();
+export type RateLimits = z.infer<typeof RateLimits>;
+
 const Port = z.number().int().min(0).max(65535);
 
 export const Telemetry = z
@@ -204,6 +242,7 @@ export const ConfigFile = z
     backends: z.record(TargetName, Backend).default({}),
     pools: z.record(TargetName, Pool).default({}),
     // Gateway keys; absent: no client authentication (the listener's reach is the only guard).
+    rateLimits: RateLimits.optional(),
     clients: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]*$/, 'client names are letters, digits, _ . @ -'), Client).optional(),
     paths: z.array(PathRule).default([]),
     models: z.array(ModelRule).default([]),

@@ -8,7 +8,8 @@ import { Document } from 'yaml';
 import type { CompiledBackend, CompiledPool, RuntimeConfig } from '../config/compile.js';
 import { ERROR_CODE_HEADER, MEMBER_ATTRIBUTE, POOL_METADATA_KEY, METADATA_KEYS, METADATA_NAMESPACE, metadataOperator, UPSTREAM_FILTER_METADATA } from './metadata-keys.js';
 import { COLLECTOR_CLUSTER, envoyTracing } from './tracing.js';
-import { connectTimeout, outlierDetection, outlierErrors, poolTraffic, routeTraffic, type TrafficConfig } from './traffic.js';
+import { RATELIMIT_CLUSTER, rateLimitFilter, serviceAddress } from './ratelimit.js';
+import { connectTimeout, envoyDuration, outlierDetection, outlierErrors, poolTraffic, routeTraffic, type TrafficConfig } from './traffic.js';
 
 /** Request header the processor writes with the chosen backend; routes match on it. */
 export const BACKEND_HEADER = 'x-llm-backend';
@@ -321,6 +322,21 @@ function extProcFilter(): Obj {
   };
 }
 
+/** Rate limits in force: only when there are rules (no rules, no filter and no service to reach). */
+function activeLimits(cfg: RuntimeConfig) {
+  return cfg.file.rateLimits?.rules.length ? cfg.file.rateLimits : undefined;
+}
+
+/** A cluster speaking gRPC (HTTP/2) to one host:port. */
+function grpcCluster(name: string, host: string, port: number): Obj {
+  return {
+    ...hostCluster(name, host, port, false, DEFAULT_CA_FILE, '2s'),
+    typed_extension_protocol_options: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': TYPE.httpOptions, explicit_http_config: { http2_protocol_options: {} } },
+    },
+  };
+}
+
 function routeConfig(cfg: RuntimeConfig, clusters: Map<string, string>): Obj {
   const routes: Obj[] = [];
   for (const [name, cluster] of clusters) {
@@ -354,6 +370,7 @@ function routeConfig(cfg: RuntimeConfig, clusters: Map<string, string>): Obj {
         include_attempt_count_in_response: true,
         // ...and on each attempt's request, for the upstream filter of a pool.
         include_request_attempt_count: true,
+
       },
     ],
   };
@@ -366,6 +383,7 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
   const accessLogPath = opts.accessLogPath ?? '/dev/stdout';
   const caFile = opts.caFile ?? DEFAULT_CA_FILE;
   const clusterNames = backendClusterNames(cfg.backends.keys(), cfg.pools.keys());
+  const limits = activeLimits(cfg);
   const otlp = cfg.telemetry.otlp;
   const tracing = otlp?.envoy ? envoyTracing(otlp.endpoint, cfg.telemetry.serviceName, otlp.sampleRatio) : undefined;
 
@@ -384,6 +402,7 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
     route_config: routeConfig(cfg, clusterNames),
     http_filters: [
       extProcFilter(),
+      ...(limits ? [rateLimitFilter(limits, envoyDuration(limits.service.timeout))] : []),
       { name: 'envoy.filters.http.router', typed_config: { '@type': TYPE.router } },
     ],
   };
@@ -391,6 +410,10 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
   const clusters: Obj[] = [processorCluster(processorAddress(cfg, opts.processor))];
   for (const [name, backend] of cfg.backends) clusters.push(backendCluster(backend, clusterNames.get(name)!, caFile));
   for (const [name, pool] of cfg.pools) clusters.push(poolCluster(pool, clusterNames.get(name)!, caFile));
+  if (limits) {
+    const a = serviceAddress(limits);
+    clusters.push(grpcCluster(RATELIMIT_CLUSTER, a.host, a.port));
+  }
   if (tracing) {
     const c = tracing.collector;
     clusters.push(hostCluster(COLLECTOR_CLUSTER, c.host, c.port, c.tls, caFile, '2s'));

@@ -20,6 +20,8 @@ interface Failure {
   status: number;
   message: string;
   filter: Obj;
+  /** More response headers, as Envoy formats them. */
+  headers?: Record<string, string>;
 }
 
 const cel = (expression: string): Obj => ({
@@ -47,6 +49,20 @@ const FAILURES: Failure[] = [
     status: 503,
     message: 'the provider could not be reached: %LOCAL_REPLY_BODY%',
     filter: { response_flag_filter: { flags: UPSTREAM_FAILURE_FLAGS } },
+  },
+  {
+    code: 'rate_limited',
+    status: 429,
+    message: 'over a rate limit of this gateway; retry after the time in retry-after',
+    filter: { response_flag_filter: { flags: ['RL'] } },
+    // The rate limit filter's own header says when the window resets, in seconds.
+    headers: { 'retry-after': '%RESP(X-RATELIMIT-RESET)%' },
+  },
+  {
+    code: 'rate_limit_unavailable',
+    status: 503,
+    message: 'the gateway could not check its rate limits (the rate limit service is unavailable), and refuses requests until it can',
+    filter: { response_flag_filter: { flags: ['RLSE'] } },
   },
   {
     code: 'request_too_large',
@@ -77,7 +93,10 @@ function mapper(f: Failure, d: DialectName): Obj {
     status_code: f.status,
     body_format_override: { json_format: errorBody(d, { status: f.status, code: f.code, message: f.message }), content_type: 'application/json' },
     // As on the processor's own errors; it reads it as the error type and passes the body untranslated.
-    headers_to_add: [{ header: { key: ERROR_CODE_HEADER, value: f.code }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }],
+    headers_to_add: [ERROR_CODE_HEADER, ...Object.keys(f.headers ?? {})].map((key) => ({
+      header: { key, value: key === ERROR_CODE_HEADER ? f.code : f.headers![key]! },
+      append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+    })),
   };
 }
 

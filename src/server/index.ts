@@ -3,6 +3,7 @@
 import { closeSecretWatchers } from '../auth/secrets.js';
 import { type AdminServer, startAdminServer } from '../admin/http.js';
 import type { RuntimeConfig } from '../config/compile.js';
+import { writeRatelimitConfig } from '../envoy/ratelimit.js';
 import { ConfigHolder } from '../config/load.js';
 import { logger } from '../logger.js';
 import { labelCaps } from '../telemetry/metrics.js';
@@ -35,8 +36,19 @@ async function applyTelemetry(cfg: RuntimeConfig): Promise<void> {
   await configureTracing({ endpoint: t.otlp?.endpoint, serviceName: t.serviceName, sampleRatio: t.otlp?.sampleRatio ?? 1, captureContent: t.captureContent });
 }
 
+/** The ratelimit service's descriptors follow the config too: the processor writes them where the service reads. */
+function applyRateLimits(cfg: RuntimeConfig): void {
+  try {
+    const file = writeRatelimitConfig(cfg.file.rateLimits);
+    if (file) logger.info({ file }, 'wrote the rate limit service config');
+  } catch (err) {
+    logger.error({ err }, 'writing the rate limit service config failed; the service keeps its last one');
+  }
+}
+
 export async function startProcessor(opts: ProcessorOptions): Promise<RunningProcessor> {
   await applyTelemetry(opts.config);
+  applyRateLimits(opts.config);
   const holder = new ConfigHolder(opts.config, opts.configPath);
   const host = opts.host ?? opts.config.listenHost;
   const grpc = await startGrpcServer(holder, opts.grpcListen ?? opts.config.ports.grpc, host);
@@ -45,6 +57,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<RunningPro
   holder.watch(opts.watchIntervalMs);
   holder.onReload((cfg) => {
     applyTelemetry(cfg).catch((err: unknown) => logger.warn({ err }, 'applying the reloaded telemetry settings failed'));
+    applyRateLimits(cfg);
     const old = [...opts.config.backends.keys()];
     const added = [...cfg.backends.keys()].filter((b) => !old.includes(b));
     if (added.length) logger.warn({ added }, 'new backends need routes in Envoy; regenerate the bootstrap (llm-extproc envoy-config) if Envoy is not configured for them');

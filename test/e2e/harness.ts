@@ -142,7 +142,7 @@ export async function startGateway(rawConfig: unknown, opts: GatewayOptions = {}
   opts.editBootstrap?.(bootstrap);
   let envoy: RunningEnvoy;
   try {
-    envoy = await startEnvoy({ bootstrapYaml: stringify(bootstrap), concurrency: 1, stdout: 'ignore', accessLogFlushMs: 100 });
+    envoy = await startEnvoy({ bootstrapYaml: stringify(bootstrap), concurrency: 1, stdout: 'ignore', accessLogFlushMs: 100, ...(process.env.ENVOY_DEBUG ? { echoStderr: true, logLevel: process.env.ENVOY_DEBUG } : {}) });
   } catch (err) {
     await processor.stop(100);
     throw err;

@@ -402,6 +402,17 @@ pools:
     expect(solo.route.retry_policy.retry_host_predicate).toBeUndefined();
   });
 
+  it('accepts the bootstrap with rate limits (the filter with its per-descriptor hits, the service cluster, the 429 mapper)', async () => {
+    const limited = parseConfigText(`${POOLS}
+clients: { t: { keys: [ { sha256: "${'a'.repeat(64)}" } ] } }
+rateLimits:
+  rules:
+    - { clients: ["*"], requests: { limit: 60, per: minute } }
+    - { clients: [t], models: ["claude-*"], tokens: { count: total, limit: 100000, per: month } }
+`);
+    await expectValid(generateBootstrap(limited, { caFile }));
+  });
+
   it('accepts the bootstrap with pools (upstream filters, per-member TLS, outlier detection)', async () => {
     await expectValid(generateBootstrap(parseConfigText(POOLS), { caFile }));
   });

@@ -1,0 +1,123 @@
+// Limits on Envoy's own global rate limiting: the envoyproxy/ratelimit service (counters in
+// Redis, shared by every gateway replica) and Envoy's rate limit filter, both configured from
+// the processor's `rateLimits`. Each rule is one descriptor: `rule=rN`, then the client, the
+// backend and the model where the rule names them (read from the llm_extproc metadata the
+// processor writes before the filter runs). A request rule charges 1 before the request; a
+// token rule checks before the request (charging 0: over the limit already is a 429) and
+// charges the tokens when the response ends, streams and client hang-ups included.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { RateLimitRule, RateLimits } from '../config/schema.js';
+import { METADATA_NAMESPACE, type MetadataKey } from './metadata-keys.js';
+
+type Obj = Record<string, unknown>;
+
+/** The ratelimit service's domain for this gateway's descriptors. */
+export const RATELIMIT_DOMAIN = 'llm_extproc';
+export const RATELIMIT_CLUSTER = 'llm_ratelimit';
+
+const TOKEN_KEY: Record<'input' | 'output' | 'total', MetadataKey> = { input: 'input_tokens', output: 'output_tokens', total: 'total_tokens' };
+
+/** The descriptor entries a rule narrows by, in order, with the metadata each reads. */
+const DIMENSIONS = [
+  { key: 'client', rule: 'clients', metadata: 'client' },
+  { key: 'backend', rule: 'backends', metadata: 'backend' },
+  { key: 'model', rule: 'models', metadata: 'request_model' },
+] as const satisfies readonly { key: string; rule: keyof RateLimitRule; metadata: MetadataKey }[];
+
+const ruleId = (i: number) => `r${i}`;
+
+function limitOf(r: RateLimitRule): { unit: string; requests_per_unit: number } {
+  const l = (r.requests ?? r.tokens)!;
+  return { unit: l.per, requests_per_unit: l.limit };
+}
+
+/** Nested descriptors for the dimensions a rule names; `*` is each value on its own counter. */
+function nest(r: RateLimitRule, depth: number): Obj[] | undefined {
+  const dims = DIMENSIONS.filter((d) => r[d.rule] !== undefined);
+  if (depth === dims.length) return undefined;
+  const d = dims[depth]!;
+  return (r[d.rule] as string[]).map((v) => {
+    const inner = nest(r, depth + 1);
+    return { key: d.key, ...(v === '*' ? {} : { value: v }), ...(inner ? { descriptors: inner } : { rate_limit: limitOf(r) }) };
+  });
+}
+
+/** The ratelimit service's config file (one domain) for these limits. */
+export function ratelimitServiceConfig(limits: RateLimits): Obj {
+  return {
+    domain: RATELIMIT_DOMAIN,
+    descriptors: limits.rules.map((r, i) => {
+      const inner = nest(r, 0);
+      return { key: 'rule', value: ruleId(i), ...(inner ? { descriptors: inner } : { rate_limit: limitOf(r) }) };
+    }),
+  };
+}
+
+function actions(r: RateLimitRule, i: number): Obj[] {
+  const out: Obj[] = [{ generic_key: { descriptor_key: 'rule', descriptor_value: ruleId(i) } }];
+  for (const d of DIMENSIONS) {
+    if (r[d.rule] === undefined) continue;
+    // Absent (no client authentication, say): Envoy builds no descriptor, and the rule does not apply.
+    out.push({ metadata: { descriptor_key: d.key, metadata_key: { key: METADATA_NAMESPACE, path: [{ key: d.metadata }] }, source: 'DYNAMIC' } });
+  }
+  return out;
+}
+
+/** The virtual host's rate_limits: one entry per request rule, two per token rule. */
+export function envoyRateLimits(limits: RateLimits): Obj[] {
+  const out: Obj[] = [];
+  limits.rules.forEach((r, i) => {
+    const a = actions(r, i);
+    if (r.requests) {
+      out.push({ actions: a });
+      return;
+    }
+    out.push({ actions: a, hits_addend: { number: 0 } });
+    out.push({ actions: a, hits_addend: { format: `%DYNAMIC_METADATA(${METADATA_NAMESPACE}:${TOKEN_KEY[r.tokens!.count]})%` }, apply_on_stream_done: true });
+  });
+  return out;
+}
+
+/** Envoy's rate limit filter, after the processor's (it reads the metadata the processor wrote) and before the router. */
+export function rateLimitFilter(limits: RateLimits, timeout: string): Obj {
+  return {
+    name: 'envoy.filters.http.ratelimit',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit',
+      domain: RATELIMIT_DOMAIN,
+      timeout,
+      failure_mode_deny: limits.service.failureMode === 'closed',
+      enable_x_ratelimit_headers: 'DRAFT_VERSION_03',
+      // In the filter, not on the routes: every route at once, and these take per-descriptor hits.
+      rate_limits: envoyRateLimits(limits),
+      rate_limit_service: { grpc_service: { envoy_grpc: { cluster_name: RATELIMIT_CLUSTER } }, transport_api_version: 'V3' },
+    },
+  };
+}
+
+export function serviceAddress(limits: RateLimits): { host: string; port: number } {
+  const [host, port] = limits.service.address.split(':');
+  return { host: host!, port: Number(port) };
+}
+
+/** The service's file as `llm-extproc ratelimit-config` prints it; replicas with one config write the same bytes. */
+export function ratelimitConfigYaml(limits: RateLimits): string {
+  return `# Generated by llm-extproc from its rateLimits; edits are lost on regeneration.\n${stringify(ratelimitServiceConfig(limits), { lineWidth: 0 })}`;
+}
+
+/** The file name the processor writes into rateLimits.service.configDir. */
+export const RATELIMIT_FILE = 'llm_extproc.yaml';
+
+/** Writes the service's file atomically (a dotfile the service ignores, then a rename), when a configDir is set. */
+export function writeRatelimitConfig(limits: RateLimits | undefined): string | undefined {
+  const dir = limits?.service.configDir;
+  if (!limits || !dir) return undefined;
+  mkdirSync(dir, { recursive: true });
+  const target = join(dir, RATELIMIT_FILE);
+  const tmp = join(dir, `.${RATELIMIT_FILE}.${process.pid}`);
+  writeFileSync(tmp, ratelimitConfigYaml(limits));
+  renameSync(tmp, target);
+  return target;
+}

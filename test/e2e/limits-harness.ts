@@ -1,0 +1,109 @@
+// The real parts behind rate limits: Debian's redis-server and the envoyproxy/ratelimit
+// service (built by `npm run setup -- --ratelimit`), each on 127.0.0.1 and free ports. A
+// missing binary is an error, never a skip.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) if (dir && existsSync(join(dir, name))) return join(dir, name);
+  return undefined;
+}
+
+export function ratelimitBinary(): string {
+  const found = process.env.RATELIMIT_BIN ?? [join(ROOT, '.tools', 'bin', 'ratelimit')].find(existsSync);
+  if (!found) throw new Error('the envoyproxy/ratelimit service is missing: run `npm run setup -- --ratelimit` (or set RATELIMIT_BIN). The e2e suite never skips.');
+  return found;
+}
+
+export function redisBinary(): string {
+  const found = process.env.REDIS_SERVER_BIN ?? onPath('redis-server');
+  if (!found) throw new Error('redis-server is missing: `apt-get install redis-server` (`npm run setup -- --ratelimit` does it where it can). The e2e suite never skips.');
+  return found;
+}
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((ok) => s.close(() => ok()));
+  return port;
+}
+
+async function waitForPort(port: number, child: ChildProcess, what: string, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}) before listening on ${port}`);
+    const ok = await new Promise<boolean>((done) => {
+      const sock = new Socket();
+      sock.once('connect', () => (sock.destroy(), done(true)));
+      sock.once('error', () => done(false));
+      sock.connect(port, '127.0.0.1');
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`${what} did not listen on ${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface Running {
+  port: number;
+  stop(): Promise<void>;
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise<void>((ok) => {
+      if (child.exitCode !== null) return ok();
+      child.once('exit', () => ok());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+    });
+}
+
+export async function startRedis(port?: number): Promise<Running> {
+  const p = port ?? (await freePort());
+  const child = spawn(redisBinary(), ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  await waitForPort(p, child, 'redis-server');
+  return { port: p, stop: stopper(child) };
+}
+
+export interface RatelimitService extends Running {
+  /** Where the processor writes its descriptor file (rateLimits.service.configDir). */
+  configDir: string;
+  grpcAddress: string;
+}
+
+export async function startRatelimit(redisPort: number): Promise<RatelimitService> {
+  const root = mkdtempSync(join(tmpdir(), 'llm-extproc-ratelimit-'));
+  const configDir = join(root, 'ratelimit', 'config');
+  mkdirSync(configDir, { recursive: true });
+  const [grpc, http, debug] = [await freePort(), await freePort(), await freePort()];
+  const child = spawn(ratelimitBinary(), [], {
+    stdio: process.env.RL_LOG ? 'inherit' : 'ignore',
+    env: {
+      ...process.env,
+      USE_STATSD: 'false',
+      LOG_LEVEL: process.env.RL_LOG ?? 'warn',
+      REDIS_SOCKET_TYPE: 'tcp',
+      REDIS_URL: `127.0.0.1:${redisPort}`,
+      RUNTIME_ROOT: root,
+      RUNTIME_SUBDIRECTORY: 'ratelimit',
+      RUNTIME_APPDIRECTORY: 'config',
+      RUNTIME_WATCH_ROOT: 'false',
+      RUNTIME_IGNOREDOTFILES: 'true',
+      HOST: '127.0.0.1',
+      PORT: String(http),
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(grpc),
+      DEBUG_HOST: '127.0.0.1',
+      DEBUG_PORT: String(debug),
+    },
+  });
+  await waitForPort(grpc, child, 'the ratelimit service');
+  return { port: grpc, grpcAddress: `127.0.0.1:${grpc}`, configDir, stop: stopper(child) };
+}

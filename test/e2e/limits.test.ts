@@ -1,0 +1,102 @@
+// Rate limits through a real Envoy, the real envoyproxy/ratelimit service and a real Redis:
+// the processor writes the service's descriptors from its own config; a principal over its
+// request limit gets a 429 in its own dialect, with retry-after, before any provider is
+// called; token limits charge the tokens each answer used when it ends, streams included.
+import { createHash } from 'node:crypto';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatCompletion, chatStream } from './fixtures.js';
+import { type FakeUpstream, type Gateway, startFakeUpstream, startGateway } from './harness.js';
+import { type RatelimitService, type Running, startRatelimit, startRedis } from './limits-harness.js';
+
+const sha = (k: string) => createHash('sha256').update(k).digest('hex');
+const MESSAGES = [{ role: 'user' as const, content: 'Hello!' }];
+const KEYS = { a: 'gk-limits-a-0001', b: 'gk-limits-b-0002', c: 'gk-limits-c-0003' };
+
+let redis: Running;
+let ratelimit: RatelimitService;
+let upstream: FakeUpstream;
+let gw: Gateway;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  ratelimit = await startRatelimit(redis.port);
+  upstream = await startFakeUpstream((req) =>
+    (JSON.parse(req.body.toString()) as { stream?: boolean }).stream ? { sse: chatStream('gpt-4o-mini', ['one ', 'two'], true) } : { json: chatCompletion('gpt-4o-mini') },
+  );
+  gw = await startGateway({
+    backends: { openai: { provider: 'openai', endpoint: upstream.url, authToken: { kind: 'Inline', inline: 'sk-up' } } },
+    defaultBackend: 'openai',
+    clients: Object.fromEntries(Object.entries(KEYS).map(([n, k]) => [`team-${n}`, { keys: [{ sha256: sha(k) }] }])),
+    rateLimits: {
+      service: { address: ratelimit.grpcAddress, configDir: ratelimit.configDir },
+      rules: [
+        { clients: ['team-a'], requests: { limit: 3, per: 'minute' } },
+        { clients: ['team-c'], tokens: { count: 'total', limit: 30, per: 'minute' } },
+      ],
+    },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await gw?.stop();
+  await upstream?.close();
+  await ratelimit?.stop();
+  await redis?.stop();
+});
+
+const client = (key: string) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
+
+describe('rate limits', () => {
+  it('a request limit: the fourth request in the minute is a 429 in OpenAI’s shape with retry-after, and never reaches the provider', async () => {
+    const before = upstream.requests.length;
+    for (let i = 0; i < 3; i++) await client(KEYS.a).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
+    const err = await client(KEYS.a)
+      .chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES })
+      .then(
+        () => {
+          throw new Error('expected a 429');
+        },
+        (e: unknown) => e as InstanceType<typeof OpenAI.APIError>,
+      );
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(err).toMatchObject({ status: 429, code: 'rate_limited' });
+    const retryAfter = Number(err.headers?.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(err.headers?.get('x-ratelimit-limit')).toMatch(/^3\b/);
+    expect(upstream.requests.length - before).toBe(3);
+    // Another principal has its own allowance.
+    await client(KEYS.b).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
+  });
+
+  it('a token limit: each answer’s tokens are charged when it ends (streams too); once over, the next request is refused', async () => {
+    // 19 tokens, then a stream of 13 (its usage chunk): 32 > 30.
+    await client(KEYS.c).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
+    const stream = await client(KEYS.c).chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: MESSAGES });
+    for await (const _ of stream) void _;
+    // Envoy charges when the stream is done, a moment after the client has its last byte. Had the
+    // stream not been charged, 19 < 30 would admit this one.
+    await new Promise((r) => setTimeout(r, 500));
+    const status = await client(KEYS.c)
+      .chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES })
+      .then(() => 200, (e: { status: number }) => e.status);
+    expect(status).toBe(429);
+  });
+
+  it('Redis stopped: requests pass (failureMode open, the default); Redis back: the limits hold again', async () => {
+    const port = redis.port;
+    await redis.stop();
+    // team-a is over its limit for this minute; with the counters unreachable the gateway fails open.
+    await client(KEYS.a).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
+    redis = await startRedis(port);
+    const until = Date.now() + 15_000;
+    let status = 200;
+    while (status !== 429 && Date.now() < until) {
+      status = await client(KEYS.a)
+        .chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES })
+        .then(() => 200, (e: { status: number }) => e.status);
+    }
+    expect(status).toBe(429);
+  }, 30_000);
+});

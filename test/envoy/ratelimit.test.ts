@@ -1,0 +1,67 @@
+// The rate limit side of the generated config: the service's descriptor file and Envoy's
+// filter entries agree rule by rule; `*` counts each value apart; token rules check with 0
+// before the request and charge the tokens on stream done.
+import { describe, expect, it } from 'vitest';
+import { parseConfigObject } from '../../src/config/load.js';
+import { buildBootstrap } from '../../src/envoy/bootstrap.js';
+import { envoyRateLimits, ratelimitServiceConfig } from '../../src/envoy/ratelimit.js';
+
+type Obj = Record<string, any>;
+
+const cfg = parseConfigObject({
+  backends: { openai: { provider: 'openai', endpoint: 'http://127.0.0.1:9' } },
+  rateLimits: {
+    service: { address: 'ratelimit.internal:8081', failureMode: 'closed' },
+    rules: [
+      { clients: ['team-a', 'team-b'], tokens: { count: 'output', limit: 1000, per: 'hour' } },
+      { clients: ['*'], requests: { limit: 60, per: 'minute' } },
+      { backends: ['openai'], models: ['gpt-4o'], requests: { limit: 5, per: 'day' } },
+    ],
+  },
+});
+const limits = cfg.file.rateLimits!;
+
+describe('rate limit config', () => {
+  it('the service file: one descriptor per rule, narrowed by client, backend and model', () => {
+    const c = ratelimitServiceConfig(limits) as Obj;
+    expect(c.domain).toBe('llm_extproc');
+    expect(c.descriptors[0]).toEqual({
+      key: 'rule',
+      value: 'r0',
+      descriptors: [
+        { key: 'client', value: 'team-a', rate_limit: { unit: 'hour', requests_per_unit: 1000 } },
+        { key: 'client', value: 'team-b', rate_limit: { unit: 'hour', requests_per_unit: 1000 } },
+      ],
+    });
+    // `*`: a key without a value, so every client has its own counter.
+    expect(c.descriptors[1].descriptors).toEqual([{ key: 'client', rate_limit: { unit: 'minute', requests_per_unit: 60 } }]);
+    expect(c.descriptors[2].descriptors[0]).toEqual({ key: 'backend', value: 'openai', descriptors: [{ key: 'model', value: 'gpt-4o', rate_limit: { unit: 'day', requests_per_unit: 5 } }] });
+  });
+
+  it('Envoy’s entries: a token rule checks with 0 and charges the chosen count on stream done', () => {
+    const e = envoyRateLimits(limits) as Obj[];
+    expect(e).toHaveLength(4);
+    expect(e[0]!).toMatchObject({ hits_addend: { number: 0 } });
+    expect(e[1]!).toMatchObject({ hits_addend: { format: '%DYNAMIC_METADATA(llm_extproc:output_tokens)%' }, apply_on_stream_done: true });
+    expect(e[0]!.actions).toEqual([
+      { generic_key: { descriptor_key: 'rule', descriptor_value: 'r0' } },
+      { metadata: { descriptor_key: 'client', metadata_key: { key: 'llm_extproc', path: [{ key: 'client' }] }, source: 'DYNAMIC' } },
+    ]);
+    expect(e[3]!.actions.map((a: Obj) => a.metadata?.descriptor_key ?? a.generic_key.descriptor_value)).toEqual(['r2', 'backend', 'model']);
+  });
+
+  it('the bootstrap: the filter after the processor’s, fail closed when asked, and the service cluster over HTTP/2', () => {
+    const b = buildBootstrap(cfg, {}) as Obj;
+    const hcm = b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+    expect(hcm.http_filters.map((f: Obj) => f.name)).toEqual(['envoy.filters.http.ext_proc', 'envoy.filters.http.ratelimit', 'envoy.filters.http.router']);
+    const rl = hcm.http_filters[1].typed_config;
+    expect(rl).toMatchObject({ domain: 'llm_extproc', failure_mode_deny: true, enable_x_ratelimit_headers: 'DRAFT_VERSION_03', timeout: '0.1s' });
+    expect(rl.rate_limits).toHaveLength(4);
+    const cluster = (b.static_resources.clusters as Obj[]).find((c) => c.name === 'llm_ratelimit')!;
+    expect(cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: 'ratelimit.internal', port_value: 8081 });
+    expect(cluster.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config).toEqual({ http2_protocol_options: {} });
+    // No rules: no filter, no cluster.
+    const none = buildBootstrap(parseConfigObject({ backends: {} }), {}) as Obj;
+    expect(none.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters.map((f: Obj) => f.name)).not.toContain('envoy.filters.http.ratelimit');
+  });
+});
