@@ -7,7 +7,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatCompletion, chatStream } from './fixtures.js';
 import { type FakeUpstream, type Gateway, startFakeUpstream, startGateway } from './harness.js';
-import { type RatelimitService, type Running, startRatelimit, startRedis } from './limits-harness.js';
+import { freePort, type RatelimitService, type Running, startRatelimit, startRedis } from './limits-harness.js';
 
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 const MESSAGES = [{ role: 'user' as const, content: 'Hello!' }];
@@ -99,4 +99,24 @@ describe('rate limits', () => {
     }
     expect(status).toBe(429);
   }, 30_000);
+
+  it('failureMode closed: with no service to ask, requests are refused with 503 rate_limit_unavailable in the client’s shape', async () => {
+    const closed = await startGateway({
+      backends: { openai: { provider: 'openai', endpoint: upstream.url, authToken: { kind: 'Inline', inline: 'sk-up' } } },
+      defaultBackend: 'openai',
+      clients: { 'team-a': { keys: [{ sha256: sha(KEYS.a) }] } },
+      // Nothing listens there.
+      rateLimits: { service: { address: `127.0.0.1:${await freePort()}`, failureMode: 'closed' }, rules: [{ clients: ['*'], requests: { limit: 100, per: 'minute' } }] },
+    });
+    try {
+      const before = upstream.requests.length;
+      const err = await new OpenAI({ baseURL: `${closed.url}/v1`, apiKey: KEYS.a, maxRetries: 0 })
+        .chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES })
+        .catch((e: unknown) => e);
+      expect(err).toMatchObject({ status: 503, code: 'rate_limit_unavailable' });
+      expect(upstream.requests.length).toBe(before);
+    } finally {
+      await closed.stop();
+    }
+  });
 });
