@@ -7,6 +7,7 @@ import { secretFrom } from '../auth/secrets.js';
 import type { KeyAuth } from '../auth/static-key.js';
 import { providerSpec } from '../providers/registry.js';
 import type { BackendRuntime, RequestAuthorizer } from '../providers/types.js';
+import type { PriceRule } from '../usage/cost.js';
 import { compileTemplate, templateProblems, type Template } from './templates.js';
 import type { BackendConfig, ConfigFile, PoolConfig, RouteType } from './schema.js';
 
@@ -55,6 +56,8 @@ export interface RuntimeConfig {
   pools: ReadonlyMap<string, CompiledPool>;
   /** Gateway keys; undefined when no clients are configured (no client authentication). */
   clients?: ClientKeys;
+  /** `pricing`, in its order. */
+  pricing: PriceRule[];
   paths: CompiledPathRule[];
   models: { match: string; regex: RegExp; backend: Template }[];
   maxRequestBytes: number;
@@ -216,9 +219,12 @@ export function compileConfig(file: ConfigFile): RuntimeConfig {
       for (const key of c.keys) clients.add(principal, key);
     }
   }
+  const pricing = Object.entries(file.pricing ?? {}).map(([glob, price]) => ({ regex: globToRegExp(glob), price }));
+  if (file.rateLimits?.rules.some((r) => r.budget) && pricing.length === 0) problems.push('rateLimits.rules: a budget rule needs pricing, to turn tokens into cost');
   if (problems.length > 0) throw new ConfigProblems(problems);
   return {
     clients,
+    pricing,
     selectorHeader: file.selectorHeader?.toLowerCase() ?? null,
     defaultBackend: file.defaultBackend,
     backends,

@@ -185,9 +185,11 @@ export const RateLimitRule = z
     models: z.array(z.string().min(1)).optional(),
     requests: z.object({ limit: z.number().int().min(0), per: RateUnit }).strict().optional(),
     tokens: z.object({ count: z.enum(['input', 'output', 'total']).default('total'), limit: z.number().int().min(0), per: RateUnit }).strict().optional(),
+    // Spend in USD from `pricing`; the counter holds millionths of a dollar (uint32: up to $4,294).
+    budget: z.object({ costUsd: z.number().positive().max(4294), per: RateUnit }).strict().optional(),
   })
   .strict()
-  .refine((r) => (r.requests === undefined) !== (r.tokens === undefined), { message: 'set exactly one of requests or tokens' });
+  .refine((r) => [r.requests, r.tokens, r.budget].filter((x) => x !== undefined).length === 1, { message: 'set exactly one of requests, tokens or budget' });
 export type RateLimitRule = z.infer<typeof RateLimitRule>;
 
 export const RateLimits = z
@@ -200,6 +202,8 @@ export const RateLimits = z
         configDir: z.string().min(1).optional(),
         /** open: a request passes when the service cannot answer; closed: it is refused. */
         failureMode: z.enum(['open', 'closed']).default('open'),
+        /** The same, for budget rules alone (a budget may rather refuse than overspend). */
+        budgetFailureMode: z.enum(['open', 'closed']).optional(),
         /** How long Envoy waits for the service before the failure mode applies. */
         timeout: Duration.default('100ms'),
       })
@@ -243,6 +247,8 @@ export const ConfigFile = z
     pools: z.record(TargetName, Pool).default({}),
     // Gateway keys; absent: no client authentication (the listener's reach is the only guard).
     rateLimits: RateLimits.optional(),
+    // USD per million tokens, by model glob (first match): turns usage into cost_usd.
+    pricing: z.record(z.string().min(1), z.object({ input: z.number().min(0), cachedInput: z.number().min(0).optional(), output: z.number().min(0) }).strict()).optional(),
     clients: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]*$/, 'client names are letters, digits, _ . @ -'), Client).optional(),
     paths: z.array(PathRule).default([]),
     models: z.array(ModelRule).default([]),

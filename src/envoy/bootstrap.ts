@@ -8,7 +8,7 @@ import { Document } from 'yaml';
 import type { CompiledBackend, CompiledPool, RuntimeConfig } from '../config/compile.js';
 import { ERROR_CODE_HEADER, MEMBER_ATTRIBUTE, POOL_METADATA_KEY, METADATA_KEYS, METADATA_NAMESPACE, metadataOperator, UPSTREAM_FILTER_METADATA } from './metadata-keys.js';
 import { COLLECTOR_CLUSTER, envoyTracing } from './tracing.js';
-import { RATELIMIT_CLUSTER, rateLimitFilter, serviceAddress } from './ratelimit.js';
+import { RATELIMIT_CLUSTER, rateLimitFilters, serviceAddress } from './ratelimit.js';
 import { connectTimeout, envoyDuration, outlierDetection, outlierErrors, poolTraffic, routeTraffic, type TrafficConfig } from './traffic.js';
 
 /** Request header the processor writes with the chosen backend; routes match on it. */
@@ -402,7 +402,7 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
     route_config: routeConfig(cfg, clusterNames),
     http_filters: [
       extProcFilter(),
-      ...(limits ? [rateLimitFilter(limits, envoyDuration(limits.service.timeout))] : []),
+      ...(limits ? rateLimitFilters(limits, envoyDuration(limits.service.timeout)) : []),
       { name: 'envoy.filters.http.router', typed_config: { '@type': TYPE.router } },
     ],
   };

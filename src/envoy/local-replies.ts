@@ -51,6 +51,14 @@ const FAILURES: Failure[] = [
     filter: { response_flag_filter: { flags: UPSTREAM_FAILURE_FLAGS } },
   },
   {
+    // The budget filter answers with a marker status (rateLimits' budget rules); the client gets a 429.
+    code: 'budget_exceeded',
+    status: 429,
+    message: 'over a spending budget of this gateway; retry after the time in retry-after',
+    filter: { and_filter: { filters: [{ response_flag_filter: { flags: ['RL'] } }, { status_code_filter: { comparison: { op: 'EQ', value: { default_value: 402, runtime_key: 'llm_extproc.local_reply.unused' } } } }] } },
+    headers: { 'retry-after': '%RESP(X-RATELIMIT-RESET)%' },
+  },
+  {
     code: 'rate_limited',
     status: 429,
     message: 'over a rate limit of this gateway; retry after the time in retry-after',

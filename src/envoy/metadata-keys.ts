@@ -25,6 +25,7 @@ export const METADATA_KEYS = [
   'attempts',
   'answered_by',
   'client',
+  'cost_usd',
 ] as const;
 
 export type MetadataKey = (typeof METADATA_KEYS)[number];
@@ -36,7 +37,10 @@ export type MetadataKey = (typeof METADATA_KEYS)[number];
  * previous attempt's filter left them.
  */
 export const POOL_REQUEST_KEY = 'pool_request';
-export type LedgerKey = MetadataKey | typeof POOL_REQUEST_KEY;
+
+/** Not for logs: cost_usd in whole millionths of a dollar, rounded up, what budget counters are charged. */
+export const COST_MICROUSD_KEY = 'cost_microusd';
+export type LedgerKey = MetadataKey | typeof POOL_REQUEST_KEY | typeof COST_MICROUSD_KEY;
 
 /** Envoy's command operator for one key, e.g. `%DYNAMIC_METADATA(llm_extproc:total_tokens)%`. */
 export function metadataOperator(key: MetadataKey): string {

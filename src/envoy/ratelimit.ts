@@ -9,7 +9,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { RateLimitRule, RateLimits } from '../config/schema.js';
-import { METADATA_NAMESPACE, type MetadataKey } from './metadata-keys.js';
+import { COST_MICROUSD_KEY, METADATA_NAMESPACE, type MetadataKey } from './metadata-keys.js';
 
 type Obj = Record<string, unknown>;
 
@@ -29,9 +29,16 @@ const DIMENSIONS = [
 const ruleId = (i: number) => `r${i}`;
 
 function limitOf(r: RateLimitRule): { unit: string; requests_per_unit: number } {
+  if (r.budget) return { unit: r.budget.per, requests_per_unit: Math.round(r.budget.costUsd * 1e6) };
   const l = (r.requests ?? r.tokens)!;
   return { unit: l.per, requests_per_unit: l.limit };
 }
+
+/**
+ * The status Envoy's budget filter answers with: only so that the local reply mappers can tell
+ * a budget from a rate limit. Clients get a 429 budget_exceeded.
+ */
+export const BUDGET_MARKER_STATUS = 402;
 
 /** Nested descriptors for the dimensions a rule names; `*` is each value on its own counter. */
 function nest(r: RateLimitRule, depth: number): Obj[] | undefined {
@@ -65,36 +72,51 @@ function actions(r: RateLimitRule, i: number): Obj[] {
   return out;
 }
 
-/** The virtual host's rate_limits: one entry per request rule, two per token rule. */
-export function envoyRateLimits(limits: RateLimits): Obj[] {
+/** A filter's rate_limits: one entry per request rule; a check (charging 0) and a charge on stream done per token or budget rule. */
+export function envoyRateLimits(limits: RateLimits, budgets = false): Obj[] {
   const out: Obj[] = [];
   limits.rules.forEach((r, i) => {
+    if ((r.budget !== undefined) !== budgets) return;
     const a = actions(r, i);
     if (r.requests) {
       out.push({ actions: a });
       return;
     }
+    const charged = r.budget ? COST_MICROUSD_KEY : TOKEN_KEY[r.tokens!.count];
     out.push({ actions: a, hits_addend: { number: 0 } });
-    out.push({ actions: a, hits_addend: { format: `%DYNAMIC_METADATA(${METADATA_NAMESPACE}:${TOKEN_KEY[r.tokens!.count]})%` }, apply_on_stream_done: true });
+    out.push({ actions: a, hits_addend: { format: `%DYNAMIC_METADATA(${METADATA_NAMESPACE}:${charged})%` }, apply_on_stream_done: true });
   });
   return out;
 }
 
-/** Envoy's rate limit filter, after the processor's (it reads the metadata the processor wrote) and before the router. */
-export function rateLimitFilter(limits: RateLimits, timeout: string): Obj {
+function filter(name: string, limits: RateLimits, timeout: string, budgets: boolean): Obj {
+  const mode = budgets ? (limits.service.budgetFailureMode ?? limits.service.failureMode) : limits.service.failureMode;
   return {
-    name: 'envoy.filters.http.ratelimit',
+    name,
     typed_config: {
       '@type': 'type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit',
       domain: RATELIMIT_DOMAIN,
       timeout,
-      failure_mode_deny: limits.service.failureMode === 'closed',
+      failure_mode_deny: mode === 'closed',
       enable_x_ratelimit_headers: 'DRAFT_VERSION_03',
+      ...(budgets ? { rate_limited_status: { code: BUDGET_MARKER_STATUS } } : {}),
       // In the filter, not on the routes: every route at once, and these take per-descriptor hits.
-      rate_limits: envoyRateLimits(limits),
+      rate_limits: envoyRateLimits(limits, budgets),
       rate_limit_service: { grpc_service: { envoy_grpc: { cluster_name: RATELIMIT_CLUSTER } }, transport_api_version: 'V3' },
     },
   };
+}
+
+/**
+ * Envoy's rate limit filters, after the processor's (they read the metadata it wrote) and
+ * before the router: one for request and token rules, one for budgets (its own failure mode,
+ * and a marker status so the client's 429 can say budget_exceeded).
+ */
+export function rateLimitFilters(limits: RateLimits, timeout: string): Obj[] {
+  const out: Obj[] = [];
+  if (limits.rules.some((r) => !r.budget)) out.push(filter('envoy.filters.http.ratelimit', limits, timeout, false));
+  if (limits.rules.some((r) => r.budget)) out.push(filter('llm_extproc.budgets', limits, timeout, true));
+  return out;
 }
 
 export function serviceAddress(limits: RateLimits): { host: string; port: number } {

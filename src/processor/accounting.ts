@@ -7,7 +7,8 @@
 // metrics, span), which does not depend on Envoy accepting anything.
 import { requestMessages } from '../dialects/index.js';
 import type { DialectName, Operation } from '../dialects/types.js';
-import { ATTEMPT_COUNT_HEADER, ERROR_CODE_HEADER, type LedgerKey, METADATA_NAMESPACE, type MetadataKey, POOL_REQUEST_KEY } from '../envoy/metadata-keys.js';
+import { ATTEMPT_COUNT_HEADER, COST_MICROUSD_KEY, ERROR_CODE_HEADER, type LedgerKey, METADATA_NAMESPACE, type MetadataKey, POOL_REQUEST_KEY } from '../envoy/metadata-keys.js';
+import { costUsd, microUsd, type PriceRule, priceFor } from '../usage/cost.js';
 import type { Translator } from '../providers/types.js';
 import type { Struct } from '../extproc/types.js';
 import type { Logger } from '../logger.js';
@@ -62,6 +63,9 @@ export class RequestAccount {
     this.ledger.set('client_path', clientPath);
     this.span = RequestSpan.start([grpcMetadata, requestHeaders]);
   }
+
+  /** The price table that turns this request's usage into cost_usd. */
+  pricing: readonly PriceRule[] = [];
 
   /** The gateway-key principal: the access log and usage are attributed to it. */
   client(name: string): void {
@@ -188,6 +192,13 @@ export class RequestAccount {
       this.record.usage = this.usage(t, end);
       this.ledger.set('response_model', this.record.responseModel);
       if (this.record.usage) for (const [k, v] of Object.entries(usageMetadata(this.record.usage))) this.ledger.set(k as MetadataKey, v);
+      const price = this.record.usage && priceFor(this.pricing, this.record.responseModel, this.record.requestModel);
+      if (price) {
+        const cost = costUsd(this.record.usage!, price);
+        this.record.costUsd = cost;
+        this.ledger.set('cost_usd', cost);
+        this.ledger.set(COST_MICROUSD_KEY, microUsd(cost));
+      }
     }
     if (this.work) this.ledger.set('stream_end', end);
   }

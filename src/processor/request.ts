@@ -124,6 +124,7 @@ export class RequestProcessor {
     const requestId = this.headers.get('x-request-id');
     if (requestId) this.log = this.log.child({ requestId });
     this.account = new RequestAccount(() => this.log, this.headers, this.ctx.grpcMetadata, this.facts.path);
+    this.account.pricing = this.cfg.pricing;
     this.setDialect(guessDialect(this.facts.path, this.headers));
     this.hints = envoyHints(this.ctx.grpcMetadata, req.attributes);
 

@@ -97,6 +97,13 @@ export const fallbacksTotal = new Counter({
   registers: [registry],
 });
 
+export const costTotal = new Counter({
+  name: 'llm_extproc_cost_usd_total',
+  help: 'Spend in USD from the config\'s pricing, by backend (or pool) and client.',
+  labelNames: ['backend', 'client'] as const,
+  registers: [registry],
+});
+
 export const droppedLabelValues = new Counter({
   name: 'llm_extproc_metric_label_values_dropped_total',
   help: 'Label values counted as "other" because their label already had the configured number of distinct values.',

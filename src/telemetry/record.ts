@@ -32,6 +32,8 @@ export interface RequestRecord {
   errorType?: string;
   streamEnd?: StreamEnd;
   finishReasons: readonly string[];
+  /** USD, when `pricing` names the model. */
+  costUsd?: number;
   /** Attempts Envoy made (retries included); undefined when Envoy did not say. */
   attempts?: number;
   /** The backend that answered, when a pool was selected or retries were made. */

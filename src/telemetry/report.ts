@@ -2,7 +2,7 @@
 // Envoy no longer takes metadata), the metrics, and the end of its span. No message
 // content and no secrets: only names, counts, status and timings.
 import { logger } from '../logger.js';
-import { fallbacksTotal, labelCaps, requestSeries, retriesTotal } from './metrics.js';
+import { costTotal, fallbacksTotal, labelCaps, requestSeries, retriesTotal } from './metrics.js';
 import type { RequestRecord } from './record.js';
 
 const NONE = '';
@@ -33,6 +33,7 @@ export function recordMetrics(r: RequestRecord): void {
   series.requests.inc();
   series.streamEnd?.inc();
   if (r.attempts !== undefined && r.attempts > 1) retriesTotal.inc({ backend }, r.attempts - 1);
+  if (r.costUsd) costTotal.inc({ backend, client: r.client ?? NONE }, r.costUsd);
   if (r.fallback) fallbacksTotal.inc({ pool: backend, backend: capped('backend', r.answeredBy) });
   const g = series.genai;
   if (!g) return;
@@ -72,6 +73,7 @@ export function logUsage(r: RequestRecord): void {
       cachedInputTokens: u?.cachedInputTokens,
       reasoningTokens: u?.reasoningTokens,
       tokensEstimated: u ? u.estimated === true : undefined,
+      costUsd: r.costUsd,
       status: r.status,
       errorType: r.errorType,
       streamEnd: r.streamEnd,

@@ -7,11 +7,12 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatCompletion, chatStream } from './fixtures.js';
 import { type FakeUpstream, type Gateway, startFakeUpstream, startGateway } from './harness.js';
+import { sampleValue, scrape } from './observe.js';
 import { freePort, type RatelimitService, type Running, startRatelimit, startRedis } from './limits-harness.js';
 
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 const MESSAGES = [{ role: 'user' as const, content: 'Hello!' }];
-const KEYS = { a: 'gk-limits-a-0001', b: 'gk-limits-b-0002', c: 'gk-limits-c-0003' };
+const KEYS = { a: 'gk-limits-a-0001', b: 'gk-limits-b-0002', c: 'gk-limits-c-0003', d: 'gk-limits-d-0004' };
 
 let redis: Running;
 let ratelimit: RatelimitService;
@@ -33,8 +34,11 @@ beforeAll(async () => {
       rules: [
         { clients: ['team-a'], requests: { limit: 3, per: 'minute' } },
         { clients: ['team-c'], tokens: { count: 'total', limit: 30, per: 'minute' } },
+        { clients: ['team-d'], budget: { costUsd: 0.05, per: 'month' } },
       ],
     },
+    // Dear on purpose: one plain answer (12 in, 7 out) costs $0.026.
+    pricing: { 'gpt-4o-mini*': { input: 1000, cachedInput: 500, output: 2000 } },
   });
 }, 60_000);
 
@@ -45,20 +49,21 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+/** The API error a call ends in (a call that succeeds fails the test). */
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected the call to be refused');
+    },
+    (e: unknown) => e as InstanceType<typeof OpenAI.APIError>,
+  );
 const client = (key: string) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
 
 describe('rate limits', () => {
   it('a request limit: the fourth request in the minute is a 429 in OpenAI’s shape with retry-after, and never reaches the provider', async () => {
     const before = upstream.requests.length;
     for (let i = 0; i < 3; i++) await client(KEYS.a).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
-    const err = await client(KEYS.a)
-      .chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES })
-      .then(
-        () => {
-          throw new Error('expected a 429');
-        },
-        (e: unknown) => e as InstanceType<typeof OpenAI.APIError>,
-      );
+    const err = await refusal(client(KEYS.a).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES }));
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect(err).toMatchObject({ status: 429, code: 'rate_limited' });
     const retryAfter = Number(err.headers?.get('retry-after'));
@@ -82,6 +87,23 @@ describe('rate limits', () => {
       .chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES })
       .then(() => 200, (e: { status: number }) => e.status);
     expect(status).toBe(429);
+  });
+
+  it('a monthly budget: each answer’s cost from the price table is recorded exactly and charged; past the budget, 429 budget_exceeded', async () => {
+    for (let i = 0; i < 2; i++) await client(KEYS.d).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
+    await new Promise((r) => setTimeout(r, 300));
+    const err = await refusal(client(KEYS.d).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES }));
+    expect(err).toMatchObject({ status: 429, code: 'budget_exceeded' });
+    expect(Number(err.headers?.get('retry-after'))).toBeGreaterThan(0);
+    const line = await gw.waitForAccessLogEntry((l) => l.client === 'team-d' && typeof l.cost_usd === 'number');
+    expect(line.cost_usd).toBeCloseTo(0.026, 12);
+    // The counter holds exactly the two answers' cost, in millionths of a dollar.
+    const { execFileSync } = await import('node:child_process');
+    const keys = execFileSync('redis-cli', ['-p', String(redis.port), '--scan', '--pattern', '*rule_r2*']).toString().split('\n').filter(Boolean);
+    expect(keys).toHaveLength(1);
+    expect(Number(execFileSync('redis-cli', ['-p', String(redis.port), 'get', keys[0]!]).toString())).toBe(52_000);
+    const samples = await scrape(gw.adminUrl);
+    expect(sampleValue(samples, 'llm_extproc_cost_usd_total', { client: 'team-d' })).toBeCloseTo(0.052, 9);
   });
 
   it('Redis stopped: requests pass (failureMode open, the default); Redis back: the limits hold again', async () => {

@@ -409,6 +409,9 @@ rateLimits:
   rules:
     - { clients: ["*"], requests: { limit: 60, per: minute } }
     - { clients: [t], models: ["claude-*"], tokens: { count: total, limit: 100000, per: month } }
+    - { clients: [t], budget: { costUsd: 100, per: month } }
+  service: { budgetFailureMode: closed }
+pricing: { "claude-*": { input: 3, cachedInput: 0.3, output: 15 } }
 `);
     await expectValid(generateBootstrap(limited, { caFile }));
   });
