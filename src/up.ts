@@ -5,11 +5,37 @@ import { findCaFile, generateBootstrap } from './envoy/bootstrap.js';
 import { startEnvoy } from './envoy/launcher.js';
 import { startProcessor } from './server/index.js';
 import { logger } from './logger.js';
+import { startLocalLimits } from './ratelimit/local.js';
+
+/**
+ * Limits with no service named: Redis and the ratelimit service are started here (when
+ * installed; else the error says how), and the config points at them.
+ */
+async function localLimits(cfg: RuntimeConfig): Promise<{ cfg: RuntimeConfig; stop(): Promise<void>; where?: string }> {
+  const limits = cfg.file.rateLimits;
+  if (!limits?.rules.length || limits.service.address) return { cfg, stop: async () => {} };
+  const local = await startLocalLimits();
+  if (limits.service.configDir) logger.warn({ configDir: limits.service.configDir }, 'rateLimits.service.configDir is set but no address: the local ratelimit service reads its own directory');
+  const service = { ...limits.service, address: local.ratelimit.grpcAddress, configDir: local.ratelimit.configDir };
+  return {
+    cfg: { ...cfg, file: { ...cfg.file, rateLimits: { ...limits, service } } },
+    stop: local.stop,
+    where: `${local.ratelimit.grpcAddress} (Redis on 127.0.0.1:${local.redis.port})`,
+  };
+}
 
 export async function runUp(loaded: { cfg: RuntimeConfig; path?: string }, opts: { accessLogPath?: string }): Promise<void> {
-  const { cfg, path } = loaded;
+  const { path } = loaded;
+  const limits = await localLimits(loaded.cfg);
+  const cfg = limits.cfg;
   const host = cfg.listenHost;
-  const proc = await startProcessor({ config: cfg, configPath: path, host });
+  let proc: Awaited<ReturnType<typeof startProcessor>>;
+  try {
+    proc = await startProcessor({ config: cfg, configPath: path, host });
+  } catch (err) {
+    await limits.stop();
+    throw err;
+  }
   let envoy: Awaited<ReturnType<typeof startEnvoy>>;
   try {
     const bootstrapYaml = generateBootstrap(cfg, {
@@ -22,6 +48,7 @@ export async function runUp(loaded: { cfg: RuntimeConfig; path?: string }, opts:
     envoy = await startEnvoy({ bootstrapYaml });
   } catch (err) {
     await proc.stop(1000);
+    await limits.stop();
     throw err;
   }
   proc.admin.setBound({ envoy: envoy.listenerPort, envoyAdmin: Number(new URL(envoy.adminUrl).port) });
@@ -36,6 +63,7 @@ export async function runUp(loaded: { cfg: RuntimeConfig; path?: string }, opts:
       `  processor gRPC:    ${shown}:${proc.grpcPort}`,
       `  processor admin:   http://${shown}:${proc.adminPort}  (/metrics /healthz /readyz /config)`,
       `  backends:          ${backends.join(', ')}${cfg.defaultBackend ? ` (default ${cfg.defaultBackend})` : ''}`,
+      ...(limits.where ? [`  rate limits:       ratelimit service ${limits.where}`] : []),
       `  try: curl http://${local}:${envoy.listenerPort}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"${[...cfg.backends.values()][0]?.model ?? 'llama3.2'}","messages":[{"role":"user","content":"Hello"}]}'`,
       '',
     ].join('\n'),
@@ -45,6 +73,7 @@ export async function runUp(loaded: { cfg: RuntimeConfig; path?: string }, opts:
     if (stopping) return;
     stopping = true;
     await Promise.allSettled([envoy.stop(), proc.stop(5000)]);
+    await limits.stop();
     process.exit(code);
   };
   process.once('SIGINT', () => void stop(0));

@@ -196,8 +196,8 @@ export const RateLimits = z
   .object({
     service: z
       .object({
-        /** The ratelimit service's gRPC address (host:port). */
-        address: z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port').default('127.0.0.1:8081'),
+        /** The ratelimit service's gRPC address (host:port). Absent: `up` starts one and Redis; generated bootstraps say 127.0.0.1:8081. */
+        address: z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port').optional(),
         /** Where that service reads its descriptor files: the processor writes its file there. */
         configDir: z.string().min(1).optional(),
         /** open: a request passes when the service cannot answer; closed: it is refused. */
@@ -208,7 +208,7 @@ export const RateLimits = z
         timeout: Duration.default('100ms'),
       })
       .strict()
-      .default({ address: '127.0.0.1:8081', failureMode: 'open', timeout: '100ms' }),
+      .default({ failureMode: 'open', timeout: '100ms' }),
     rules: z.array(RateLimitRule).default([]),
   })
   .strict();

@@ -119,8 +119,11 @@ export function rateLimitFilters(limits: RateLimits, timeout: string): Obj[] {
   return out;
 }
 
+/** Where generated configs send Envoy when the config names no service (`up` starts one and says where). */
+export const DEFAULT_RATELIMIT_ADDRESS = '127.0.0.1:8081';
+
 export function serviceAddress(limits: RateLimits): { host: string; port: number } {
-  const [host, port] = limits.service.address.split(':');
+  const [host, port] = (limits.service.address ?? DEFAULT_RATELIMIT_ADDRESS).split(':');
   return { host: host!, port: Number(port) };
 }
 

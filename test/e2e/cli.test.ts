@@ -1,7 +1,9 @@
 // The llm-extproc command as users run it (from dist/, built by `npm test`'s pretest):
 // check, envoy-config, serve (graceful SIGTERM), up (processor + real Envoy).
+import { createHash } from 'node:crypto';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -214,4 +216,39 @@ describe('llm-extproc up', () => {
       await upstream.close();
     }
   });
+
+  it('with limits and no rate limit service named, starts Redis and the ratelimit service itself, and stops them', async () => {
+    await requireEnvoy();
+    const upstream = await startFakeUpstream(openaiLike('up-limited'));
+    try {
+      const key = 'gk-up-limits-0001';
+      const sha = createHash('sha256').update(key).digest('hex');
+      const p = tmpConfig(
+        `defaultBackend: local\nbackends: { local: { provider: openai, endpoint: "${upstream.url}" } }\n` +
+          `clients: { me: { keys: [ { sha256: "${sha}" } ] } }\nrateLimits: { rules: [ { clients: ["*"], requests: { limit: 2, per: minute } } ] }\n`,
+      );
+      const child = spawn(process.execPath, [BIN, 'up', '--config', p, '--port', '0', '--envoy-admin-port', '0', '--grpc-port', '0', '--admin-port', '0'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn' } });
+      children.push(child);
+      const out = await waitForLine(child, /llm-extproc is up[\s\S]*try:/);
+      expect(out).toMatch(/rate limits:\s+ratelimit service 127\.0\.0\.1:\d+ \(Redis on 127\.0\.0\.1:\d+\)/);
+      const url = /gateway \(Envoy\):\s+(http:\/\/\S+)/.exec(out)![1]!;
+      const ask = () => fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }) });
+      // The service reads the file the processor wrote a moment after both started.
+      const statuses: number[] = [];
+      const until = Date.now() + 10_000;
+      while (!statuses.includes(429) && Date.now() < until) statuses.push((await ask()).status);
+      expect(statuses.at(-1)).toBe(429);
+      expect(statuses.filter((x) => x === 200).length).toBeLessThanOrEqual(2);
+      const redisPort = Number(/Redis on 127\.0\.0\.1:(\d+)/.exec(out)![1]);
+      child.kill('SIGINT');
+      expect(await exited(child)).toBe(0);
+      // Redis went with it.
+      await expect(new Promise((ok, fail) => {
+        const s = connect(redisPort, '127.0.0.1', () => (s.destroy(), ok(true)));
+        s.once('error', fail);
+      })).rejects.toThrow();
+    } finally {
+      await upstream.close();
+    }
+  }, 60_000);
 });

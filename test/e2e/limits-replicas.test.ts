@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chatCompletion, chatStream } from './fixtures.js';
 import { type FakeUpstream, type Gateway, startFakeUpstream, startGateway } from './harness.js';
-import { type RatelimitService, type Running, startRatelimit, startRedis } from './limits-harness.js';
+import { type RatelimitService, type Running, startRatelimit, startRedis } from '../../src/ratelimit/local.js';
 
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 const MESSAGES = [{ role: 'user' as const, content: 'Hello!' }];

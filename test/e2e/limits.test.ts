@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatCompletion, chatStream } from './fixtures.js';
 import { type FakeUpstream, type Gateway, startFakeUpstream, startGateway } from './harness.js';
 import { sampleValue, scrape } from './observe.js';
-import { freePort, type RatelimitService, type Running, startRatelimit, startRedis } from './limits-harness.js';
+import { freePort, type RatelimitService, type Running, startRatelimit, startRedis } from '../../src/ratelimit/local.js';
 
 const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 const MESSAGES = [{ role: 'user' as const, content: 'Hello!' }];

@@ -1,13 +1,15 @@
-// The real parts behind rate limits: Debian's redis-server and the envoyproxy/ratelimit
-// service (built by `npm run setup -- --ratelimit`), each on 127.0.0.1 and free ports. A
-// missing binary is an error, never a skip.
+// The parts behind rate limits, run locally: Debian's redis-server and the envoyproxy/ratelimit
+// service (built by `npm run setup -- --ratelimit` into .tools/bin), each on 127.0.0.1 and a
+// free port. `up` starts them when the config has limits and names no service; the e2e tests
+// start them too. A missing binary is an error that says how to install it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { packageRoot } from '../envoy/find.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+const ROOT = packageRoot();
 
 function onPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) if (dir && existsSync(join(dir, name))) return join(dir, name);
@@ -15,14 +17,14 @@ function onPath(name: string): string | undefined {
 }
 
 export function ratelimitBinary(): string {
-  const found = process.env.RATELIMIT_BIN ?? [join(ROOT, '.tools', 'bin', 'ratelimit')].find(existsSync);
-  if (!found) throw new Error('the envoyproxy/ratelimit service is missing: run `npm run setup -- --ratelimit` (or set RATELIMIT_BIN). The e2e suite never skips.');
+  const found = process.env.RATELIMIT_BIN ?? [join(ROOT, '.tools', 'bin', 'ratelimit')].find((p) => existsSync(p));
+  if (!found) throw new Error('the envoyproxy/ratelimit service is missing: run `npm run setup -- --ratelimit` (or set RATELIMIT_BIN)');
   return found;
 }
 
 export function redisBinary(): string {
   const found = process.env.REDIS_SERVER_BIN ?? onPath('redis-server');
-  if (!found) throw new Error('redis-server is missing: `apt-get install redis-server` (`npm run setup -- --ratelimit` does it where it can). The e2e suite never skips.');
+  if (!found) throw new Error('redis-server is missing: `apt-get install redis-server` (`npm run setup -- --ratelimit` does it where it can), or set REDIS_SERVER_BIN');
   return found;
 }
 
@@ -84,11 +86,11 @@ export async function startRatelimit(redisPort: number): Promise<RatelimitServic
   mkdirSync(configDir, { recursive: true });
   const [grpc, http, debug] = [await freePort(), await freePort(), await freePort()];
   const child = spawn(ratelimitBinary(), [], {
-    stdio: process.env.RL_LOG ? 'inherit' : 'ignore',
+    stdio: 'ignore',
     env: {
       ...process.env,
       USE_STATSD: 'false',
-      LOG_LEVEL: process.env.RL_LOG ?? 'warn',
+      LOG_LEVEL: 'warn',
       REDIS_SOCKET_TYPE: 'tcp',
       REDIS_URL: `127.0.0.1:${redisPort}`,
       RUNTIME_ROOT: root,
@@ -106,4 +108,16 @@ export async function startRatelimit(redisPort: number): Promise<RatelimitServic
   });
   await waitForPort(grpc, child, 'the ratelimit service');
   return { port: grpc, grpcAddress: `127.0.0.1:${grpc}`, configDir, stop: stopper(child) };
+}
+
+/** Redis and the ratelimit service for `up`: both stop with it. */
+export async function startLocalLimits(): Promise<{ redis: Running; ratelimit: RatelimitService; stop(): Promise<void> }> {
+  const redis = await startRedis();
+  try {
+    const ratelimit = await startRatelimit(redis.port);
+    return { redis, ratelimit, stop: async () => void (await Promise.allSettled([ratelimit.stop(), redis.stop()])) };
+  } catch (err) {
+    await redis.stop();
+    throw err;
+  }
 }
