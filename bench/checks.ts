@@ -83,7 +83,7 @@ export async function preflight(t: Target, upstream: UpstreamProcess): Promise<s
   if (t.processor && keyed !== 1) fail(`the upstream did not receive the injected key (Bearer ${BENCH_KEY.slice(0, 8)}…): not going through the processor?`);
   if (!t.processor && keyed !== 0) fail('the upstream received the bench key without a processor');
   const askedUsage = after.streamWithUsage - before.streamWithUsage;
-  const translated = t.id.startsWith('c-') || t.id.startsWith('p-');
+  const translated = t.id.startsWith('c-') || t.id.startsWith('p-') || t.id.startsWith('l-');
   if ((t.id.startsWith('c-sse') || t.id === 'p-sse') && askedUsage !== 1) fail('the processor did not add stream_options.include_usage: the request body was not processed');
   if (t.id.startsWith('a-sse') && askedUsage !== 0) fail('the upstream was asked for usage without a processor');
   if (t.id.startsWith('c-sse') && text.includes('"choices":[]')) notes.push(`${t.id}: the usage-only chunk the processor asked for reached the client`);

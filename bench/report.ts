@@ -13,7 +13,7 @@ export interface RunRecord {
   startedAt: string;
   load: LoadResult;
   /** utime+stime over the run / completed responses, in µs; null when not measurable. */
-  cpuUsPerRequest: { processor: number | null; envoy: number | null; upstream: number; loadgen: number };
+  cpuUsPerRequest: { processor: number | null; envoy: number | null; upstream: number; services: number | null; loadgen: number };
   /** Average cores kept busy during the run (1.0 = one core all the time). */
   cpuCores: { processor: number | null; envoy: number | null; upstream: number; loadgen: number };
   processorRssMiB: number | null;
@@ -47,6 +47,8 @@ export interface SetupSummary {
   processorCpuUsPerRequest: number | null;
   processorRssMiB: number | null;
   envoyCpuUsPerRequest: number | null;
+  /** The setup's other processes (the ratelimit service and Redis), per request. */
+  servicesCpuUsPerRequest: number | null;
   extprocMessagesPerRequest: Record<string, number> | null;
   /** Failed requests summed over the measured rounds (non-2xx, socket errors/timeouts, bad bodies). */
   errors: number;
@@ -79,6 +81,7 @@ export function summarize(targets: Target[], runs: RunRecord[]): SetupSummary[] 
       processorCpuUsPerRequest: medianOrNull(rs.map((r) => r.cpuUsPerRequest.processor)),
       processorRssMiB: medianOrNull(rs.map((r) => r.processorRssMiB)),
       envoyCpuUsPerRequest: medianOrNull(rs.map((r) => r.cpuUsPerRequest.envoy)),
+      servicesCpuUsPerRequest: medianOrNull(rs.map((r) => r.cpuUsPerRequest.services)),
       extprocMessagesPerRequest: rs.at(-1)?.extprocMessagesPerRequest ?? null,
       errors: rs.reduce((s, r) => s + r.load.errorCount, 0),
       runsWithErrors: rs.filter((r) => r.load.errorCount > 0).length,
@@ -135,6 +138,16 @@ export function formatTable(summaries: SetupSummary[]): string {
     .map((s) => `  ${s.setup}: ${Object.entries(s.extprocMessagesPerRequest!).map(([p, n]) => `${p} ${n}`).join(', ') || '(none)'}`);
   if (phases.length) out.push('', 'ext_proc messages per request (last round):', ...phases);
   const chunk = sseChunkCost(summaries);
+  const limited = summaries.find((s) => s.setup === 'l-plain');
+  const plain = summaries.find((s) => s.setup === 'c-plain');
+  if (limited && plain && limited.envoyCpuUsPerRequest !== null && plain.envoyCpuUsPerRequest !== null) {
+    out.push(
+      '',
+      `rate limit check per request (l-plain minus c-plain): Envoy ${fmt(limited.envoyCpuUsPerRequest - plain.envoyCpuUsPerRequest)} us, ` +
+        `processor ${fmt((limited.processorCpuUsPerRequest ?? 0) - (plain.processorCpuUsPerRequest ?? 0))} us, ratelimit service + Redis ${fmt(limited.servicesCpuUsPerRequest)} us; ` +
+        `p50 ${fmt(limited.p50Ms - plain.p50Ms, 2)} ms`,
+    );
+  }
   if (chunk) out.push('', `processor CPU per SSE body message: ${fmt(chunk.usPerBodyMessage, 1)} us (c-sse-long minus c-plain, over ${fmt(chunk.bodyMessages, 1)} body messages per stream)`);
   return out.join('\n');
 }

@@ -111,10 +111,11 @@ async function measure(t: Target, upstream: UpstreamProcess, s: Settings, round:
   const envoyCounters0 = await scrapeEnvoyCounters(t.envoy.adminUrl);
   const startedAt = new Date().toISOString();
   const t0 = process.hrtime.bigint();
-  const cpu0 = { processor: procPid ? cpuMicros(procPid) : 0, envoy: envoyPid ? cpuMicros(envoyPid) : 0, upstream: cpuMicros(upstream.pid), loadgen: process.cpuUsage() };
+  const servicesCpu = () => (t.servicePids ?? []).reduce((sum, pid) => sum + cpuMicros(pid), 0);
+  const cpu0 = { processor: procPid ? cpuMicros(procPid) : 0, envoy: envoyPid ? cpuMicros(envoyPid) : 0, upstream: cpuMicros(upstream.pid), services: servicesCpu(), loadgen: process.cpuUsage() };
   const load = await runLoad({ url: t.url, body: t.body, connections: s.connections, durationS: round === 0 ? s.warmupS : s.durationS, verifyBody: t.verifyBody });
   const lg = process.cpuUsage(cpu0.loadgen);
-  const cpu1 = { processor: procPid ? cpuMicros(procPid) : 0, envoy: envoyPid ? cpuMicros(envoyPid) : 0, upstream: cpuMicros(upstream.pid) };
+  const cpu1 = { processor: procPid ? cpuMicros(procPid) : 0, envoy: envoyPid ? cpuMicros(envoyPid) : 0, upstream: cpuMicros(upstream.pid), services: servicesCpu() };
   const wallUs = Number(process.hrtime.bigint() - t0) / 1000;
   const counters1 = t.processor ? await scrapeCounters(t.processor.adminUrl) : undefined;
   const envoyCounters = Object.fromEntries(counterDelta(envoyCounters0, await scrapeEnvoyCounters(t.envoy.adminUrl)));
@@ -132,6 +133,7 @@ async function measure(t: Target, upstream: UpstreamProcess, s: Settings, round:
       processor: procPid ? perReq(cpu1.processor - cpu0.processor) : null,
       envoy: envoyPid ? perReq(cpu1.envoy - cpu0.envoy) : null,
       upstream: perReq(cpu1.upstream - cpu0.upstream),
+      services: t.servicePids ? perReq(cpu1.services - cpu0.services) : null,
       loadgen: perReq(lg.user + lg.system),
     },
     cpuCores: {

@@ -5,7 +5,9 @@
 // and the processor cluster removed and one route to the upstream: same listener buffer
 // limit, stream/idle timeouts, cluster settings and access log. (p) selects a pool of two
 // members (both the same upstream), so each request also goes through the pool cluster's
-// upstream filter: one more ext_proc stream per attempt. Every Envoy gets ONE worker.
+// upstream filter: one more ext_proc stream per attempt. (l) is (c) with a request and a token
+// rate limit in force, against a real ratelimit service and Redis started for the run: the
+// cost of the check before each request and the charge after it. Every Envoy gets ONE worker.
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,12 +15,13 @@ import { promisify } from 'node:util';
 import { parse as parseYaml, stringify } from 'yaml';
 import type { FoundEnvoy } from '../src/envoy/find.js';
 import { type RunningEnvoy, startEnvoy } from '../src/envoy/launcher.js';
+import { startLocalLimits } from '../src/ratelimit/local.js';
 import { type ProcessorProcess, type Reaper, startProcessorProcess } from './children.js';
 import { BENCH_KEY, CHAT_PATH, chatRequestBody, LONG_STREAM_MODEL, looksLikeCompleteStream, looksLikeCompletion, REQUEST_BODY_BYTES } from './fixtures.js';
 
 const run = promisify(execFile);
 
-export type SetupId = 'a' | 'a-sse' | 'a-sse-long' | 'b' | 'c-plain' | 'c-sse' | 'c-sse-long' | 'p-plain' | 'p-sse';
+export type SetupId = 'a' | 'a-sse' | 'a-sse-long' | 'b' | 'c-plain' | 'c-sse' | 'c-sse-long' | 'p-plain' | 'p-sse' | 'l-plain';
 
 export interface Target {
   id: SetupId;
@@ -30,11 +33,13 @@ export interface Target {
   stream: boolean;
   envoy: RunningEnvoy;
   processor?: ProcessorProcess;
+  /** Processes besides Envoy and the processor whose CPU the setup adds (the ratelimit service, Redis). */
+  servicePids?: number[];
   verifyBody: (body: string) => boolean;
 }
 
 /** Run order inside a round: interleaved so machine noise hits every setup alike. */
-export const SETUP_ORDER: SetupId[] = ['a', 'a-sse', 'a-sse-long', 'b', 'c-plain', 'c-sse', 'c-sse-long', 'p-plain', 'p-sse'];
+export const SETUP_ORDER: SetupId[] = ['a', 'a-sse', 'a-sse-long', 'b', 'c-plain', 'c-sse', 'c-sse-long', 'p-plain', 'p-sse', 'l-plain'];
 
 const ENVOY_WORKERS = 1;
 const BACKEND = 'bench';
@@ -57,6 +62,13 @@ function poolConfig(upstreamUrl: string): Obj {
   c.backends.fallback = { ...c.backends[BACKEND] };
   c.pools = { benchpool: { backends: [{ backend: BACKEND, priority: 0 }, { backend: 'fallback', priority: 1 }] } };
   c.defaultBackend = 'benchpool';
+  return c;
+}
+
+/** Setup (l): (c) with limits no request reaches (the ratelimit service still counts each one). */
+function limitedConfig(upstreamUrl: string, service: { address: string; configDir: string }): Obj {
+  const c = processorConfig(upstreamUrl, { [CHAT_PATH]: 'completions', '*': 'passthrough' });
+  c.rateLimits = { service, rules: [{ requests: { limit: 4_000_000_000, per: 'minute' } }, { tokens: { count: 'total', limit: 4_000_000_000, per: 'minute' } }] };
   return c;
 }
 
@@ -115,10 +127,13 @@ async function envoyFor(reaper: Reaper, id: string, bootstrap: Obj, envoy: Found
 export async function startSetups(reaper: Reaper, o: { bin: string; tmp: string; upstreamUrl: string; envoy: FoundEnvoy }): Promise<StartedSetups> {
   const processors: StartedSetups['processors'] = [];
   const bootstraps: Record<string, Obj> = {};
+  const limits = await startLocalLimits();
+  reaper.add('ratelimit service and Redis', () => limits.stop());
   const configs = {
     b: processorConfig(o.upstreamUrl, { '*': 'passthrough' }),
     c: processorConfig(o.upstreamUrl, { [CHAT_PATH]: 'completions', '*': 'passthrough' }),
     p: poolConfig(o.upstreamUrl),
+    l: limitedConfig(o.upstreamUrl, { address: limits.ratelimit.grpcAddress, configDir: limits.ratelimit.configDir }),
   };
   for (const [id, cfg] of Object.entries(configs)) {
     const path = join(o.tmp, `processor-${id}.yaml`);
@@ -129,7 +144,7 @@ export async function startSetups(reaper: Reaper, o: { bin: string; tmp: string;
   }
   bootstraps.a = envoyAloneBootstrap(bootstraps.b!);
   const envoys: StartedSetups['envoys'] = [];
-  for (const id of ['a', 'b', 'c', 'p']) {
+  for (const id of ['a', 'b', 'c', 'p', 'l']) {
     envoys.push({ id, envoy: await envoyFor(reaper, id, bootstraps[id]!, o.envoy) });
   }
   const envoyOf = (id: string) => envoys.find((e) => e.id === id)!.envoy;
@@ -148,6 +163,7 @@ export async function startSetups(reaper: Reaper, o: { bin: string; tmp: string;
     { id: 'c-sse-long', label: 'ext_proc completions, SSE 200 chunks', baseline: 'a-sse-long', url: url(envoyOf('c')), envoy: envoyOf('c'), processor: processorOf('c'), ...sseLong },
     { id: 'p-plain', label: 'ext_proc completions through a pool, plain', baseline: 'a', url: url(envoyOf('p')), envoy: envoyOf('p'), processor: processorOf('p'), ...plain },
     { id: 'p-sse', label: 'ext_proc completions through a pool, SSE', baseline: 'a-sse', url: url(envoyOf('p')), envoy: envoyOf('p'), processor: processorOf('p'), ...sse },
+    { id: 'l-plain', label: 'ext_proc completions with rate limits, plain', baseline: 'a', url: url(envoyOf('l')), envoy: envoyOf('l'), processor: processorOf('l'), servicePids: [limits.ratelimit.pid, limits.redis.pid], ...plain },
   ];
   return { targets, envoys, processors };
 }

@@ -54,6 +54,7 @@ async function waitForPort(port: number, child: ChildProcess, what: string, time
 
 export interface Running {
   port: number;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -71,7 +72,7 @@ export async function startRedis(port?: number): Promise<Running> {
   const p = port ?? (await freePort());
   const child = spawn(redisBinary(), ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   await waitForPort(p, child, 'redis-server');
-  return { port: p, stop: stopper(child) };
+  return { port: p, pid: child.pid!, stop: stopper(child) };
 }
 
 export interface RatelimitService extends Running {
@@ -107,7 +108,7 @@ export async function startRatelimit(redisPort: number): Promise<RatelimitServic
     },
   });
   await waitForPort(grpc, child, 'the ratelimit service');
-  return { port: grpc, grpcAddress: `127.0.0.1:${grpc}`, configDir, stop: stopper(child) };
+  return { port: grpc, pid: child.pid!, grpcAddress: `127.0.0.1:${grpc}`, configDir, stop: stopper(child) };
 }
 
 /** Redis and the ratelimit service for `up`: both stop with it. */
