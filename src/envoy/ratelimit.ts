@@ -84,7 +84,7 @@ export function envoyRateLimits(limits: RateLimits, budgets = false): Obj[] {
     }
     const charged = r.budget ? COST_MICROUSD_KEY : TOKEN_KEY[r.tokens!.count];
     out.push({ actions: a, hits_addend: { number: 0 } });
-    out.push({ actions: a, hits_addend: { format: `%DYNAMIC_METADATA(${METADATA_NAMESPACE}:${charged})%` }, apply_on_stream_done: true });
+    out.push({ actions: actions(r, i), hits_addend: { format: `%DYNAMIC_METADATA(${METADATA_NAMESPACE}:${charged})%` }, apply_on_stream_done: true });
   });
   return out;
 }

@@ -316,6 +316,24 @@ pools:
     expect(attachHcm.route_config.virtual_hosts[0].include_request_attempt_count).toBe(true);
   });
 
+  it('the attach fragment’s rate limit filter and cluster are what the generator makes for that rule', () => {
+    const attach = parseYaml(readFileSync(join(packageRoot(), 'envoy/attach/ext-proc-filter.yaml'), 'utf8')) as Obj;
+    const attachHcm = attach.static_resources.listeners[0].filter_chains[0].filters[0].typed_config as Obj;
+    const gen = buildBootstrap(
+      parseConfigText(`
+backends: { openai: { provider: openai, authToken: { kind: Inline, inline: k } } }
+rateLimits: { service: { address: "127.0.0.1:8081" }, rules: [ { clients: ["*"], tokens: { count: total, limit: 100000, per: minute } } ] }
+`),
+      { caFile: DEFAULT_CA_FILE },
+    ) as Obj;
+    const genHcm = gen.static_resources.listeners[0].filter_chains[0].filters[0].typed_config as Obj;
+    const filterOf = (h: Obj) => (h.http_filters as Obj[]).find((f) => f.name === 'envoy.filters.http.ratelimit');
+    expect(filterOf(attachHcm)).toEqual(filterOf(genHcm));
+    expect((attachHcm.http_filters as Obj[]).map((f) => f.name)).toEqual(['envoy.filters.http.ext_proc', 'envoy.filters.http.ratelimit', 'envoy.filters.http.router']);
+    const clusterOf = (b: Obj) => (b.static_resources.clusters as Obj[]).find((c) => c.name === 'llm_ratelimit');
+    expect(clusterOf(attach)).toEqual(clusterOf(gen));
+  });
+
   it('maps a backend’s timeouts and retry onto its cluster and route', () => {
     const c = parseConfigText(`
 backends:
