@@ -1,15 +1,20 @@
 // Envoy v3 bootstrap generation: one listener whose ext_proc filter hands every request
-// to the processor, one route per backend keyed on the `x-llm-backend` header the
-// processor writes, a 404 catch-all so nothing falls open, and one cluster per backend.
+// to the processor, one route per backend or pool keyed on the `x-llm-backend` header the
+// processor writes, a 404 catch-all so nothing falls open, one cluster per backend and per
+// pool (pools.ts), and the rate limit filters and service cluster when there are limits.
 import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { localReplyConfig } from './local-replies.js';
 import { Document } from 'yaml';
-import type { CompiledBackend, CompiledPool, RuntimeConfig } from '../config/compile.js';
-import { ERROR_CODE_HEADER, MEMBER_ATTRIBUTE, POOL_METADATA_KEY, METADATA_KEYS, METADATA_NAMESPACE, metadataOperator, UPSTREAM_FILTER_METADATA } from './metadata-keys.js';
+import type { CompiledBackend, RuntimeConfig } from '../config/compile.js';
+import { ERROR_CODE_HEADER, METADATA_KEYS, METADATA_NAMESPACE, metadataOperator } from './metadata-keys.js';
 import { COLLECTOR_CLUSTER, envoyTracing } from './tracing.js';
 import { RATELIMIT_CLUSTER, rateLimitFilters, serviceAddress } from './ratelimit.js';
-import { connectTimeout, envoyDuration, outlierDetection, outlierErrors, poolTraffic, routeTraffic, type TrafficConfig } from './traffic.js';
+import { connectTimeout, envoyDuration, outlierDetection, poolTraffic, routeTraffic } from './traffic.js';
+import { DEFAULT_CA_FILE, endpoints, grpcCluster, hostCluster, providerProtocol, socketAddress, TYPE } from './clusters.js';
+import { poolCluster } from './pools.js';
+
+export { DEFAULT_CA_FILE };
 
 /** Request header the processor writes with the chosen backend; routes match on it. */
 export const BACKEND_HEADER = 'x-llm-backend';
@@ -41,8 +46,6 @@ export interface BootstrapOptions {
 
 type Obj = Record<string, unknown>;
 
-export const DEFAULT_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
-
 /**
  * The first CA bundle present on this machine (Debian/Ubuntu/Alpine, RHEL, macOS, SUSE).
  * Envoy refuses to start when trusted_ca names a missing file, so a local `up` should
@@ -52,18 +55,6 @@ export function findCaFile(): string | undefined {
   const candidates = [DEFAULT_CA_FILE, '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem', '/etc/ssl/ca-bundle.pem'];
   return candidates.find((p) => existsSync(p));
 }
-
-const TYPE = {
-  hcm: 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-  extProc: 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor',
-  router: 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
-  fileLog: 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog',
-  stdoutLog: 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog',
-  stderrLog: 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StderrAccessLog',
-  httpOptions: 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-  upstreamCodec: 'type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec',
-  upstreamTls: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
-} as const;
 
 // LLM responses stream for minutes: no overall deadline, only idle ones.
 const STREAM_IDLE_TIMEOUT = '300s';
@@ -87,14 +78,6 @@ export function backendClusterNames(names: Iterable<string>, poolNames: Iterable
     out.set(name, candidate);
   }
   return out;
-}
-
-function socketAddress(address: string, port: number): Obj {
-  return { socket_address: { address, port_value: port } };
-}
-
-function endpoints(clusterName: string, address: Obj): Obj {
-  return { cluster_name: clusterName, endpoints: [{ lb_endpoints: [{ endpoint: { address } }] }] };
 }
 
 function processorAddress(cfg: RuntimeConfig, given?: ProcessorAddress): ProcessorAddress {
@@ -136,130 +119,12 @@ function processorCluster(addr: ProcessorAddress): Obj {
   };
 }
 
-function upstreamTls(host: string, caFile: string): Obj {
-  const ipFamily = isIP(host);
-  // SNI may not carry an IP literal (RFC 6066); such certificates name the IP in an IP SAN.
-  const san = { san_type: ipFamily ? 'IP_ADDRESS' : 'DNS', matcher: { exact: host } };
-  return {
-    name: 'envoy.transport_sockets.tls',
-    typed_config: {
-      '@type': TYPE.upstreamTls,
-      ...(ipFamily ? {} : { sni: host }),
-      common_tls_context: {
-        validation_context: {
-          trusted_ca: { filename: caFile },
-          match_typed_subject_alt_names: [san],
-        },
-      },
-    },
-  };
-}
-
-/** A cluster of one host:port, resolved by DNS unless it is an IP, over TLS that checks the host's name when `tls`. */
-function hostCluster(name: string, host: string, port: number, tls: boolean, caFile: string, connectTimeout: string): Obj {
-  const literal = isIP(host) !== 0;
-  return {
-    name,
-    type: literal ? 'STATIC' : 'LOGICAL_DNS',
-    ...(literal ? {} : { dns_lookup_family: 'V4_PREFERRED' }),
-    connect_timeout: connectTimeout,
-    load_assignment: endpoints(name, socketAddress(host, port)),
-    ...(tls ? { transport_socket: upstreamTls(host, caFile) } : {}),
-  };
-}
-
-/** Providers speak HTTP/1.1 everywhere; h2 would buy little and complicates local servers. */
-function providerProtocol(traffic: TrafficConfig, httpFilters?: Obj[]): Obj {
-  const errors = outlierErrors(traffic);
-  return {
-    'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-      '@type': TYPE.httpOptions,
-      explicit_http_config: { http_protocol_options: {} },
-      ...(errors ? { outlier_detection: errors } : {}),
-      ...(httpFilters ? { http_filters: httpFilters } : {}),
-    },
-  };
-}
-
 function backendCluster(b: CompiledBackend, clusterName: string, caFile: string): Obj {
   const od = outlierDetection(b.config);
   return {
     ...hostCluster(clusterName, b.host, b.port, b.scheme === 'https', caFile, connectTimeout(b.config)),
     ...(od ? { outlier_detection: od } : {}),
     typed_extension_protocol_options: providerProtocol(b.config),
-  };
-}
-
-/**
- * The upstream filter of a pool's cluster: Envoy runs it once per attempt, after picking the
- * member, so each attempt is translated and signed for the provider that receives it. It
- * reads the buffered request and marks the response with the member; the router-level filter
- * translates the answer.
- */
-function upstreamExtProcFilter(pool: string): Obj {
-  return {
-    name: 'envoy.filters.http.ext_proc',
-    typed_config: {
-      '@type': TYPE.extProc,
-      grpc_service: { envoy_grpc: { cluster_name: PROCESSOR_CLUSTER }, timeout: MESSAGE_TIMEOUT, initial_metadata: [{ ...UPSTREAM_FILTER_METADATA }, { key: POOL_METADATA_KEY, value: pool }] },
-      failure_mode_allow: false,
-      processing_mode: {
-        request_header_mode: 'SEND',
-        response_header_mode: 'SEND',
-        request_body_mode: 'BUFFERED',
-        response_body_mode: 'NONE',
-        request_trailer_mode: 'SKIP',
-        response_trailer_mode: 'SKIP',
-      },
-      message_timeout: MESSAGE_TIMEOUT,
-      mutation_rules: { allow_all_routing: true },
-      request_attributes: [MEMBER_ATTRIBUTE],
-      metadata_options: { forwarding_namespaces: { untyped: [METADATA_NAMESPACE] } },
-    },
-  };
-}
-
-/** Priorities as Envoy wants them: 0, 1, 2… with no gaps, in the configured order. */
-function densePriorities(pool: CompiledPool): Map<number, number> {
-  return new Map([...new Set(pool.members.map((m) => m.priority))].sort((a, b) => a - b).map((p, i) => [p, i]));
-}
-
-/**
- * One cluster per pool, one endpoint per member (its own locality, at its priority, with its
- * weight), each endpoint naming its member for the upstream filter and choosing its own TLS
- * (SNI and name check of that member's host).
- */
-function poolCluster(pool: CompiledPool, clusterName: string, caFile: string): Obj {
-  const prio = densePriorities(pool);
-  const tlsMatches: Obj[] = [];
-  const localities = pool.members.map((m) => {
-    const b = m.backend;
-    const matchKey = { backend: b.name };
-    if (b.scheme === 'https') tlsMatches.push({ name: `tls-${b.name}`, match: { ...matchKey }, transport_socket: upstreamTls(b.host, caFile) });
-    return {
-      locality: { sub_zone: b.name },
-      priority: prio.get(m.priority),
-      lb_endpoints: [
-        {
-          endpoint: { address: socketAddress(b.host, b.port), hostname: b.host },
-          load_balancing_weight: m.weight,
-          metadata: { filter_metadata: { [METADATA_NAMESPACE]: { backend: b.name }, 'envoy.transport_socket_match': matchKey } },
-        },
-      ],
-    };
-  });
-  const od = outlierDetection(pool.config);
-  return {
-    name: clusterName,
-    // Members are any mix of names and IPs; STRICT_DNS resolves each (an IP resolves to itself).
-    type: 'STRICT_DNS',
-    dns_lookup_family: 'V4_PREFERRED',
-    connect_timeout: connectTimeout(pool.config),
-    lb_policy: 'ROUND_ROBIN',
-    load_assignment: { cluster_name: clusterName, endpoints: localities },
-    ...(tlsMatches.length ? { transport_socket_matches: tlsMatches } : {}),
-    ...(od ? { outlier_detection: od } : {}),
-    typed_extension_protocol_options: providerProtocol(pool.config, [upstreamExtProcFilter(pool.name), { name: 'envoy.filters.http.upstream_codec', typed_config: { '@type': TYPE.upstreamCodec } }]),
   };
 }
 
@@ -325,16 +190,6 @@ function extProcFilter(): Obj {
 /** Rate limits in force: only when there are rules (no rules, no filter and no service to reach). */
 function activeLimits(cfg: RuntimeConfig) {
   return cfg.file.rateLimits?.rules.length ? cfg.file.rateLimits : undefined;
-}
-
-/** A cluster speaking gRPC (HTTP/2) to one host:port. */
-function grpcCluster(name: string, host: string, port: number): Obj {
-  return {
-    ...hostCluster(name, host, port, false, DEFAULT_CA_FILE, '2s'),
-    typed_extension_protocol_options: {
-      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': TYPE.httpOptions, explicit_http_config: { http2_protocol_options: {} } },
-    },
-  };
 }
 
 function routeConfig(cfg: RuntimeConfig, clusters: Map<string, string>): Obj {
@@ -409,7 +264,7 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
 
   const clusters: Obj[] = [processorCluster(processorAddress(cfg, opts.processor))];
   for (const [name, backend] of cfg.backends) clusters.push(backendCluster(backend, clusterNames.get(name)!, caFile));
-  for (const [name, pool] of cfg.pools) clusters.push(poolCluster(pool, clusterNames.get(name)!, caFile));
+  for (const [name, pool] of cfg.pools) clusters.push(poolCluster(pool, clusterNames.get(name)!, caFile, { cluster: PROCESSOR_CLUSTER, messageTimeout: MESSAGE_TIMEOUT }));
   if (limits) {
     const a = serviceAddress(limits);
     clusters.push(grpcCluster(RATELIMIT_CLUSTER, a.host, a.port));

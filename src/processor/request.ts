@@ -11,7 +11,8 @@ import { type EnvoyHints, type RequestFacts, routeTypeFor, type Selection, selec
 import { BodySendMode, type CommonResponse, CommonResponseStatus, type HttpBody, type HttpHeaders, type ProcessingRequest, type ProcessingResponse } from '../extproc/types.js';
 import type { Logger } from '../logger.js';
 import { ERROR_CODE_HEADER } from '../envoy/metadata-keys.js';
-import { allows, type ClientKeys, presentedKey, type Principal } from '../auth/clients.js';
+import type { ClientKeys } from '../auth/clients.js';
+import { GatewayKey } from './gateway-key.js';
 import { RequestAccount } from './accounting.js';
 import { asGatewayError, errorReply } from './error-reply.js';
 import { envoyHints } from '../envoy/hints.js';
@@ -40,12 +41,8 @@ export class RequestProcessor {
   private routeType: RouteType = 'completions';
   private translator: Translator | undefined;
   private requestModel: string | undefined;
-  /** The gateway-key principal, when clients are configured. */
-  private principal: Principal | undefined;
-  /** The header the gateway key came in (removed before the upstream). */
-  private gatewayKeyHeader: string | undefined;
-  /** The gateway key came as `?key=` (the upstream path is rebuilt without it). */
-  private keyInQuery = false;
+  /** The gateway key and its principal, when clients are configured. */
+  private key: GatewayKey | undefined;
   /** The pool member that answered (the response's x-llm-backend names it). */
   private answeredBy: string | undefined;
   /** A pool request as handed to the upstream filter, and its body: the answer of whichever member gave it is translated from them. */
@@ -167,52 +164,23 @@ export class RequestProcessor {
     return { request_body: { response: await this.prepare(raw) } };
   }
 
-  /**
-   * Gateway keys: the principal, or a 401. The key is then gone from everything after this
-   * (translators, templates, a Passthrough backend's credential, the provider).
-   */
+  /** Gateway keys: the principal (or a 401), and the key gone from everything after this. */
   private authenticate(clients: ClientKeys): void {
-    const presented = presentedKey(this.headers, this.facts!.query);
-    if (!presented) throw new GatewayError('invalid_api_key', 'this gateway needs a key: send it as Authorization: Bearer, x-api-key, x-goog-api-key or ?key=');
-    const principal = clients.authenticate(presented.key);
-    if (!principal) throw new GatewayError('invalid_api_key', 'the gateway key is not valid');
-    this.principal = principal;
-    this.account?.client(principal.name);
-    this.log = this.log.child({ client: principal.name });
-    const view = new Map(this.headers);
-    if ('header' in presented.at) {
-      view.delete(presented.at.header);
-      this.gatewayKeyHeader = presented.at.header;
-    } else {
-      const q = new URLSearchParams(this.facts!.query);
-      q.delete('key');
-      const query = q.toString();
-      this.facts!.query = query;
-      // :path keeps the key here, so every upstream path built without it differs and is set.
-      this.keyInQuery = true;
-    }
-    this.headers = view;
-    this.facts!.headers = view;
+    const key = GatewayKey.authenticate(clients, this.headers, this.facts!.query);
+    this.key = key;
+    this.account?.client(key.principal.name);
+    this.log = this.log.child({ client: key.principal.name });
+    this.headers = key.headers;
+    this.facts!.headers = key.headers;
+    this.facts!.query = key.query;
   }
 
-  /** A principal restricted to some backends, pools or models gets a 403 for the others. */
   private authorize(what: 'backend' | 'model', name: string | undefined): void {
-    const p = this.principal;
-    if (!p) return;
-    const globs = what === 'backend' ? p.backends : p.models;
-    if (globs === undefined) return;
-    if (name === undefined || !allows(globs, name)) {
-      throw new GatewayError('forbidden', name === undefined ? `client "${p.name}" may use only some models, and this request names none` : `client "${p.name}" may not use ${what} "${name}"`);
-    }
+    this.key?.authorize(what, name);
   }
 
-  /** The gateway key leaves with every request that goes on. */
   private withoutGatewayKey(r: CommonResponse): CommonResponse {
-    const h = this.gatewayKeyHeader;
-    if (!h) return r;
-    const m = r.header_mutation ?? { set_headers: [], remove_headers: [] };
-    if (!m.set_headers?.some((x) => x.header.key === h) && !m.remove_headers?.includes(h)) m.remove_headers = [...(m.remove_headers ?? []), h];
-    return { ...r, header_mutation: m };
+    return this.key ? this.key.strip(r) : r;
   }
 
   private select(sel: Selection): void {
@@ -294,7 +262,7 @@ export class RequestProcessor {
     if (this.cfg.selectorHeader) drop(this.cfg.selectorHeader);
     // Translators and usage counting read response bodies: ask for them uncompressed.
     drop('accept-encoding');
-    if (this.keyInQuery) start.set(':path', this.facts!.path + (this.facts!.query ? `?${this.facts!.query}` : ''));
+    if (this.key?.inQuery) start.set(':path', this.facts!.path + (this.facts!.query ? `?${this.facts!.query}` : ''));
     const request = encodePoolRequest(sel, start);
     // The primary must be able to take it (each member answers for itself in its attempt).
     const primary = decodePoolRequest(pool, pool.members[0]!, request);
