@@ -225,7 +225,7 @@ describe('llm-extproc up', () => {
       const sha = createHash('sha256').update(key).digest('hex');
       const p = tmpConfig(
         `defaultBackend: local\nbackends: { local: { provider: openai, endpoint: "${upstream.url}" } }\n` +
-          `clients: { me: { keys: [ { sha256: "${sha}" } ] } }\nrateLimits: { rules: [ { clients: ["*"], requests: { limit: 2, per: minute } } ] }\n`,
+          `clients: { me: { keys: [ { sha256: "${sha}" } ] } }\nrateLimits: { rules: [ { clients: ["*"], requests: { limit: 2, per: day } } ] }\n`,
       );
       const child = spawn(process.execPath, [BIN, 'up', '--config', p, '--port', '0', '--envoy-admin-port', '0', '--grpc-port', '0', '--admin-port', '0'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn' } });
       children.push(child);

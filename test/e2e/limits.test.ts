@@ -2,6 +2,7 @@
 // the processor writes the service's descriptors from its own config; a principal over its
 // request limit gets a 429 in its own dialect, with retry-after, before any provider is
 // called; token limits charge the tokens each answer used when it ends, streams included.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,9 @@ let upstream: FakeUpstream;
 let gw: Gateway;
 
 beforeAll(async () => {
+  // Start well inside an hour's window (the counters of the rules below reset at its end).
+  const intoHour = Date.now() % 3_600_000;
+  if (intoHour > 3_600_000 - 30_000) await new Promise((r) => setTimeout(r, 3_600_000 - intoHour + 500));
   redis = await startRedis();
   ratelimit = await startRatelimit(redis.port);
   upstream = await startFakeUpstream((req) =>
@@ -32,8 +36,9 @@ beforeAll(async () => {
     rateLimits: {
       service: { address: ratelimit.grpcAddress, configDir: ratelimit.configDir },
       rules: [
-        { clients: ['team-a'], requests: { limit: 3, per: 'minute' } },
-        { clients: ['team-c'], tokens: { count: 'total', limit: 30, per: 'minute' } },
+        // Hours, not minutes: the service's windows are fixed, and a test must not straddle one.
+        { clients: ['team-a'], requests: { limit: 3, per: 'hour' } },
+        { clients: ['team-c'], tokens: { count: 'total', limit: 30, per: 'hour' } },
         { clients: ['team-d'], budget: { costUsd: 0.05, per: 'month' } },
       ],
     },
@@ -49,6 +54,20 @@ afterAll(async () => {
   await redis?.stop();
 });
 
+/** The value of the one Redis counter whose key names this rule. */
+function counter(rule: string): number {
+  const keys = execFileSync('redis-cli', ['-p', String(redis.port), '--scan', '--pattern', `*${rule}_*`]).toString().split('\n').filter(Boolean);
+  return keys.length === 1 ? Number(execFileSync('redis-cli', ['-p', String(redis.port), 'get', keys[0]!]).toString()) : Number.NaN;
+}
+
+async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting for the rate limit counter');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** The API error a call ends in (a call that succeeds fails the test). */
 const refusal = (p: Promise<unknown>) =>
   p.then(
@@ -60,7 +79,7 @@ const refusal = (p: Promise<unknown>) =>
 const client = (key: string) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
 
 describe('rate limits', () => {
-  it('a request limit: the fourth request in the minute is a 429 in OpenAI’s shape with retry-after, and never reaches the provider', async () => {
+  it('a request limit: the fourth request in the hour is a 429 in OpenAI’s shape with retry-after, and never reaches the provider', async () => {
     const before = upstream.requests.length;
     for (let i = 0; i < 3; i++) await client(KEYS.a).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
     const err = await refusal(client(KEYS.a).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES }));
@@ -68,7 +87,7 @@ describe('rate limits', () => {
     expect(err).toMatchObject({ status: 429, code: 'rate_limited' });
     const retryAfter = Number(err.headers?.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(0);
-    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(retryAfter).toBeLessThanOrEqual(3600);
     expect(err.headers?.get('x-ratelimit-limit')).toMatch(/^3\b/);
     expect(upstream.requests.length - before).toBe(3);
     // Another principal has its own allowance.
@@ -80,9 +99,10 @@ describe('rate limits', () => {
     await client(KEYS.c).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
     const stream = await client(KEYS.c).chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: MESSAGES });
     for await (const _ of stream) void _;
-    // Envoy charges when the stream is done, a moment after the client has its last byte. Had the
-    // stream not been charged, 19 < 30 would admit this one.
-    await new Promise((r) => setTimeout(r, 500));
+    // Envoy charges when the stream is done, a moment after the client has its last byte: wait
+    // for the counter to hold both answers (19 + 13). Had the stream not been charged, 19 < 30
+    // would admit the next request.
+    await until(() => counter('rule_r1') === 32);
     const status = await client(KEYS.c)
       .chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES })
       .then(() => 200, (e: { status: number }) => e.status);
@@ -91,17 +111,14 @@ describe('rate limits', () => {
 
   it('a monthly budget: each answer’s cost from the price table is recorded exactly and charged; past the budget, 429 budget_exceeded', async () => {
     for (let i = 0; i < 2; i++) await client(KEYS.d).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
-    await new Promise((r) => setTimeout(r, 300));
+    // The counter holds exactly the two answers' cost, in millionths of a dollar.
+    await until(() => counter('rule_r2') === 52_000);
     const err = await refusal(client(KEYS.d).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES }));
     expect(err).toMatchObject({ status: 429, code: 'budget_exceeded' });
     expect(Number(err.headers?.get('retry-after'))).toBeGreaterThan(0);
     const line = await gw.waitForAccessLogEntry((l) => l.client === 'team-d' && typeof l.cost_usd === 'number');
     expect(line.cost_usd).toBeCloseTo(0.026, 12);
-    // The counter holds exactly the two answers' cost, in millionths of a dollar.
-    const { execFileSync } = await import('node:child_process');
-    const keys = execFileSync('redis-cli', ['-p', String(redis.port), '--scan', '--pattern', '*rule_r2*']).toString().split('\n').filter(Boolean);
-    expect(keys).toHaveLength(1);
-    expect(Number(execFileSync('redis-cli', ['-p', String(redis.port), 'get', keys[0]!]).toString())).toBe(52_000);
+    expect(counter('rule_r2')).toBe(52_000);
     const samples = await scrape(gw.adminUrl);
     expect(sampleValue(samples, 'llm_extproc_cost_usd_total', { client: 'team-d' })).toBeCloseTo(0.052, 9);
   });
