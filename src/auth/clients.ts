@@ -1,12 +1,10 @@
 // Gateway keys: who is calling. A client presents its key where its SDK puts one (OpenAI's
-// Bearer, Anthropic's x-api-key, Gemini's x-goog-api-key or ?key=); the gateway knows only
+// Bearer, Anthropic's x-api-key, Azure's api-key, Gemini's x-goog-api-key or ?key=); the gateway knows only
 // SHA-256 hashes of keys, compares them in constant time, and takes the key off the request
 // so it never reaches a provider.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { secretFrom, type Secret, type SecretSource } from './secrets.js';
-
-/** Where SDKs put a key, in the order the gateway looks. */
-const KEY_HEADERS = ['authorization', 'x-api-key', 'x-goog-api-key'] as const;
+import { clientCredential } from './static-key.js';
 
 export interface ClientKeySource {
   sha256?: string;
@@ -47,14 +45,10 @@ function fromSecret(secret: Secret): () => Buffer | undefined {
   };
 }
 
-/** The key a request carries, wherever its SDK put it. */
+/** The key a request carries, wherever its SDK put it: the headers a provider credential comes in, else `?key=`. */
 export function presentedKey(headers: ReadonlyMap<string, string>, query: string): Presented | undefined {
-  for (const header of KEY_HEADERS) {
-    const v = headers.get(header);
-    if (!v) continue;
-    const key = header === 'authorization' ? v.replace(/^Bearer\s+/i, '') : v;
-    if (key) return { key, at: { header } };
-  }
+  const found = clientCredential(headers);
+  if (found?.key) return { key: found.key, at: { header: found.header } };
   const q = query ? new URLSearchParams(query).get('key') : null;
   return q ? { key: q, at: { query: 'key' } } : undefined;
 }

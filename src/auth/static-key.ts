@@ -16,7 +16,7 @@ export type KeyAuth =
   | { kind: 'key'; secret: Secret; placement: AuthPlacement };
 
 /** The credential a client sent, wherever its SDK puts it (Bearer, x-api-key, api-key, x-goog-api-key). */
-function clientCredential(headers: ReadonlyMap<string, string>): { header: string; key: string } | undefined {
+export function clientCredential(headers: ReadonlyMap<string, string>): { header: string; key: string } | undefined {
   for (const header of CLIENT_CREDENTIAL_HEADERS) {
     const value = headers.get(header);
     if (!value) continue;

@@ -8,6 +8,7 @@
 import { DEFAULT_DIALECT, errorBody, requestDialectCel } from '../dialects/index.js';
 import { DIALECTS, type DialectName } from '../dialects/types.js';
 import { ERROR_CODE_HEADER, METADATA_NAMESPACE } from './metadata-keys.js';
+import { BUDGET_MARKER_STATUS } from './ratelimit.js';
 
 type Obj = Record<string, unknown>;
 
@@ -30,6 +31,9 @@ const cel = (expression: string): Obj => ({
     typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter', expression },
   },
 });
+
+/** The reply's status is this code (Envoy's filter wants a runtime key; none is ever set). */
+const statusIs = (code: number): Obj => ({ status_code_filter: { comparison: { op: 'EQ', value: { default_value: code, runtime_key: 'llm_extproc.local_reply.unused' } } } });
 
 const FAILURES: Failure[] = [
   {
@@ -55,7 +59,7 @@ const FAILURES: Failure[] = [
     code: 'budget_exceeded',
     status: 429,
     message: 'over a spending budget of this gateway; retry after the time in retry-after',
-    filter: { and_filter: { filters: [{ response_flag_filter: { flags: ['RL'] } }, { status_code_filter: { comparison: { op: 'EQ', value: { default_value: 402, runtime_key: 'llm_extproc.local_reply.unused' } } } }] } },
+    filter: { and_filter: { filters: [{ response_flag_filter: { flags: ['RL'] } }, statusIs(BUDGET_MARKER_STATUS)] } },
     headers: { 'retry-after': '%RESP(X-RATELIMIT-RESET)%' },
   },
   {
@@ -82,7 +86,7 @@ const FAILURES: Failure[] = [
     code: 'request_headers_too_large',
     status: 431,
     message: 'the request headers are over the gateway limit',
-    filter: { status_code_filter: { comparison: { op: 'EQ', value: { default_value: 431, runtime_key: 'llm_extproc.local_reply.unused' } } } },
+    filter: statusIs(431),
   },
 ];
 

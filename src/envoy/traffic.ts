@@ -4,7 +4,7 @@
 // Retries replay the request as the processor translated and signed it for that backend;
 // `retry-after` and `x-ratelimit-reset` set the wait after a 429.
 import type { CompiledPool } from '../config/compile.js';
-import type { OutlierDetection, Retry, Timeouts } from '../config/schema.js';
+import { type OutlierDetection, Retry, type Timeouts } from '../config/schema.js';
 import type { z } from 'zod';
 
 type Obj = Record<string, unknown>;
@@ -65,7 +65,7 @@ export function outlierErrors(b: TrafficConfig): Obj | undefined {
  * tried yet, and past the last member of one priority to the next priority (fallback).
  */
 export function poolTraffic(pool: CompiledPool): Obj {
-  const retry = pool.config.retry ?? { attempts: Math.min(10, pool.members.length), on: [429, '5xx', 'reset', 'connect-failure'] as never };
+  const retry = pool.config.retry ?? Retry.parse({ attempts: Math.min(10, pool.members.length) });
   const route = routeTraffic({ ...pool.config, retry });
   const policy = route.retry_policy as Obj;
   if (pool.members.length > 1) {

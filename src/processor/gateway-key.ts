@@ -25,7 +25,7 @@ export class GatewayKey {
 
   static authenticate(clients: ClientKeys, headers: ReadonlyMap<string, string>, query: string): GatewayKey {
     const presented = presentedKey(headers, query);
-    if (!presented) throw new GatewayError('invalid_api_key', 'this gateway needs a key: send it as Authorization: Bearer, x-api-key, x-goog-api-key or ?key=');
+    if (!presented) throw new GatewayError('invalid_api_key', 'this gateway needs a key: send it as Authorization: Bearer, x-api-key, api-key, x-goog-api-key or ?key=');
     const principal = clients.authenticate(presented.key);
     if (!principal) throw new GatewayError('invalid_api_key', 'the gateway key is not valid');
     const view = new Map(headers);

@@ -6,15 +6,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { packageRoot } from '../envoy/find.js';
+import { join } from 'node:path';
+import { onPath, packageRoot } from '../envoy/find.js';
 
 const ROOT = packageRoot();
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) if (dir && existsSync(join(dir, name))) return join(dir, name);
-  return undefined;
-}
 
 export function ratelimitBinary(): string {
   const found = process.env.RATELIMIT_BIN ?? [join(ROOT, '.tools', 'bin', 'ratelimit')].find((p) => existsSync(p));

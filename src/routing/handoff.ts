@@ -5,12 +5,11 @@
 // sent it rides there, and no state is shared between streams: the upstream stream may land
 // on any processor replica.
 import type { CompiledPool, PoolMember } from '../config/compile.js';
+import { CLIENT_CREDENTIAL_HEADERS } from '../auth/static-key.js';
 import { RouteType } from '../config/schema.js';
 import { GatewayError } from '../errors.js';
 import type { Selection, SelectionSource } from './select.js';
 
-/** Client credentials stay out of the metadata unless a member passes them on (Passthrough). */
-const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key', 'api-key', 'x-goog-api-key']);
 
 interface Wire {
   p: string;
@@ -32,7 +31,8 @@ export interface PoolRequest {
 /** @param headers the request as the upstream filter should start each attempt from (gateway headers already removed). */
 export function encodePoolRequest(sel: Selection, headers: ReadonlyMap<string, string>): string {
   const passthrough = sel.pool!.members.some((m) => m.backend.keyAuth.kind === 'passthrough');
-  const h = [...headers].filter(([k]) => passthrough || !CREDENTIAL_HEADERS.has(k));
+  // Client credentials stay out of the metadata unless a member passes them on.
+  const h = [...headers].filter(([k]) => passthrough || !CLIENT_CREDENTIAL_HEADERS.includes(k));
   const w: Wire = { p: sel.path, q: sel.query, s: sel.source, h };
   if (sel.model !== undefined) w.m = sel.model;
   if (sel.deployment !== undefined) w.d = sel.deployment;
