@@ -11,14 +11,15 @@ import { startLocalLimits } from './ratelimit/local.js';
  * Limits with no service named: Redis and the ratelimit service are started here (when
  * installed; else the error says how), and the config points at them.
  */
-async function localLimits(cfg: RuntimeConfig): Promise<{ cfg: RuntimeConfig; stop(): Promise<void>; where?: string }> {
+async function localLimits(cfg: RuntimeConfig): Promise<{ cfg: RuntimeConfig; stop(): Promise<void>; where?: string; service?: { address: string; configDir: string } }> {
   const limits = cfg.file.rateLimits;
   if (!limits?.rules.length || limits.service.address) return { cfg, stop: async () => {} };
   const local = await startLocalLimits();
   if (limits.service.configDir) logger.warn({ configDir: limits.service.configDir }, 'rateLimits.service.configDir is set but no address: the local ratelimit service reads its own directory');
-  const service = { ...limits.service, address: local.ratelimit.grpcAddress, configDir: local.ratelimit.configDir };
+  const started = { address: local.ratelimit.grpcAddress, configDir: local.ratelimit.configDir };
   return {
-    cfg: { ...cfg, file: { ...cfg.file, rateLimits: { ...limits, service } } },
+    cfg: { ...cfg, file: { ...cfg.file, rateLimits: { ...limits, service: { ...limits.service, ...started } } } },
+    service: started,
     stop: local.stop,
     where: `${local.ratelimit.grpcAddress} (Redis on 127.0.0.1:${local.redis.port})`,
   };
@@ -31,7 +32,7 @@ export async function runUp(loaded: { cfg: RuntimeConfig; path?: string }, opts:
   const host = cfg.listenHost;
   let proc: Awaited<ReturnType<typeof startProcessor>>;
   try {
-    proc = await startProcessor({ config: cfg, configPath: path, host });
+    proc = await startProcessor({ config: cfg, configPath: path, host, localRateLimits: limits.service });
   } catch (err) {
     await limits.stop();
     throw err;

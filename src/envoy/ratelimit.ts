@@ -26,7 +26,10 @@ const DIMENSIONS = [
   { key: 'model', rule: 'models', metadata: 'request_model' },
 ] as const satisfies readonly { key: string; rule: keyof RateLimitRule; metadata: MetadataKey }[];
 
-const ruleId = (i: number) => `r${i}`;
+export const ruleId = (i: number) => `r${i}`;
+
+/** The dimensions a rule narrows by, in descriptor order. */
+export const ruleDimensions = (r: RateLimitRule) => DIMENSIONS.filter((d) => r[d.rule] !== undefined);
 
 function limitOf(r: RateLimitRule): { unit: string; requests_per_unit: number } {
   if (r.budget) return { unit: r.budget.per, requests_per_unit: Math.round(r.budget.costUsd * 1e6) };
@@ -42,7 +45,7 @@ export const BUDGET_MARKER_STATUS = 402;
 
 /** Nested descriptors for the dimensions a rule names; `*` is each value on its own counter. */
 function nest(r: RateLimitRule, depth: number): Obj[] | undefined {
-  const dims = DIMENSIONS.filter((d) => r[d.rule] !== undefined);
+  const dims = ruleDimensions(r);
   if (depth === dims.length) return undefined;
   const d = dims[depth]!;
   return (r[d.rule] as string[]).map((v) => {

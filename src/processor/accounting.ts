@@ -14,6 +14,7 @@ import type { Struct } from '../extproc/types.js';
 import type { Logger } from '../logger.js';
 import { MetadataLedger } from '../extproc/struct.js';
 import type { RequestRecord, StreamEnd } from '../telemetry/record.js';
+import { limitsView } from '../ratelimit/remaining.js';
 import { logUsage, recordMetrics } from '../telemetry/report.js';
 import { RequestSpan } from '../telemetry/tracing.js';
 import { completeUsage } from '../usage/estimate.js';
@@ -232,6 +233,7 @@ export class RequestAccount {
     try {
       logUsage(r);
       recordMetrics(r);
+      limitsView.note({ client: r.client, backend: r.backend, model: r.requestModel });
       this.span.end(r, this.span.captureContent ? this.content() : undefined);
     } catch (err) {
       this.log().error({ err }, 'recording a finished request failed');

@@ -3,7 +3,9 @@
 import { closeSecretWatchers } from '../auth/secrets.js';
 import { type AdminServer, startAdminServer } from '../admin/http.js';
 import type { RuntimeConfig } from '../config/compile.js';
-import { writeRatelimitConfig } from '../envoy/ratelimit.js';
+import type { RateLimits } from '../config/schema.js';
+import { envoyRateLimits, writeRatelimitConfig } from '../envoy/ratelimit.js';
+import { limitsView } from '../ratelimit/remaining.js';
 import { ConfigHolder } from '../config/load.js';
 import { logger } from '../logger.js';
 import { labelCaps } from '../telemetry/metrics.js';
@@ -18,6 +20,8 @@ export interface ProcessorOptions {
   adminPort?: number;
   host?: string;
   watchIntervalMs?: number;
+  /** The ratelimit service `up` started: every config, reloads included, points there. */
+  localRateLimits?: { address: string; configDir: string };
 }
 
 export interface RunningProcessor {
@@ -36,19 +40,34 @@ async function applyTelemetry(cfg: RuntimeConfig): Promise<void> {
   await configureTracing({ endpoint: t.otlp?.endpoint, serviceName: t.serviceName, sampleRatio: t.otlp?.sampleRatio ?? 1, captureContent: t.captureContent });
 }
 
-/** The ratelimit service's descriptors follow the config too: the processor writes them where the service reads. */
-function applyRateLimits(cfg: RuntimeConfig): void {
+/**
+ * The ratelimit service's descriptors follow the config too: the processor writes them where
+ * the service reads, and reports what is left of each limit from there.
+ */
+function applyRateLimits(cfg: RuntimeConfig, local: ProcessorOptions['localRateLimits']): void {
+  let limits: RateLimits | undefined = cfg.file.rateLimits;
+  if (limits && local && !limits.service.address) limits = { ...limits, service: { ...limits.service, ...local } };
+  limitsView.configure(limits);
   try {
-    const file = writeRatelimitConfig(cfg.file.rateLimits);
+    const file = writeRatelimitConfig(limits);
     if (file) logger.info({ file }, 'wrote the rate limit service config');
   } catch (err) {
     logger.error({ err }, 'writing the rate limit service config failed; the service keeps its last one');
   }
 }
 
+/**
+ * A limit's numbers and windows apply on reload (they live in the service's file); which rules
+ * exist and what they narrow by is in Envoy's filter, which only a new Envoy config changes.
+ */
+function warnIfEnvoyLimitsChanged(before: RuntimeConfig, after: RuntimeConfig): void {
+  const shape = (c: RuntimeConfig) => (c.file.rateLimits ? JSON.stringify([envoyRateLimits(c.file.rateLimits), envoyRateLimits(c.file.rateLimits, true)]) : '');
+  if (shape(before) !== shape(after)) logger.warn('rate limit rules were added, removed, reordered or narrowed differently: Envoy applies that only with a regenerated config (llm-extproc envoy-config) and a restart; changed numbers and windows apply now');
+}
+
 export async function startProcessor(opts: ProcessorOptions): Promise<RunningProcessor> {
   await applyTelemetry(opts.config);
-  applyRateLimits(opts.config);
+  applyRateLimits(opts.config, opts.localRateLimits);
   const holder = new ConfigHolder(opts.config, opts.configPath);
   const host = opts.host ?? opts.config.listenHost;
   const grpc = await startGrpcServer(holder, opts.grpcListen ?? opts.config.ports.grpc, host);
@@ -57,7 +76,8 @@ export async function startProcessor(opts: ProcessorOptions): Promise<RunningPro
   holder.watch(opts.watchIntervalMs);
   holder.onReload((cfg) => {
     applyTelemetry(cfg).catch((err: unknown) => logger.warn({ err }, 'applying the reloaded telemetry settings failed'));
-    applyRateLimits(cfg);
+    applyRateLimits(cfg, opts.localRateLimits);
+    warnIfEnvoyLimitsChanged(opts.config, cfg);
     const old = [...opts.config.backends.keys()];
     const added = [...cfg.backends.keys()].filter((b) => !old.includes(b));
     if (added.length) logger.warn({ added }, 'new backends need routes in Envoy; regenerate the bootstrap (llm-extproc envoy-config) if Envoy is not configured for them');
@@ -77,6 +97,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<RunningPro
         await admin.close();
         await shutdownTracing().catch((err: unknown) => logger.warn({ err }, 'flushing traces at shutdown failed'));
         closeSecretWatchers();
+        limitsView.close();
       })();
       return stopping;
     },

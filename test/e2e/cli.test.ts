@@ -239,6 +239,15 @@ describe('llm-extproc up', () => {
       while (!statuses.includes(429) && Date.now() < until) statuses.push((await ask()).status);
       expect(statuses.at(-1)).toBe(429);
       expect(statuses.filter((x) => x === 200).length).toBeLessThanOrEqual(2);
+      // A reloaded config rewrites the local service's file: a higher limit admits requests again.
+      writeFileSync(p, readFileSync(p, 'utf8').replace('limit: 2,', 'limit: 50,'));
+      let status = 429;
+      const reloaded = Date.now() + 15_000;
+      while (status === 429 && Date.now() < reloaded) {
+        await new Promise((r) => setTimeout(r, 200));
+        status = (await ask()).status;
+      }
+      expect(status).toBe(200);
       const redisPort = Number(/Redis on 127\.0\.0\.1:(\d+)/.exec(out)![1]);
       child.kill('SIGINT');
       expect(await exited(child)).toBe(0);

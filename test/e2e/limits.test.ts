@@ -76,11 +76,19 @@ const refusal = (p: Promise<unknown>) =>
     },
     (e: unknown) => e as InstanceType<typeof OpenAI.APIError>,
   );
+/** llm_extproc_limit_remaining for these labels; a missing series fails (0 is a figure). */
+async function remaining(labels: Record<string, string>): Promise<number> {
+  const hits = (await scrape(gw.adminUrl)).filter((s) => s.name === 'llm_extproc_limit_remaining' && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  expect(hits).toHaveLength(1);
+  return hits[0]!.value;
+}
 const client = (key: string) => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
 
 describe('rate limits', () => {
   it('a request limit: the fourth request in the hour is a 429 in OpenAI’s shape with retry-after, and never reaches the provider', async () => {
     const before = upstream.requests.length;
+    // A principal the rule names is reported before it has sent anything.
+    expect(await remaining({ rule: 'r0', client: 'team-a', counts: 'requests' })).toBe(3);
     for (let i = 0; i < 3; i++) await client(KEYS.a).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
     const err = await refusal(client(KEYS.a).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES }));
     expect(err).toBeInstanceOf(OpenAI.APIError);
@@ -90,6 +98,7 @@ describe('rate limits', () => {
     expect(retryAfter).toBeLessThanOrEqual(3600);
     expect(err.headers?.get('x-ratelimit-limit')).toMatch(/^3\b/);
     expect(upstream.requests.length - before).toBe(3);
+    expect(await remaining({ rule: 'r0', client: 'team-a', counts: 'requests' })).toBe(0);
     // Another principal has its own allowance.
     await client(KEYS.b).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
   });
@@ -97,6 +106,11 @@ describe('rate limits', () => {
   it('a token limit: each answer’s tokens are charged when it ends (streams too); once over, the next request is refused', async () => {
     // 19 tokens, then a stream of 13 (its usage chunk): 32 > 30.
     await client(KEYS.c).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
+    await until(() => counter('rule_r1') === 19);
+    // What is left is a metric, read from the shared counter; reading it charges nothing.
+    expect(await remaining({ rule: 'r1', client: 'team-c', counts: 'total_tokens' })).toBe(11);
+    expect(await remaining({ rule: 'r1', client: 'team-c', counts: 'total_tokens' })).toBe(11);
+    expect(counter('rule_r1')).toBe(19);
     const stream = await client(KEYS.c).chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: MESSAGES });
     for await (const _ of stream) void _;
     // Envoy charges when the stream is done, a moment after the client has its last byte: wait
@@ -110,7 +124,11 @@ describe('rate limits', () => {
   });
 
   it('a monthly budget: each answer’s cost from the price table is recorded exactly and charged; past the budget, 429 budget_exceeded', async () => {
-    for (let i = 0; i < 2; i++) await client(KEYS.d).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
+    await client(KEYS.d).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
+    await until(() => counter('rule_r2') === 26_000);
+    // The remaining budget, in dollars: $0.05 less one answer's $0.026.
+    expect(await remaining({ rule: 'r2', client: 'team-d', counts: 'usd' })).toBeCloseTo(0.024, 9);
+    await client(KEYS.d).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
     // The counter holds exactly the two answers' cost, in millionths of a dollar.
     await until(() => counter('rule_r2') === 52_000);
     const err = await refusal(client(KEYS.d).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES }));
@@ -121,6 +139,7 @@ describe('rate limits', () => {
     expect(counter('rule_r2')).toBe(52_000);
     const samples = await scrape(gw.adminUrl);
     expect(sampleValue(samples, 'llm_extproc_cost_usd_total', { client: 'team-d' })).toBeCloseTo(0.052, 9);
+    expect(await remaining({ rule: 'r2', client: 'team-d', counts: 'usd' })).toBe(0);
   });
 
   it('Redis stopped: requests pass (failureMode open, the default); Redis back: the limits hold again', async () => {
