@@ -15,6 +15,7 @@ const sha = (k: string) => createHash('sha256').update(k).digest('hex');
 const MESSAGES = [{ role: 'user' as const, content: 'Hello!' }];
 const X = 'gk-replicas-x-01';
 const Y = 'gk-replicas-y-02';
+const Z = 'gk-replicas-z-03';
 const LIMIT = 2000;
 const PER_REQUEST = 100;
 
@@ -35,7 +36,7 @@ beforeAll(async () => {
   const config = {
     backends: { openai: { provider: 'openai', endpoint: upstream.url, authToken: { kind: 'Inline', inline: 'sk-up' } } },
     defaultBackend: 'openai',
-    clients: { x: { keys: [{ sha256: sha(X) }] }, y: { keys: [{ sha256: sha(Y) }] } },
+    clients: { x: { keys: [{ sha256: sha(X) }] }, y: { keys: [{ sha256: sha(Y) }] }, z: { keys: [{ sha256: sha(Z) }] } },
     rateLimits: {
       service: { address: ratelimit.grpcAddress, configDir: ratelimit.configDir },
       rules: [{ clients: ['*'], tokens: { count: 'total', limit: LIMIT, per: 'minute' } }],
@@ -52,8 +53,8 @@ afterAll(async () => {
 });
 
 /** One client per replica, one request at a time, alternating plain and streamed, until refused. */
-async function drive(gw: Gateway): Promise<{ admitted: number; refused: InstanceType<typeof OpenAI.APIError> }> {
-  const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: X, maxRetries: 0 });
+async function drive(gw: Gateway, key = X): Promise<{ admitted: number; refused: InstanceType<typeof OpenAI.APIError> }> {
+  const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: key, maxRetries: 0 });
   let admitted = 0;
   for (let i = 0; i < 100; i++) {
     try {
@@ -70,11 +71,15 @@ async function drive(gw: Gateway): Promise<{ admitted: number; refused: Instance
   throw new Error('the limit never applied');
 }
 
-it('a 2,000-token-per-minute limit holds across two replicas, plain and streamed', async () => {
-  // Fixed windows: start with time to spare in this minute, so one window covers the run.
+/** Fixed windows: start with time to spare in this minute, so one window covers the run. */
+async function freshMinute(): Promise<void> {
   const intoMinute = Date.now() % 60_000;
   if (intoMinute > 45_000) await new Promise((r) => setTimeout(r, 60_000 - intoMinute + 200));
-  const [a, b] = await Promise.all(replicas.map(drive));
+}
+
+it('a 2,000-token-per-minute limit holds across two replicas, plain and streamed', async () => {
+  await freshMinute();
+  const [a, b] = await Promise.all(replicas.map((g) => drive(g)));
   const total = a!.admitted + b!.admitted;
   console.log(`limit ${LIMIT} tokens/minute; admitted: replica 1 ${a!.admitted}, replica 2 ${b!.admitted}, total ${total}, overshoot ${total - LIMIT}`);
   expect(total).toBeGreaterThanOrEqual(LIMIT);
@@ -89,4 +94,16 @@ it('a 2,000-token-per-minute limit holds across two replicas, plain and streamed
   // Another principal has its own counter.
   const other = await new OpenAI({ baseURL: `${replicas[0]!.url}/v1`, apiKey: Y, maxRetries: 0 }).chat.completions.create({ model: 'gpt-4o-mini', messages: MESSAGES });
   expect(other.usage?.total_tokens).toBe(PER_REQUEST);
+}, 90_000);
+
+it('four clients per replica at once: the overshoot is at most the requests in flight', async () => {
+  await freshMinute();
+  const CLIENTS = 4;
+  const runs = await Promise.all(replicas.flatMap((g) => Array.from({ length: CLIENTS }, () => drive(g, Z))));
+  const perReplica = replicas.map((_, i) => runs.slice(i * CLIENTS, (i + 1) * CLIENTS).reduce((n, r) => n + r.admitted, 0));
+  const total = perReplica[0]! + perReplica[1]!;
+  console.log(`limit ${LIMIT} tokens/minute, ${CLIENTS} clients per replica: admitted: replica 1 ${perReplica[0]}, replica 2 ${perReplica[1]}, total ${total}, overshoot ${total - LIMIT}`);
+  expect(total).toBeGreaterThanOrEqual(LIMIT);
+  expect(total).toBeLessThanOrEqual(LIMIT + replicas.length * CLIENTS * PER_REQUEST);
+  for (const r of runs) expect(r.refused).toMatchObject({ status: 429, code: 'rate_limited' });
 }, 90_000);
