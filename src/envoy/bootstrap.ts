@@ -24,7 +24,19 @@ export const LISTENER_NAME = 'llm_gateway';
 export const ROUTE_CONFIG_NAME = 'llm_routes';
 /** Headroom over maxRequestBytes so the processor's own 413 (from content-length) answers first. */
 export const BUFFER_HEADROOM_BYTES = 64 * 1024;
-export const PROCESSOR_REQUESTS_PER_CONNECTION = 500;
+/**
+ * Concurrent ext_proc streams Envoy may hold open to the processor (one per request in flight,
+ * two for a pool's attempt): Envoy's default circuit breaker (1,024) turned the 1,025th
+ * concurrent request into a 500.
+ */
+export const PROCESSOR_MAX_STREAMS = 100_000;
+
+/**
+ * Envoy runtime the generated bootstraps set. ext_proc_graceful_grpc_close: Envoy half-closes
+ * each ext_proc stream when its request is done instead of resetting it (RST_STREAM
+ * INTERNAL_ERROR, for which Node builds an Error with a stack trace, per request).
+ */
+export const ENVOY_RUNTIME = { 'envoy.reloadable_features.ext_proc_graceful_grpc_close': true };
 
 export const NO_BACKEND_BODY = JSON.stringify({
   error: { message: 'no backend selected', type: 'invalid_request_error', param: null, code: 'backend_not_found' },
@@ -99,13 +111,13 @@ function processorCluster(addr: ProcessorAddress): Obj {
     typed_extension_protocol_options: {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': TYPE.httpOptions,
+        // One long-lived connection: streams close gracefully (ENVOY_RUNTIME), and the processor
+        // lifts Node's rapid-reset limit for Envoys that still reset them. Rotating connections
+        // cost a protocol error per rotation.
         explicit_http_config: { http2_protocol_options: {} },
-        // Envoy ends every ext_proc stream with RST_STREAM. Servers with HTTP/2 rapid-reset
-        // protection (Node's allows a burst of 1000 then 33/s) drop a busy connection; a
-        // fresh connection every PROCESSOR_REQUESTS_PER_CONNECTION streams never gets there.
-        common_http_protocol_options: { max_requests_per_connection: PROCESSOR_REQUESTS_PER_CONNECTION },
       },
     },
+    circuit_breakers: { thresholds: [{ priority: 'DEFAULT', max_requests: PROCESSOR_MAX_STREAMS, max_pending_requests: PROCESSOR_MAX_STREAMS }] },
   };
   if ('unixPath' in addr) {
     return { ...base, type: 'STATIC', load_assignment: endpoints(PROCESSOR_CLUSTER, { pipe: { path: addr.unixPath } }) };
@@ -276,6 +288,7 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
 
   return {
     admin: { address: socketAddress(adminAddress, cfg.ports.envoyAdmin) },
+    layered_runtime: { layers: [{ name: 'static', static_layer: ENVOY_RUNTIME }] },
     static_resources: {
       listeners: [
         {

@@ -20,7 +20,7 @@ export interface GrpcServer {
 }
 
 /**
- * Envoy closes every ext_proc stream with RST_STREAM, one per HTTP request. Node's HTTP/2
+ * Envoy without ext_proc_graceful_grpc_close resets every ext_proc stream. Node's HTTP/2
  * rapid-reset protection (a burst of 1000, then 33/s) would take those for an attack and
  * drop the connection, failing in-flight requests (a 500, fail-closed). The processor
  * only ever talks to Envoy, so the limit is lifted. grpc-js has no option for it: its
@@ -31,7 +31,7 @@ export const HTTP2_RESET_LIMITS = { streamResetBurst: 1_000_000, streamResetRate
 function allowEnvoyResets(server: grpc.Server): void {
   const internals = server as unknown as { commonServerOptions?: Record<string, unknown> };
   if (!internals.commonServerOptions) {
-    logger.warn('this grpc-js version hides its http2 options: Envoy stream resets may trip rapid-reset protection; keep max_requests_per_connection on the processor cluster');
+    logger.warn('this grpc-js version hides its http2 options: an Envoy that resets ext_proc streams (no ext_proc_graceful_grpc_close) may trip its rapid-reset protection');
     return;
   }
   Object.assign(internals.commonServerOptions, HTTP2_RESET_LIMITS);
@@ -45,6 +45,9 @@ export async function startGrpcServer(holder: ConfigHolder, listen: number | str
     'grpc.max_receive_message_length': Math.max(maxMessage, 64 * 1024 * 1024),
     'grpc.max_send_message_length': Math.max(maxMessage, 64 * 1024 * 1024),
     'grpc.keepalive_permit_without_calls': 1,
+    // Thousands of streams open at once on Envoy's one connection: Node's 10 MB per-session
+    // budget would refuse new streams (ENHANCE_YOUR_CALM) long before memory is short.
+    'grpc-node.max_session_memory': 1024,
   });
   allowEnvoyResets(server);
   let status = SERVING;

@@ -6,7 +6,7 @@ import type { RuntimeConfig } from '../config/compile.js';
 import { createProcessor } from '../processor/index.js';
 import type { Logger } from '../logger.js';
 import { countMessage, streamsActive } from '../telemetry/metrics.js';
-import type { ProcessingRequest, ProcessingResponse } from '../extproc/types.js';
+import { BodySendMode, type ProcessingRequest, type ProcessingResponse } from '../extproc/types.js';
 
 export type ProcessCall = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
 
@@ -14,6 +14,19 @@ function metadataMap(md: grpc.Metadata): Map<string, string> {
   const out = new Map<string, string>();
   for (const [k, v] of Object.entries(md.getMap())) out.set(k.toLowerCase(), Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
   return out;
+}
+
+/**
+ * Whether this reply is the stream's last: nothing Envoy could still send needs an answer
+ * (trailers are never asked for). Closing the stream then tells Envoy so; left open, Envoy
+ * resets it once the HTTP request is done, and Node builds an error, stack trace included,
+ * for every reset.
+ */
+function lastReply(req: ProcessingRequest, reply: ProcessingResponse): boolean {
+  if (reply.immediate_response) return true;
+  if (req.request === 'response_body') return req.response_body?.end_of_stream === true;
+  if (req.request === 'response_headers') return req.response_headers?.end_of_stream === true || reply.mode_override?.response_body_mode === BodySendMode.NONE;
+  return false;
 }
 
 export function handleProcessStream(call: ProcessCall, config: RuntimeConfig, log: Logger): void {
@@ -55,7 +68,12 @@ export function handleProcessStream(call: ProcessCall, config: RuntimeConfig, lo
         // handle() maps every error itself; this is a last resort that still answers in order.
         reply = processor.fail(err);
       }
-      if (!closed) call.write(reply);
+      if (closed) return;
+      call.write(reply);
+      if (lastReply(req, reply)) {
+        closed = true;
+        call.end();
+      }
     });
   });
 

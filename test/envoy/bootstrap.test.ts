@@ -180,10 +180,11 @@ describe('generated bootstrap', () => {
     expect(proc.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config).toEqual({
       http2_protocol_options: {},
     });
-    // Bounded streams per connection: Envoy's per-stream resets never pile up into a rapid-reset GOAWAY.
-    expect(proc.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].common_http_protocol_options).toEqual({
-      max_requests_per_connection: 500,
-    });
+    // One connection for good (no rotation), and room for far more than Envoy's default 1,024 streams.
+    expect(proc.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].common_http_protocol_options).toBeUndefined();
+    expect(proc.circuit_breakers.thresholds[0]).toMatchObject({ max_requests: 100_000, max_pending_requests: 100_000 });
+    // Envoy half-closes ext_proc streams rather than resetting them.
+    expect((buildBootstrap(cfg) as Obj).layered_runtime.layers[0].static_layer).toEqual({ 'envoy.reloadable_features.ext_proc_graceful_grpc_close': true });
     expect(proc.type).toBe('STATIC');
     expect(proc.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: '127.0.0.1', port_value: 50051 });
 
@@ -291,6 +292,15 @@ describe.skipIf(skipRealEnvoy)('envoy --mode validate (real Envoy)', () => {
     expect(attachHcm.local_reply_config).toEqual(hcm.local_reply_config);
     expect(attachHcm.route_config.virtual_hosts[0].response_headers_to_remove).toEqual(['x-llm-error-code']);
     expect(attachHcm.max_request_headers_kb).toBe(hcm.max_request_headers_kb);
+  });
+
+  it('the attach fragment’s processor cluster and runtime are the generator’s: streams closed gracefully, no 1,024-stream breaker', () => {
+    const attach = parseYaml(readFileSync(join(packageRoot(), 'envoy/attach/ext-proc-filter.yaml'), 'utf8')) as Obj;
+    const generated = buildBootstrap(cfg) as Obj;
+    const proc = (b: Obj) => (b.static_resources.clusters as Obj[]).find((c) => c.name === 'llm_extproc')!;
+    expect(proc(attach).circuit_breakers).toEqual(proc(generated).circuit_breakers);
+    expect(proc(attach).typed_extension_protocol_options).toEqual(proc(generated).typed_extension_protocol_options);
+    expect(attach.layered_runtime).toEqual(generated.layered_runtime);
   });
 
   it('the attach fragment’s pool route and cluster are what the generator makes for that pool', () => {
