@@ -15,18 +15,76 @@ const REDACT = [
 export type LogTap = (line: string) => void;
 const taps = new Set<LogTap>();
 
-export const logger: Logger = pino({
+const common = {
   level: process.env.LOG_LEVEL ?? 'info',
   base: { svc: 'llm-extproc' },
-  redact: { paths: REDACT, censor: '[redacted]' },
   // Each line as written, after redaction, to whoever listens (the e2e tests read usage lines).
   hooks: {
-    streamWrite: (line) => {
+    streamWrite: (line: string) => {
       for (const tap of taps) tap(line);
       return line;
     },
   },
-});
+};
+
+export const logger: Logger = pino({ ...common, redact: { paths: REDACT, censor: '[redacted]' } });
+
+/**
+ * The usage log: one line per request, made from a record that holds counts and names, never
+ * a header or a credential, so it skips the redaction pass every other line pays for.
+ */
+export const usageLogger: Logger = pino(common);
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+type Level = (typeof LEVELS)[number];
+
+/**
+ * A request's logger. Its bindings (request id, client, backend…) are gathered as the request
+ * is understood, and a pino child is made only when a line is written: a child per request
+ * cost ~5 % of CPU when nothing per request was logged.
+ */
+class LazyLogger {
+  private made: Logger | undefined;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly fields: Record<string, unknown>,
+  ) {}
+
+  child(more: Record<string, unknown>): LazyLogger {
+    return new LazyLogger(this.parent, { ...this.fields, ...more });
+  }
+
+  bindings(): Record<string, unknown> {
+    return { ...this.parent.bindings(), ...this.fields };
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return this.parent.isLevelEnabled(level);
+  }
+
+  get level(): string {
+    return this.parent.level;
+  }
+
+  write(level: Level, args: unknown[]): void {
+    if (!this.parent.isLevelEnabled(level)) return;
+    this.made ??= this.parent.child(this.fields);
+    (this.made[level] as (...a: unknown[]) => void)(...args);
+  }
+}
+for (const level of LEVELS) {
+  Object.defineProperty(LazyLogger.prototype, level, {
+    value(this: LazyLogger, ...args: unknown[]) {
+      this.write(level, args);
+    },
+  });
+}
+
+/** A logger for one request, with `fields` bound, that costs nothing until it logs. */
+export function requestLogger(parent: Logger, fields: Record<string, unknown> = {}): Logger {
+  return new LazyLogger(parent, fields) as unknown as Logger;
+}
 
 /** Calls `tap` with every log line from now on; returns the function that stops it. */
 export function tapLogs(tap: LogTap): () => void {

@@ -4,7 +4,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { RuntimeConfig } from '../config/compile.js';
 import { createProcessor } from '../processor/index.js';
-import type { Logger } from '../logger.js';
+import { type Logger, requestLogger } from '../logger.js';
 import { countMessage, streamsActive } from '../telemetry/metrics.js';
 import { BodySendMode, type ProcessingRequest, type ProcessingResponse } from '../extproc/types.js';
 
@@ -31,7 +31,7 @@ function lastReply(req: ProcessingRequest, reply: ProcessingResponse): boolean {
 
 export function handleProcessStream(call: ProcessCall, config: RuntimeConfig, log: Logger): void {
   streamsActive.inc();
-  const processor = createProcessor(config, metadataMap(call.metadata), log);
+  const processor = createProcessor(config, metadataMap(call.metadata), requestLogger(log));
   let chain: Promise<void> = Promise.resolve();
   let closed = false;
   let counted = true;

@@ -1,7 +1,7 @@
 // What happens when a request is done: one usage log line (the record that survives when
 // Envoy no longer takes metadata), the metrics, and the end of its span. No message
 // content and no secrets: only names, counts, status and timings.
-import { logger } from '../logger.js';
+import { usageLogger } from '../logger.js';
 import { costTotal, fallbacksTotal, labelCaps, requestSeries, retriesTotal } from './metrics.js';
 import type { RequestRecord } from './record.js';
 
@@ -54,7 +54,7 @@ export function recordMetrics(r: RequestRecord): void {
 
 export function logUsage(r: RequestRecord): void {
   const u = r.usage;
-  logger.info(
+  usageLogger.info(
     {
       requestId: r.requestId,
       client: r.client,
