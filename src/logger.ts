@@ -31,9 +31,22 @@ export const logger: Logger = pino({ ...common, redact: { paths: REDACT, censor:
 
 /**
  * The usage log: one line per request, made from a record that holds counts and names, never
- * a header or a credential, so it skips the redaction pass every other line pays for.
+ * a header or a credential, so it skips the redaction pass every other line pays for. Its
+ * lines are written in batches of USAGE_BUFFER_BYTES (a write per line was a syscall per
+ * request), flushed every USAGE_FLUSH_MS and at exit: a line is at most that late.
  */
-export const usageLogger: Logger = pino(common);
+const USAGE_BUFFER_BYTES = 4096;
+const USAGE_FLUSH_MS = 1000;
+const usageStream = pino.destination({ dest: 1, sync: false, minLength: USAGE_BUFFER_BYTES });
+export const usageLogger: Logger = pino(common, usageStream);
+setInterval(() => usageStream.flush(), USAGE_FLUSH_MS).unref();
+process.once('exit', () => {
+  try {
+    usageStream.flushSync();
+  } catch {
+    // Nothing left to write it to.
+  }
+});
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 type Level = (typeof LEVELS)[number];

@@ -76,8 +76,19 @@ function inlineBackend(name: string, raw: unknown): CompiledBackend {
   return compiled;
 }
 
-function valuesOf(facts: RequestFacts, captures: Record<string, string> = {}): TemplateValues {
-  return { headers: facts.headers, captures, query: new URLSearchParams(facts.query) };
+const NO_CAPTURES: Readonly<Record<string, string>> = Object.freeze({});
+
+/** Template values; the query is parsed only when a template reads it (most never do). */
+function valuesOf(facts: RequestFacts, captures: Readonly<Record<string, string>> = NO_CAPTURES): TemplateValues {
+  const raw = facts.query;
+  let query: URLSearchParams | undefined;
+  return {
+    headers: facts.headers,
+    captures,
+    get query() {
+      return (query ??= new URLSearchParams(raw));
+    },
+  };
 }
 
 /** Selection from what the headers alone tell; 'needs-body' when only a `models` rule could decide. */
