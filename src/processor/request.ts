@@ -156,12 +156,15 @@ export class RequestProcessor {
     if (raw.length > this.cfg.maxRequestBytes) {
       throw new GatewayError('request_too_large', `the request body is ${raw.length} bytes; the limit is ${this.cfg.maxRequestBytes}`);
     }
+    let parsed: Record<string, unknown> | undefined;
     if (!this.selection) {
-      // Only a `models` rule or the default backend can decide: read the body's model.
-      this.select(selectByModel(this.cfg, this.facts!, peekModel(raw)));
+      // Only a `models` rule or the default backend can decide: read the body's model (once:
+      // the parsed body goes on to the translation).
+      parsed = peekBody(raw);
+      this.select(selectByModel(this.cfg, this.facts!, typeof parsed?.model === 'string' ? parsed.model : undefined));
       if (this.routeType === 'passthrough') return { request_body: { response: this.passthroughMutation() } };
     }
-    return { request_body: { response: await this.prepare(raw) } };
+    return { request_body: { response: await this.prepare(raw, parsed) } };
   }
 
   /** Gateway keys: the principal (or a 401), and the key gone from everything after this. */
@@ -221,11 +224,12 @@ export class RequestProcessor {
   }
 
   /** Completions: pick the translator, build the upstream request, authorise it. */
-  private async prepare(raw: Buffer | undefined): Promise<CommonResponse> {
+  private async prepare(raw: Buffer | undefined, parsed?: Record<string, unknown>): Promise<CommonResponse> {
     const sel = this.selection!;
     const { dialect, operation } = operationOf(sel, sel.backend);
     this.setDialect(dialect);
-    const body = raw && raw.length > 0 ? parseJson(raw) : undefined;
+    // A body that did not parse is parsed again here, for the client's invalid_json error.
+    const body = raw && raw.length > 0 ? (parsed ?? parseJson(raw)) : undefined;
     if (body) validateRequest(dialect, operation, body);
     // The model the client asked for (a pool's name counts); the route's or backend's when it named none.
     const asked = typeof body?.model === 'string' ? body.model : detectDialect(sel.path)?.pathModel;
@@ -357,11 +361,11 @@ export class RequestProcessor {
 
 }
 
-/** The body's top-level model, for `models` rules; a body that is not JSON has none. */
-function peekModel(raw: Buffer): string | undefined {
+/** The body as an object, for `models` rules (and then the translation); undefined when it is not a JSON object. */
+function peekBody(raw: Buffer): Record<string, unknown> | undefined {
   try {
-    const v = JSON.parse(raw.toString('utf8')) as { model?: unknown };
-    return typeof v?.model === 'string' ? v.model : undefined;
+    const v = JSON.parse(raw.toString('utf8')) as unknown;
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }

@@ -123,7 +123,8 @@ export class OpenAISameDialect implements Translator {
       return 'keep';
     }
     const wantModel = this.model === undefined;
-    if (!wantModel && !data.includes('"usage"') && !data.includes('"finish_reason":"')) return 'keep';
+    // Every chunk of a stream with include_usage says "usage":null: only a usage object counts.
+    if (!wantModel && !hasUsageObject(data) && !data.includes('"finish_reason":"')) return 'keep';
     let parsed: { model?: unknown; usage?: unknown; choices?: { finish_reason?: unknown }[] };
     try {
       parsed = JSON.parse(data);
@@ -157,6 +158,22 @@ export class OpenAISameDialect implements Translator {
       // Not JSON (an upstream error page, a cut body): nothing to count, body untouched.
     }
   }
+}
+
+/** Whether an event's JSON has a "usage" key holding an object (not null), without parsing it. */
+export function hasUsageObject(data: string): boolean {
+  for (let at = data.indexOf('"usage"'); at !== -1; at = data.indexOf('"usage"', at + 7)) {
+    let i = skipSpace(data, at + 7);
+    if (data.charCodeAt(i) !== 58 /* : */) continue;
+    i = skipSpace(data, i + 1);
+    if (data.charCodeAt(i) === 123 /* { */) return true;
+  }
+  return false;
+}
+
+function skipSpace(s: string, i: number): number {
+  for (let c = s.charCodeAt(i); c === 32 || c === 9 || c === 10 || c === 13; c = s.charCodeAt(++i));
+  return i;
 }
 
 type PlainChoice = { message?: { content?: unknown; tool_calls?: { function?: { arguments?: unknown } }[] }; text?: unknown; finish_reason?: unknown };
