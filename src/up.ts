@@ -5,20 +5,20 @@ import { findCaFile, generateBootstrap } from './envoy/bootstrap.js';
 import { startEnvoy } from './envoy/launcher.js';
 import { startProcessor } from './server/index.js';
 import { logger } from './logger.js';
-import { startLocalLimits } from './ratelimit/local.js';
+import { type LocalService, startLocalLimits, withLocalService } from './ratelimit/local.js';
 
 /**
  * Limits with no service named: Redis and the ratelimit service are started here (when
  * installed; else the error says how), and the config points at them.
  */
-async function localLimits(cfg: RuntimeConfig): Promise<{ cfg: RuntimeConfig; stop(): Promise<void>; where?: string; service?: { address: string; configDir: string } }> {
+async function localLimits(cfg: RuntimeConfig): Promise<{ cfg: RuntimeConfig; stop(): Promise<void>; where?: string; service?: LocalService }> {
   const limits = cfg.file.rateLimits;
   if (!limits?.rules.length || limits.service.address) return { cfg, stop: async () => {} };
   const local = await startLocalLimits();
   if (limits.service.configDir) logger.warn({ configDir: limits.service.configDir }, 'rateLimits.service.configDir is set but no address: the local ratelimit service reads its own directory');
   const started = { address: local.ratelimit.grpcAddress, configDir: local.ratelimit.configDir };
   return {
-    cfg: { ...cfg, file: { ...cfg.file, rateLimits: { ...limits, service: { ...limits.service, ...started } } } },
+    cfg: { ...cfg, file: { ...cfg.file, rateLimits: withLocalService(limits, started) } },
     service: started,
     stop: local.stop,
     where: `${local.ratelimit.grpcAddress} (Redis on 127.0.0.1:${local.redis.port})`,

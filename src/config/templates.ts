@@ -9,6 +9,20 @@ export interface TemplateValues {
   query: URLSearchParams;
 }
 
+const NO_CAPTURES: Readonly<Record<string, string>> = Object.freeze({});
+
+/** A request's template values; the query string is parsed only when a template reads it (most never do). */
+export function templateValues(headers: ReadonlyMap<string, string>, rawQuery: string, captures: Readonly<Record<string, string>> = NO_CAPTURES): TemplateValues {
+  let query: URLSearchParams | undefined;
+  return {
+    headers,
+    captures,
+    get query() {
+      return (query ??= new URLSearchParams(rawQuery));
+    },
+  };
+}
+
 type Part = string | { source: 'headers' | 'uri_captures' | 'query_params'; key: string };
 
 export interface Template {

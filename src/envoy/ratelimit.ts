@@ -67,8 +67,7 @@ export function ratelimitServiceConfig(limits: RateLimits): Obj {
 
 function actions(r: RateLimitRule, i: number): Obj[] {
   const out: Obj[] = [{ generic_key: { descriptor_key: 'rule', descriptor_value: ruleId(i) } }];
-  for (const d of DIMENSIONS) {
-    if (r[d.rule] === undefined) continue;
+  for (const d of ruleDimensions(r)) {
     // Absent (no client authentication, say): Envoy builds no descriptor, and the rule does not apply.
     out.push({ metadata: { descriptor_key: d.key, metadata_key: { key: METADATA_NAMESPACE, path: [{ key: d.metadata }] }, source: 'DYNAMIC' } });
   }

@@ -364,8 +364,7 @@ export class RequestProcessor {
 /** The body as an object, for `models` rules (and then the translation); undefined when it is not a JSON object. */
 function peekBody(raw: Buffer): Record<string, unknown> | undefined {
   try {
-    const v = JSON.parse(raw.toString('utf8')) as unknown;
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return parseJson(raw);
   } catch {
     return undefined;
   }

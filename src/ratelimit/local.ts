@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RateLimits } from '../config/schema.js';
 import { onPath, packageRoot } from '../envoy/find.js';
 
 const ROOT = packageRoot();
@@ -116,4 +117,15 @@ export async function startLocalLimits(): Promise<{ redis: Running; ratelimit: R
     await redis.stop();
     throw err;
   }
+}
+
+/** A ratelimit service `up` started: where it listens and where it reads its descriptor file. */
+export interface LocalService {
+  address: string;
+  configDir: string;
+}
+
+/** The limits pointed at a service `up` started, unless they name a service of their own. */
+export function withLocalService(limits: RateLimits, local: LocalService | undefined): RateLimits {
+  return local && !limits.service.address ? { ...limits, service: { ...limits.service, ...local } } : limits;
 }

@@ -101,8 +101,8 @@ class LimitsView {
 
   configure(limits: RateLimits | undefined): void {
     this.limits = limits?.rules.length ? limits : undefined;
-    const { host, port } = serviceAddress(limits ?? { service: { failureMode: 'open', timeout: '100ms' }, rules: [] });
-    const address = this.limits ? `${host}:${port}` : undefined;
+    const at = this.limits && serviceAddress(this.limits);
+    const address = at && `${at.host}:${at.port}`;
     if (address === this.address) return;
     this.client?.close();
     this.client = address ? (new (clientCtor())(address, grpc.credentials.createInsecure()) as unknown as Client) : undefined;

@@ -7,9 +7,9 @@
 import type { CompiledPool, PoolMember } from '../config/compile.js';
 import { CLIENT_CREDENTIAL_HEADERS } from '../auth/static-key.js';
 import { RouteType } from '../config/schema.js';
+import { templateValues } from '../config/templates.js';
 import { GatewayError } from '../errors.js';
 import type { Selection, SelectionSource } from './select.js';
-
 
 interface Wire {
   p: string;
@@ -60,7 +60,7 @@ export function decodePoolRequest(pool: CompiledPool, member: PoolMember, encode
     model: member.model ?? w.m,
     deployment: w.d,
     routeType: rt.success ? rt.data : undefined,
-    values: { headers, captures: w.c ?? {}, query: new URLSearchParams(w.q) },
+    values: templateValues(headers, w.q, w.c),
   };
   return { selection, headers };
 }

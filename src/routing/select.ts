@@ -5,7 +5,7 @@ import { compileBackend, type CompiledBackend, type CompiledPool, ConfigProblems
 import { Backend, type BackendConfig, type RouteType } from '../config/schema.js';
 import { detectDialect } from '../dialects/index.js';
 import { GatewayError } from '../errors.js';
-import { compileTemplate, type TemplateValues } from '../config/templates.js';
+import { compileTemplate, templateValues, type TemplateValues } from '../config/templates.js';
 
 export interface RequestFacts {
   method: string;
@@ -76,19 +76,8 @@ function inlineBackend(name: string, raw: unknown): CompiledBackend {
   return compiled;
 }
 
-const NO_CAPTURES: Readonly<Record<string, string>> = Object.freeze({});
-
-/** Template values; the query is parsed only when a template reads it (most never do). */
-function valuesOf(facts: RequestFacts, captures: Readonly<Record<string, string>> = NO_CAPTURES): TemplateValues {
-  const raw = facts.query;
-  let query: URLSearchParams | undefined;
-  return {
-    headers: facts.headers,
-    captures,
-    get query() {
-      return (query ??= new URLSearchParams(raw));
-    },
-  };
+function valuesOf(facts: RequestFacts, captures?: Readonly<Record<string, string>>): TemplateValues {
+  return templateValues(facts.headers, facts.query, captures);
 }
 
 /** Selection from what the headers alone tell; 'needs-body' when only a `models` rule could decide. */

@@ -3,8 +3,8 @@
 import { closeSecretWatchers } from '../auth/secrets.js';
 import { type AdminServer, startAdminServer } from '../admin/http.js';
 import type { RuntimeConfig } from '../config/compile.js';
-import type { RateLimits } from '../config/schema.js';
 import { envoyRateLimits, writeRatelimitConfig } from '../envoy/ratelimit.js';
+import { type LocalService, withLocalService } from '../ratelimit/local.js';
 import { limitsView } from '../ratelimit/remaining.js';
 import { ConfigHolder } from '../config/load.js';
 import { logger } from '../logger.js';
@@ -21,7 +21,7 @@ export interface ProcessorOptions {
   host?: string;
   watchIntervalMs?: number;
   /** The ratelimit service `up` started: every config, reloads included, points there. */
-  localRateLimits?: { address: string; configDir: string };
+  localRateLimits?: LocalService;
 }
 
 export interface RunningProcessor {
@@ -45,8 +45,7 @@ async function applyTelemetry(cfg: RuntimeConfig): Promise<void> {
  * the service reads, and reports what is left of each limit from there.
  */
 function applyRateLimits(cfg: RuntimeConfig, local: ProcessorOptions['localRateLimits']): void {
-  let limits: RateLimits | undefined = cfg.file.rateLimits;
-  if (limits && local && !limits.service.address) limits = { ...limits, service: { ...limits.service, ...local } };
+  const limits = cfg.file.rateLimits && withLocalService(cfg.file.rateLimits, local);
   limitsView.configure(limits);
   try {
     const file = writeRatelimitConfig(limits);
