@@ -3,11 +3,13 @@
 // and the body after translation, so the processor calls this after the translator.
 // Only host, content-type and the x-amz-* headers are signed: Envoy may add or
 // change others (x-forwarded-*, x-envoy-*, user-agent) on the way out.
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { lazyModule } from '../lazy.js';
 import { GatewayError } from '../errors.js';
 import type { RequestAuthorizer } from './types.js';
 import type { Secret } from './secrets.js';
+
+const sha256 = lazyModule<typeof import('@aws-crypto/sha256-js')>('@aws-crypto/sha256-js');
+const signatureV4 = lazyModule<typeof import('@smithy/signature-v4')>('@smithy/signature-v4');
 
 export interface AwsCredentialSecrets {
   accessKeyId: Secret;
@@ -41,7 +43,7 @@ export async function signV4(
   scope: { region: string; service: string },
   signingDate: Date = new Date(),
 ): Promise<Record<string, string>> {
-  const signer = new SignatureV4({ credentials: creds, region: scope.region, service: scope.service, sha256: Sha256 });
+  const signer = new (signatureV4().SignatureV4)({ credentials: creds, region: scope.region, service: scope.service, sha256: sha256().Sha256 });
   const q = req.path.indexOf('?');
   const path = q === -1 ? req.path : req.path.slice(0, q);
   const query = q === -1 ? {} : parseQuery(req.path.slice(q + 1));

@@ -1,11 +1,13 @@
 // Token counts for when a provider reports none (a server without usage, a stream cut
 // short): tiktoken with the encoding of the model's family, marked as estimated.
 // Encoders load lazily (hundreds of ms) and only when an estimate is needed.
-import { get_encoding, type Tiktoken } from 'tiktoken';
+import type { Tiktoken } from 'tiktoken';
+import { lazyModule } from '../lazy.js';
 import type { Usage } from './types.js';
 
 type EncodingName = 'o200k_base' | 'cl100k_base';
 const encoders = new Map<EncodingName, Tiktoken>();
+const tiktoken = lazyModule<typeof import('tiktoken')>('tiktoken');
 
 /** o200k for GPT-4o and later OpenAI families; cl100k for GPT-4/3.5 and as the approximation for everything else. */
 export function encodingFor(model: string | undefined): EncodingName {
@@ -19,7 +21,7 @@ export function countTokens(text: string, model: string | undefined): number {
   const name = encodingFor(model);
   let enc = encoders.get(name);
   if (!enc) {
-    enc = get_encoding(name);
+    enc = tiktoken().get_encoding(name);
     encoders.set(name, enc);
   }
   return enc.encode_ordinary(text).length;

@@ -3,8 +3,16 @@
 // headers length, prelude CRC), typed headers, a payload and a message CRC. Envoy
 // hands us the bytes in arbitrary chunks, so partial frames are buffered until the
 // prelude's total length has arrived; the codec then checks both CRCs and decodes.
-import { EventStreamCodec } from '@smithy/eventstream-codec';
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import type { EventStreamCodec } from '@smithy/eventstream-codec';
+import { lazyModule } from '../lazy.js';
+
+const codecModule = lazyModule<typeof import('@smithy/eventstream-codec')>('@smithy/eventstream-codec');
+const utf8 = lazyModule<typeof import('@smithy/util-utf8')>('@smithy/util-utf8');
+/** Bedrock's framing, made when the first Bedrock stream arrives. */
+function newCodec(): EventStreamCodec {
+  const { fromUtf8, toUtf8 } = utf8();
+  return new (codecModule().EventStreamCodec)(toUtf8, fromUtf8);
+}
 
 /** One decoded frame: header values as strings (Bedrock only sends string headers) and the raw payload. */
 export interface EventStreamMessage {
@@ -22,7 +30,7 @@ export class EventStreamError extends Error {
 }
 
 export class EventStreamDecoder {
-  private readonly codec = new EventStreamCodec(toUtf8, fromUtf8);
+  private readonly codec = newCodec();
   private chunks: Buffer[] = [];
   private buffered = 0;
 
@@ -95,7 +103,6 @@ export function eventJson(m: EventStreamMessage): unknown {
 
 /** Encodes one frame with string headers (fixture generators and tests build streams with it). */
 export function encodeEvent(headers: Record<string, string>, body: Uint8Array | string): Uint8Array {
-  const codec = new EventStreamCodec(toUtf8, fromUtf8);
   const typed = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, { type: 'string' as const, value: v }]));
-  return codec.encode({ headers: typed, body: typeof body === 'string' ? fromUtf8(body) : body });
+  return newCodec().encode({ headers: typed, body: typeof body === 'string' ? utf8().fromUtf8(body) : body });
 }
