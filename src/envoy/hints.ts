@@ -10,12 +10,28 @@ import { parseMetadataText } from './textproto.js';
 
 export { METADATA_NAMESPACE };
 
+const ROUTE_TYPES: ReadonlySet<RouteType> = new Set(RouteType.options);
+
+/** Route metadata repeats per route: its text is read once (bounded, in case every route differs). */
+const textCache = new Map<string, Record<string, Record<string, unknown>>>();
+const TEXT_CACHE_MAX = 1024;
+
+function metadataFromText(text: string): Record<string, Record<string, unknown>> {
+  let parsed = textCache.get(text);
+  if (!parsed) {
+    parsed = parseMetadataText(text);
+    if (textCache.size >= TEXT_CACHE_MAX) textCache.clear();
+    textCache.set(text, parsed);
+  }
+  return parsed;
+}
+
 function pick(obj: Record<string, unknown>): EnvoyHints {
   const hints: EnvoyHints = {};
   if (typeof obj.backend === 'string' && obj.backend) hints.backend = obj.backend;
   if (typeof obj.model === 'string' && obj.model) hints.model = obj.model;
-  const rt = RouteType.safeParse(obj.routeType);
-  if (rt.success) hints.routeType = rt.data;
+  // Checked against the enum's values: a failed zod parse builds an error per request.
+  if (ROUTE_TYPES.has(obj.routeType as RouteType)) hints.routeType = obj.routeType as RouteType;
   if (obj.backendConfig && typeof obj.backendConfig === 'object') hints.backendConfig = obj.backendConfig;
   return hints;
 }
@@ -26,7 +42,7 @@ function fromAttributes(attributes: Record<string, Struct> | undefined): EnvoyHi
     for (const [expr, value] of Object.entries(fromStruct(perFilter))) {
       if (!expr.includes('route_metadata') || !value) continue;
       // Envoy renders the Metadata message as protobuf text; a Struct is accepted too.
-      const v = (typeof value === 'string' ? { filter_metadata: parseMetadataText(value) } : value) as Record<string, unknown>;
+      const v = (typeof value === 'string' ? { filter_metadata: metadataFromText(value) } : value) as Record<string, unknown>;
       if (typeof v !== 'object') continue;
       const fm = v.filter_metadata as Record<string, unknown> | undefined;
       const ns = (fm?.[METADATA_NAMESPACE] ?? v[METADATA_NAMESPACE] ?? v) as Record<string, unknown>;
