@@ -3,7 +3,7 @@
 // rewrite the streamed request to ask for usage), and the processor's own counters of
 // ext_proc messages by phase, which show per run how much of each request it saw.
 import type { UpstreamProcess } from './children.js';
-import { BENCH_KEY } from './fixtures.js';
+import { BENCH_KEY, bodyMatches } from './fixtures.js';
 import type { Target } from './setups.js';
 
 /** The processor's `llm_extproc_*` Prometheus samples, keyed by `name{labels}`. */
@@ -77,7 +77,7 @@ export async function preflight(t: Target, upstream: UpstreamProcess): Promise<s
     throw new Error(`preflight ${t.id} (${t.label}): ${why}\nstatus ${res.status}, body: ${text.slice(0, 400)}`);
   };
   if (res.status !== 200) fail('expected status 200');
-  if (!t.verifyBody(text)) fail(t.stream ? 'expected a complete SSE stream ending in [DONE]' : 'expected a chat completion with usage');
+  if (!bodyMatches(text, t.bodyShape)) fail(t.stream ? 'expected a complete SSE stream ending in [DONE]' : 'expected a chat completion with usage');
   if (after.requests - before.requests !== 1) fail(`the upstream saw ${after.requests - before.requests} requests, expected 1`);
   const keyed = after.withBenchKey - before.withBenchKey;
   if (t.processor && keyed !== 1) fail(`the upstream did not receive the injected key (Bearer ${BENCH_KEY.slice(0, 8)}…): not going through the processor?`);

@@ -90,11 +90,28 @@ export function chatStreamEvents(model: string, withUsage: boolean, deltas = STR
 
 export const SSE_DONE = 'data: [DONE]\n\n';
 
-/** Cheap per-response checks run by the load generator on every body. */
-export function looksLikeCompletion(body: string): boolean {
-  return body.startsWith('{') && body.includes('"chat.completion"') && body.includes('"total_tokens"');
+/**
+ * What a good response body looks like, checked on every response under load (by wrk's
+ * Lua script, bench/wrk/post.lua, which gets these strings through its environment) and by
+ * the preflight. Declarative so that both sides check exactly the same thing.
+ */
+export interface BodyShape {
+  startsWith: string;
+  endsWith?: string;
+  includes: string[];
 }
 
-export function looksLikeCompleteStream(body: string): boolean {
-  return body.startsWith('data: ') && body.endsWith(SSE_DONE);
+/** A chat completion that carries usage. */
+export const COMPLETION_SHAPE: BodyShape = { startsWith: '{', includes: ['"chat.completion"', '"total_tokens"'] };
+/** A stream read to its end. */
+export const STREAM_SHAPE: BodyShape = { startsWith: 'data: ', endsWith: SSE_DONE, includes: [] };
+
+export function bodyMatches(body: string, shape: BodyShape): boolean {
+  return body.startsWith(shape.startsWith) && (shape.endsWith === undefined || body.endsWith(shape.endsWith)) && shape.includes.every((s) => body.includes(s));
 }
+
+/**
+ * Events the processor reads in one LONG_STREAM_MODEL stream: it asks for the usage chunk,
+ * so that one counts, and so does [DONE].
+ */
+export const LONG_STREAM_EVENTS = chatStreamEvents(LONG_STREAM_MODEL, true, LONG_STREAM_DELTAS).length;

@@ -1,7 +1,7 @@
 // CPU time and resident memory of another process, from Linux /proc. CPU is utime+stime
 // of the whole process (all threads: V8's GC helpers, libuv's pool, Envoy's workers).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 let clockTicks: number | undefined;
 
@@ -30,12 +30,35 @@ export function cpuMicros(pid: number): number {
   return ((utime + stime) * 1e6) / clkTck();
 }
 
+function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1];
+  if (kb === undefined) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(kb);
+}
+
 /** Resident set size of `pid` in bytes (VmRSS). */
 export function rssBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
-  if (kb === undefined) throw new Error(`no VmRSS in /proc/${pid}/status`);
-  return Number(kb) * 1024;
+  return statusKiB(pid, 'VmRSS') * 1024;
+}
+
+/** Peak resident set size of `pid` in bytes (VmHWM): since start, or since resetPeakRss. */
+export function peakRssBytes(pid: number): number {
+  return statusKiB(pid, 'VmHWM') * 1024;
+}
+
+/**
+ * Sets `pid`'s peak RSS back to its current RSS, so the next peakRssBytes is the peak of
+ * one run rather than of the process's life (several setups share a processor). Needs
+ * Linux >= 4.0 and the right to write the process's clear_refs; false when not allowed.
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function procAvailable(): boolean {

@@ -3,6 +3,7 @@
 // with any failed request is flagged in the table and in the JSON.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { LONG_STREAM_EVENTS } from './fixtures.js';
 import type { LoadResult } from './load.js';
 import type { SetupId, Target } from './setups.js';
 
@@ -12,11 +13,15 @@ export interface RunRecord {
   round: number;
   startedAt: string;
   load: LoadResult;
-  /** utime+stime over the run / completed responses, in µs; null when not measurable. */
+  /** utime+stime over the run / completed responses, in µs; null when not measurable. loadgen is wrk. */
   cpuUsPerRequest: { processor: number | null; envoy: number | null; upstream: number; services: number | null; loadgen: number };
   /** Average cores kept busy during the run (1.0 = one core all the time). */
   cpuCores: { processor: number | null; envoy: number | null; upstream: number; loadgen: number };
+  /** VmRSS at the end of the run. */
   processorRssMiB: number | null;
+  /** VmHWM: the peak during the run when peakRssOfRun, else since the processor started. */
+  processorPeakRssMiB: number | null;
+  peakRssOfRun: boolean | null;
   envoyRssMiB: number | null;
   /** ext_proc messages the processor received per response, by phase. */
   extprocMessagesPerRequest: Record<string, number> | null;
@@ -46,6 +51,10 @@ export interface SetupSummary {
   vsA: Ratio;
   processorCpuUsPerRequest: number | null;
   processorRssMiB: number | null;
+  /** The highest peak of the measured rounds. */
+  processorPeakRssMiB: number | null;
+  /** wrk's CPU per request: what loading this setup cost the machine besides the setup. */
+  loadgenCpuUsPerRequest: number;
   envoyCpuUsPerRequest: number | null;
   /** The setup's other processes (the ratelimit service and Redis), per request. */
   servicesCpuUsPerRequest: number | null;
@@ -67,6 +76,11 @@ function medianOrNull(xs: (number | null)[]): number | null {
   return present.length ? median(present) : null;
 }
 
+function maxOrNull(xs: (number | null)[]): number | null {
+  const present = xs.filter((x): x is number => x !== null);
+  return present.length ? Math.max(...present) : null;
+}
+
 export function summarize(targets: Target[], runs: RunRecord[]): SetupSummary[] {
   const partial = targets.map((t) => {
     const rs = runs.filter((r) => r.setup === t.id && r.round > 0);
@@ -80,6 +94,8 @@ export function summarize(targets: Target[], runs: RunRecord[]): SetupSummary[] 
       p99Ms: median(rs.map((r) => r.load.latencyMs.p99)),
       processorCpuUsPerRequest: medianOrNull(rs.map((r) => r.cpuUsPerRequest.processor)),
       processorRssMiB: medianOrNull(rs.map((r) => r.processorRssMiB)),
+      processorPeakRssMiB: maxOrNull(rs.map((r) => r.processorPeakRssMiB)),
+      loadgenCpuUsPerRequest: median(rs.map((r) => r.cpuUsPerRequest.loadgen)),
       envoyCpuUsPerRequest: medianOrNull(rs.map((r) => r.cpuUsPerRequest.envoy)),
       servicesCpuUsPerRequest: medianOrNull(rs.map((r) => r.cpuUsPerRequest.services)),
       extprocMessagesPerRequest: rs.at(-1)?.extprocMessagesPerRequest ?? null,
@@ -95,25 +111,35 @@ export function summarize(targets: Target[], runs: RunRecord[]): SetupSummary[] 
   return partial.map((p) => ({ ...p, vsBaseline: ratio(p, p.baseline), vsA: ratio(p, 'a') }));
 }
 
+export interface SseCost {
+  /** Processor CPU per response body message the long stream adds. */
+  usPerBodyMessage: number;
+  bodyMessages: number;
+  /** Processor CPU per SSE event of the long stream. */
+  usPerEvent: number;
+  events: number;
+}
+
 /**
- * Processor CPU per streamed response body message: what the long stream costs beyond a
- * plain request, divided by the body messages it adds (Envoy may deliver several SSE events
- * in one message, so this is per message, with events per message beside it).
+ * What the long stream costs the processor beyond a plain request, divided by the response
+ * body messages it adds (Envoy may deliver several SSE events in one message) and by the
+ * events it carries (known from the fixture, whatever the framing).
  */
-export function sseChunkCost(summaries: SetupSummary[]): { usPerBodyMessage: number; bodyMessages: number } | undefined {
+export function sseCost(summaries: SetupSummary[]): SseCost | undefined {
   const long = summaries.find((s) => s.setup === 'c-sse-long');
   const plain = summaries.find((s) => s.setup === 'c-plain');
   const msgs = (s: SetupSummary | undefined) => s?.extprocMessagesPerRequest?.response_body;
   if (!long?.processorCpuUsPerRequest || !plain?.processorCpuUsPerRequest || !msgs(long) || msgs(plain) === undefined) return undefined;
   const extra = msgs(long)! - msgs(plain)!;
   if (extra <= 0) return undefined;
-  return { usPerBodyMessage: (long.processorCpuUsPerRequest - plain.processorCpuUsPerRequest) / extra, bodyMessages: msgs(long)! };
+  const us = long.processorCpuUsPerRequest - plain.processorCpuUsPerRequest;
+  return { usPerBodyMessage: us / extra, bodyMessages: msgs(long)!, usPerEvent: us / LONG_STREAM_EVENTS, events: LONG_STREAM_EVENTS };
 }
 
 const fmt = (x: number | null, digits = 0) => (x === null || !Number.isFinite(x) ? '-' : x.toFixed(digits));
 
 export function formatTable(summaries: SetupSummary[]): string {
-  const header = ['setup', 'what', 'req/s', 'x req/s', 'p50 ms', 'x p50', 'p99 ms', 'x p99', 'vs', 'proc us/req', 'proc RSS MiB', 'envoy us/req', 'errors'];
+  const header = ['setup', 'what', 'req/s', 'x req/s', 'p50 ms', 'x p50', 'p99 ms', 'x p99', 'vs', 'proc us/req', 'proc RSS MiB', 'peak MiB', 'envoy us/req', 'wrk us/req', 'errors'];
   const rows = summaries.map((s) => [
     s.setup,
     s.label,
@@ -126,7 +152,9 @@ export function formatTable(summaries: SetupSummary[]): string {
     s.baseline,
     fmt(s.processorCpuUsPerRequest),
     fmt(s.processorRssMiB, 1),
+    fmt(s.processorPeakRssMiB, 1),
     fmt(s.envoyCpuUsPerRequest),
+    fmt(s.loadgenCpuUsPerRequest),
     s.errors === 0 ? '0' : `${s.errors} IN ${s.runsWithErrors}/${s.rounds} RUNS`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -137,7 +165,7 @@ export function formatTable(summaries: SetupSummary[]): string {
     .filter((s) => s.extprocMessagesPerRequest)
     .map((s) => `  ${s.setup}: ${Object.entries(s.extprocMessagesPerRequest!).map(([p, n]) => `${p} ${n}`).join(', ') || '(none)'}`);
   if (phases.length) out.push('', 'ext_proc messages per request (last round):', ...phases);
-  const chunk = sseChunkCost(summaries);
+  const sse = sseCost(summaries);
   const limited = summaries.find((s) => s.setup === 'l-plain');
   const plain = summaries.find((s) => s.setup === 'c-plain');
   if (limited && plain && limited.envoyCpuUsPerRequest !== null && plain.envoyCpuUsPerRequest !== null) {
@@ -148,7 +176,13 @@ export function formatTable(summaries: SetupSummary[]): string {
         `p50 ${fmt(limited.p50Ms - plain.p50Ms, 2)} ms`,
     );
   }
-  if (chunk) out.push('', `processor CPU per SSE body message: ${fmt(chunk.usPerBodyMessage, 1)} us (c-sse-long minus c-plain, over ${fmt(chunk.bodyMessages, 1)} body messages per stream)`);
+  if (sse) {
+    out.push(
+      '',
+      `processor CPU per SSE event: ${fmt(sse.usPerEvent, 2)} us (c-sse-long minus c-plain, over the ${sse.events} events of the long stream)`,
+      `processor CPU per SSE body message: ${fmt(sse.usPerBodyMessage, 1)} us (the same, over ${fmt(sse.bodyMessages, 1)} body messages per stream)`,
+    );
+  }
   return out.join('\n');
 }
 

@@ -1,8 +1,9 @@
 // `npm run bench`: Envoy alone vs Envoy + the ext_proc processor (passthrough route, and a
-// completions route with plain and SSE responses), all on 127.0.0.1, interleaved rounds,
-// medians, the processor's CPU per request and RSS. See bench/README.md for how to read it.
+// completions route with plain and SSE responses), all on 127.0.0.1, loaded by wrk,
+// interleaved rounds, medians, the processor's CPU per request and SSE event and its RSS.
+// See bench/README.md for how to read it.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,10 +12,11 @@ import { ENVOY_MISSING_HINT, envoyVersion, findEnvoy, type FoundEnvoy } from '..
 import { counterDelta, messagesPerRequest, preflight, scrapeCounters, scrapeEnvoyCounters } from './checks.js';
 import { Reaper, requireBuiltCli, startUpstream, type UpstreamProcess } from './children.js';
 import { REQUEST_BODY_BYTES } from './fixtures.js';
-import { runLoad, stopCurrentLoad } from './load.js';
-import { clkTck, cpuMicros, procAvailable, rssBytes } from './procstat.js';
-import { formatTable, type RunRecord, sseChunkCost, summarize, writeResults } from './report.js';
+import { runLoad, stopCurrentLoad, WRK_THREADS } from './load.js';
+import { clkTck, cpuMicros, peakRssBytes, procAvailable, resetPeakRss, rssBytes } from './procstat.js';
+import { formatTable, type RunRecord, sseCost, summarize, writeResults } from './report.js';
 import { SETUP_ORDER, startSetups, type Target } from './setups.js';
+import { ensureWrk, type Wrk } from './wrk/install.js';
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(BENCH_DIR, '..');
@@ -24,10 +26,10 @@ const MIB = 1024 * 1024;
 
 const USAGE = `usage: npm run bench -- [--duration S] [--connections N] [--rounds N] [--warmup S]
 
-  --duration S      seconds per measured run (default 5; env BENCH_DURATION)
+  --duration S      whole seconds per measured run (default 5; env BENCH_DURATION)
   --connections N   concurrent keep-alive connections (default 16; env BENCH_CONNECTIONS)
   --rounds N        interleaved measured rounds (default 3; env BENCH_ROUNDS)
-  --warmup S        seconds of the one warm-up run per setup (default 2; env BENCH_WARMUP)
+  --warmup S        whole seconds of the one warm-up run per setup, 0 skips it (default 2; env BENCH_WARMUP)
 `;
 
 interface Settings {
@@ -60,10 +62,11 @@ function settings(argv: string[]): Settings | undefined {
     return n;
   };
   return {
-    durationS: num(values.duration, 'BENCH_DURATION', 5, 'duration', false, 0.5),
+    // wrk runs for whole seconds.
+    durationS: num(values.duration, 'BENCH_DURATION', 5, 'duration', true, 1),
     connections: num(values.connections, 'BENCH_CONNECTIONS', 16, 'connections', true, 1),
     rounds: num(values.rounds, 'BENCH_ROUNDS', 3, 'rounds', true, 1),
-    warmupS: num(values.warmup, 'BENCH_WARMUP', 2, 'warmup', false, 0),
+    warmupS: num(values.warmup, 'BENCH_WARMUP', 2, 'warmup', true, 0),
   };
 }
 
@@ -75,8 +78,7 @@ function git(args: string[]): string | undefined {
   }
 }
 
-async function machineInfo(envoy: FoundEnvoy) {
-  const autocannonPkg = JSON.parse(await readFile(join(ROOT, 'node_modules', 'autocannon', 'package.json'), 'utf8')) as { version: string };
+async function machineInfo(envoy: FoundEnvoy, wrk: Wrk) {
   return {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -86,7 +88,7 @@ async function machineInfo(envoy: FoundEnvoy) {
     node: process.version,
     envoy: envoy.kind === 'binary' ? { version: (await envoyVersion(envoy.path)) ?? 'unknown', path: envoy.path, source: envoy.source } : { image: envoy.image },
     envoyWorkers: 1,
-    autocannon: autocannonPkg.version,
+    loadGenerator: { tool: 'wrk', version: wrk.version, path: wrk.path, threads: WRK_THREADS },
     clkTck: clkTck(),
     gitCommit: git(['rev-parse', 'HEAD']),
     gitDirty: (git(['status', '--porcelain']) ?? '') !== '',
@@ -103,7 +105,7 @@ function checkAlive(t: Target): void {
   if (child && (child.exitCode !== null || child.signalCode !== null)) throw new Error(`Envoy of ${t.id} exited:\n${t.envoy.logs()}`);
 }
 
-async function measure(t: Target, upstream: UpstreamProcess, s: Settings, round: number): Promise<RunRecord> {
+async function measure(t: Target, upstream: UpstreamProcess, wrk: Wrk, s: Settings, round: number): Promise<RunRecord> {
   checkAlive(t);
   const envoyPid = t.envoy.child?.pid;
   const procPid = t.processor?.pid;
@@ -112,9 +114,9 @@ async function measure(t: Target, upstream: UpstreamProcess, s: Settings, round:
   const startedAt = new Date().toISOString();
   const t0 = process.hrtime.bigint();
   const servicesCpu = () => (t.servicePids ?? []).reduce((sum, pid) => sum + cpuMicros(pid), 0);
-  const cpu0 = { processor: procPid ? cpuMicros(procPid) : 0, envoy: envoyPid ? cpuMicros(envoyPid) : 0, upstream: cpuMicros(upstream.pid), services: servicesCpu(), loadgen: process.cpuUsage() };
-  const load = await runLoad({ url: t.url, body: t.body, connections: s.connections, durationS: round === 0 ? s.warmupS : s.durationS, verifyBody: t.verifyBody });
-  const lg = process.cpuUsage(cpu0.loadgen);
+  const peakOfRun = procPid ? resetPeakRss(procPid) : null;
+  const cpu0 = { processor: procPid ? cpuMicros(procPid) : 0, envoy: envoyPid ? cpuMicros(envoyPid) : 0, upstream: cpuMicros(upstream.pid), services: servicesCpu() };
+  const load = await runLoad({ wrk: wrk.path, url: t.url, body: t.body, connections: s.connections, durationS: round === 0 ? s.warmupS : s.durationS, bodyShape: t.bodyShape });
   const cpu1 = { processor: procPid ? cpuMicros(procPid) : 0, envoy: envoyPid ? cpuMicros(envoyPid) : 0, upstream: cpuMicros(upstream.pid), services: servicesCpu() };
   const wallUs = Number(process.hrtime.bigint() - t0) / 1000;
   const counters1 = t.processor ? await scrapeCounters(t.processor.adminUrl) : undefined;
@@ -123,6 +125,7 @@ async function measure(t: Target, upstream: UpstreamProcess, s: Settings, round:
   const n = Math.max(1, load.responses);
   const perReq = (us: number) => Math.round((us / n) * 10) / 10;
   const cores = (us: number) => Math.round((us / wallUs) * 100) / 100;
+  const mib = (bytes: number) => Math.round((bytes / MIB) * 10) / 10;
   const delta = counters0 && counters1 ? counterDelta(counters0, counters1) : undefined;
   return {
     setup: t.id,
@@ -134,16 +137,18 @@ async function measure(t: Target, upstream: UpstreamProcess, s: Settings, round:
       envoy: envoyPid ? perReq(cpu1.envoy - cpu0.envoy) : null,
       upstream: perReq(cpu1.upstream - cpu0.upstream),
       services: t.servicePids ? perReq(cpu1.services - cpu0.services) : null,
-      loadgen: perReq(lg.user + lg.system),
+      loadgen: perReq(load.loadgenCpuUs),
     },
     cpuCores: {
       processor: procPid ? cores(cpu1.processor - cpu0.processor) : null,
       envoy: envoyPid ? cores(cpu1.envoy - cpu0.envoy) : null,
       upstream: cores(cpu1.upstream - cpu0.upstream),
-      loadgen: cores(lg.user + lg.system),
+      loadgen: cores(load.loadgenCpuUs),
     },
-    processorRssMiB: procPid ? Math.round((rssBytes(procPid) / MIB) * 10) / 10 : null,
-    envoyRssMiB: envoyPid ? Math.round((rssBytes(envoyPid) / MIB) * 10) / 10 : null,
+    processorRssMiB: procPid ? mib(rssBytes(procPid)) : null,
+    processorPeakRssMiB: procPid ? mib(peakRssBytes(procPid)) : null,
+    peakRssOfRun: peakOfRun,
+    envoyRssMiB: envoyPid ? mib(rssBytes(envoyPid)) : null,
     extprocMessagesPerRequest: delta ? messagesPerRequest(delta, load.responses) : null,
     processorCounters: delta ? Object.fromEntries(delta) : null,
     envoyCounters,
@@ -153,14 +158,14 @@ async function measure(t: Target, upstream: UpstreamProcess, s: Settings, round:
 function progress(r: RunRecord, s: Settings): void {
   const tag = r.round === 0 ? 'warm-up' : `round ${r.round}/${s.rounds}`;
   const l = r.load;
-  const proc = r.cpuUsPerRequest.processor === null ? '' : `  proc ${r.cpuUsPerRequest.processor} us/req ${r.processorRssMiB} MiB`;
+  const proc = r.cpuUsPerRequest.processor === null ? '' : `  proc ${r.cpuUsPerRequest.processor} us/req ${r.processorRssMiB} MiB (peak ${r.processorPeakRssMiB})`;
   const errs = l.errorCount ? `  ERRORS ${l.errorCount} (non-2xx ${l.non2xx}, socket ${l.socketErrors}, timeouts ${l.timeouts}, bad body ${l.badBodies}; ${JSON.stringify(l.statusCodes)})\n    first: ${l.errorSamples[0] ?? '-'}` : '';
   process.stderr.write(
-    `[${tag}] ${r.setup.padEnd(7)} ${l.rps.toFixed(0).padStart(6)} req/s  p50 ${l.latencyMs.p50.toFixed(2)} ms  p99 ${l.latencyMs.p99.toFixed(2)} ms${proc}  envoy ${r.cpuUsPerRequest.envoy ?? '-'} us/req${errs}\n`,
+    `[${tag}] ${r.setup.padEnd(10)} ${l.rps.toFixed(0).padStart(6)} req/s  p50 ${l.latencyMs.p50.toFixed(2)} ms  p99 ${l.latencyMs.p99.toFixed(2)} ms${proc}  envoy ${r.cpuUsPerRequest.envoy ?? '-'} us/req  wrk ${r.cpuUsPerRequest.loadgen} us/req${errs}\n`,
   );
 }
 
-// Counters that move in every healthy run: autocannon cutting its connections at the end
+// Counters that move in every healthy run: wrk cutting its connections at the end
 // of a run, and Envoy ending each ext_proc stream with a reset rather than a half-close.
 const ROUTINE_ENVOY_COUNTERS = /downstream_rq_rx_reset|cx_destroy_.*with_active_rq|tx_reset|stream_msgs_|streams_(started|closed)$/;
 
@@ -188,12 +193,13 @@ async function main(reaper: Reaper): Promise<number> {
   if (!envoy) throw new Error(ENVOY_MISSING_HINT);
   if (envoy.kind !== 'binary') process.stderr.write(`note: Envoy runs in Docker (${envoy.image}); its CPU and memory are not measured\n`);
   const startedAt = new Date();
-  const machine = await machineInfo(envoy);
+  const wrk = await ensureWrk();
+  const machine = await machineInfo(envoy, wrk);
   const perSetupS = s.warmupS + s.rounds * s.durationS;
   process.stderr.write(
     `llm-extproc bench: ${s.connections} connections, ${s.durationS} s x ${s.rounds} rounds + ${s.warmupS} s warm-up per setup ` +
       `(~${Math.ceil((SETUP_ORDER.length * perSetupS) / 10) * 10} s); Envoy ${'version' in machine.envoy ? machine.envoy.version : machine.envoy.image} with 1 worker each, ` +
-      `node ${machine.node}, ${machine.cpus} CPUs\n`,
+      `wrk ${wrk.version}, node ${machine.node}, ${machine.cpus} CPUs\n`,
   );
 
   const [load1] = loadavg();
@@ -219,13 +225,13 @@ async function main(reaper: Reaper): Promise<number> {
   };
   if (s.warmupS > 0) {
     for (const t of ordered) {
-      record(await measure(t, upstream, s, 0));
+      record(await measure(t, upstream, wrk, s, 0));
       await sleep(SETTLE_MS);
     }
   }
   for (let round = 1; round <= s.rounds; round++) {
     for (const t of ordered) {
-      record(await measure(t, upstream, s, round));
+      record(await measure(t, upstream, wrk, s, round));
       await sleep(SETTLE_MS);
     }
   }
@@ -240,7 +246,7 @@ async function main(reaper: Reaper): Promise<number> {
   process.stdout.write(`\n${table}\n\n`);
   process.stdout.write(
     'x = ratio against the "vs" setup (same response kind: a for plain, a-sse for SSE); medians over rounds.\n' +
-      'proc/envoy us/req = CPU time (user+system, all threads) of that process per completed request.\n',
+      'proc/envoy us/req = CPU time (user+system, all threads) of that process per completed request; proc RSS = VmRSS at the end of the run, peak = VmHWM during it.\n',
   );
   if (upstreamStats.rejected > 0) process.stdout.write(`WARNING: the fake upstream rejected ${upstreamStats.rejected} requests\n`);
   for (const [id, n] of Object.entries(processorWarnings)) if (n > 0) process.stdout.write(`WARNING: processor ${id} logged ${n} warnings or errors\n`);
@@ -257,7 +263,7 @@ async function main(reaper: Reaper): Promise<number> {
       machine: { ...machine, loadavgAtEnd: loadavg() },
       setups: ordered.map((t) => ({ id: t.id, label: t.label, baseline: t.baseline, stream: t.stream, processorPid: t.processor?.pid ?? null })),
       summary,
-      sseChunk: sseChunkCost(summary) ?? null,
+      sseCost: sseCost(summary) ?? null,
       runs,
       upstream: upstreamStats,
       processorWarnings,

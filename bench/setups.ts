@@ -17,7 +17,7 @@ import type { FoundEnvoy } from '../src/envoy/find.js';
 import { type RunningEnvoy, startEnvoy } from '../src/envoy/launcher.js';
 import { startLocalLimits } from '../src/ratelimit/local.js';
 import { type ProcessorProcess, type Reaper, startProcessorProcess } from './children.js';
-import { BENCH_KEY, CHAT_PATH, chatRequestBody, LONG_STREAM_MODEL, looksLikeCompleteStream, looksLikeCompletion, REQUEST_BODY_BYTES } from './fixtures.js';
+import { BENCH_KEY, type BodyShape, CHAT_PATH, chatRequestBody, COMPLETION_SHAPE, LONG_STREAM_MODEL, REQUEST_BODY_BYTES, STREAM_SHAPE } from './fixtures.js';
 
 const run = promisify(execFile);
 
@@ -35,7 +35,8 @@ export interface Target {
   processor?: ProcessorProcess;
   /** Processes besides Envoy and the processor whose CPU the setup adds (the ratelimit service, Redis). */
   servicePids?: number[];
-  verifyBody: (body: string) => boolean;
+  /** What every response's body must look like. */
+  bodyShape: BodyShape;
 }
 
 /** Run order inside a round: interleaved so machine noise hits every setup alike. */
@@ -150,8 +151,8 @@ export async function startSetups(reaper: Reaper, o: { bin: string; tmp: string;
   const envoyOf = (id: string) => envoys.find((e) => e.id === id)!.envoy;
   const processorOf = (id: string) => processors.find((p) => p.id === id)!.processor;
   const url = (e: RunningEnvoy) => `http://127.0.0.1:${e.listenerPort}${CHAT_PATH}`;
-  const plain = { body: chatRequestBody(false), stream: false, verifyBody: looksLikeCompletion };
-  const sse = { body: chatRequestBody(true), stream: true, verifyBody: looksLikeCompleteStream };
+  const plain = { body: chatRequestBody(false), stream: false, bodyShape: COMPLETION_SHAPE };
+  const sse = { body: chatRequestBody(true), stream: true, bodyShape: STREAM_SHAPE };
   const sseLong = { ...sse, body: chatRequestBody(true, REQUEST_BODY_BYTES, LONG_STREAM_MODEL) };
   const targets: Target[] = [
     { id: 'a', label: 'Envoy alone, plain', baseline: 'a', url: url(envoyOf('a')), envoy: envoyOf('a'), ...plain },
