@@ -17,7 +17,8 @@ import type { RequestRecord, StreamEnd } from '../telemetry/record.js';
 import { limitsView } from '../ratelimit/remaining.js';
 import { logUsage, recordMetrics } from '../telemetry/report.js';
 import { RequestSpan } from '../telemetry/tracing.js';
-import { completeUsage } from '../usage/estimate.js';
+import { completeUsage, uncounted, withEstimates } from '../usage/estimate.js';
+import { countTokensOffThread } from '../usage/tokenizer-thread.js';
 import { usageMetadata } from '../usage/metadata.js';
 import type { Usage } from '../usage/types.js';
 import type { GatewayError } from '../errors.js';
@@ -172,36 +173,50 @@ export class RequestAccount {
    */
   abandoned(): void {
     if (this.done) return;
-    if (!this.settled) {
-      this.record.errorType = 'client_cancelled';
-      this.settle('client_cancelled');
-    }
-    this.finish();
+    if (this.settled) return this.finish();
+    this.record.errorType = 'client_cancelled';
+    // Nobody waits on these counts: they are made off the event loop, then recorded.
+    const later = this.settle('client_cancelled', true);
+    if (!later) return this.finish();
+    later.then(
+      (usage) => this.applyUsage(usage),
+      (err: unknown) => this.log().warn({ err }, 'token estimation failed'),
+    ).finally(() => this.finish());
   }
 
-  private settle(end: StreamEnd): void {
+  /** Final counts and models; with `offThread`, estimates still to make come back as a promise. */
+  private settle(end: StreamEnd, offThread = false): Promise<Usage> | undefined {
     this.settled = true;
     this.record.streamEnd = end;
     if (end !== 'complete' && this.record.errorType === undefined) this.record.errorType = end;
     const t = this.work?.translator;
+    let later: Promise<Usage> | undefined;
     if (t) {
       const progress = t.progress();
       // A provider that answered without naming its model answered with the one asked for; no answer, no model.
       const answered = this.record.status >= 200 && this.record.status < 300;
       this.record.responseModel = t.responseModel() ?? (answered ? this.record.requestModel : undefined);
       this.record.finishReasons = progress.finishReasons;
-      this.record.usage = this.usage(t, end);
       this.ledger.set('response_model', this.record.responseModel);
-      if (this.record.usage) for (const [k, v] of Object.entries(usageMetadata(this.record.usage))) this.ledger.set(k as MetadataKey, v);
-      const price = this.record.usage && priceFor(this.pricing, this.record.responseModel, this.record.requestModel);
-      if (price) {
-        const cost = costUsd(this.record.usage!, price);
-        this.record.costUsd = cost;
-        this.ledger.set('cost_usd', cost);
-        this.ledger.set(COST_MICROUSD_KEY, microUsd(cost));
-      }
+      const usage = this.usage(t, end, offThread);
+      if (usage instanceof Promise) later = usage;
+      else this.applyUsage(usage);
     }
     if (this.work) this.ledger.set('stream_end', end);
+    return later;
+  }
+
+  private applyUsage(usage: Usage | undefined): void {
+    this.record.usage = usage;
+    if (!usage) return;
+    for (const [k, v] of Object.entries(usageMetadata(usage))) this.ledger.set(k as MetadataKey, v);
+    const price = priceFor(this.pricing, this.record.responseModel, this.record.requestModel);
+    if (price) {
+      const cost = costUsd(usage, price);
+      this.record.costUsd = cost;
+      this.ledger.set('cost_usd', cost);
+      this.ledger.set(COST_MICROUSD_KEY, microUsd(cost));
+    }
   }
 
   /**
@@ -209,7 +224,7 @@ export class RequestAccount {
    * successful answers, and for requests the client left (the provider read the prompt and
    * generated what was delivered). Errors and token counting calls are not billed as usage.
    */
-  private usage(t: Translator, end: StreamEnd): Usage | undefined {
+  private usage(t: Translator, end: StreamEnd, offThread: boolean): Usage | undefined | Promise<Usage> {
     const reported = t.usage();
     const any = Object.keys(reported).length > 0 ? reported : undefined;
     const status = this.record.status;
@@ -218,7 +233,13 @@ export class RequestAccount {
     try {
       // The text is gathered only when it is counted: a same-dialect stream re-reads its events for it.
       const output = reported.outputTokens === undefined ? t.progress().outputText() : undefined;
-      return completeUsage(reported, this.work?.body, output, this.record.requestModel);
+      if (!offThread) return completeUsage(reported, this.work?.body, output, this.record.requestModel);
+      const gaps = uncounted(reported, this.work?.body, output);
+      if (!gaps) return completeUsage(reported, undefined, undefined, this.record.requestModel);
+      const texts = [gaps.input ?? '', gaps.output ?? ''];
+      return countTokensOffThread(texts, this.record.requestModel).then(([input, out]) =>
+        withEstimates(reported, { input: gaps.input === undefined ? undefined : input, output: gaps.output === undefined ? undefined : out }),
+      );
     } catch (err) {
       this.log().warn({ err }, 'token estimation failed');
       return any;

@@ -48,16 +48,29 @@ export function promptText(body: unknown): string {
   return out.join('\n');
 }
 
-/** Fills what the provider did not report; marks the result estimated when anything was counted. */
-export function completeUsage(reported: Usage, request: unknown, output: string | undefined, model: string | undefined): Usage {
+/** The texts to count where the provider reported no figure (input from the request, output from the answer). */
+export interface Uncounted {
+  input?: string;
+  output?: string;
+}
+
+export function uncounted(reported: Usage, request: unknown, output: string | undefined): Uncounted | undefined {
+  const gaps: Uncounted = {};
+  if (reported.inputTokens === undefined && request !== undefined) gaps.input = promptText(request);
+  if (reported.outputTokens === undefined && output !== undefined) gaps.output = output;
+  return gaps.input === undefined && gaps.output === undefined ? undefined : gaps;
+}
+
+/** The reported usage with the counted gaps filled in, marked estimated when anything was counted. */
+export function withEstimates(reported: Usage, counts: { input?: number; output?: number }): Usage {
   const u = { ...reported };
   let estimated = reported.estimated === true;
-  if (u.inputTokens === undefined && request !== undefined) {
-    u.inputTokens = countTokens(promptText(request), model);
+  if (counts.input !== undefined) {
+    u.inputTokens = counts.input;
     estimated = true;
   }
-  if (u.outputTokens === undefined && output !== undefined) {
-    u.outputTokens = countTokens(output, model);
+  if (counts.output !== undefined) {
+    u.outputTokens = counts.output;
     estimated = true;
   }
   if (estimated) {
@@ -65,4 +78,12 @@ export function completeUsage(reported: Usage, request: unknown, output: string 
     u.estimated = true;
   }
   return u;
+}
+
+/** Fills what the provider did not report, counting here and now. */
+export function completeUsage(reported: Usage, request: unknown, output: string | undefined, model: string | undefined): Usage {
+  const gaps = uncounted(reported, request, output);
+  if (!gaps) return reported.estimated ? withEstimates(reported, {}) : { ...reported };
+  const count = (text: string | undefined) => (text === undefined ? undefined : countTokens(text, model));
+  return withEstimates(reported, { input: count(gaps.input), output: count(gaps.output) });
 }

@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { RequestProcessor } from '../../src/processor/request.js';
 import { tapLogs } from '../../src/logger.js';
+import { stopTokenizerThread, tokenizerThreadRunning } from '../../src/usage/tokenizer-thread.js';
 import { fromStruct, MetadataLedger } from '../../src/extproc/struct.js';
 import { CounterFamily, HistogramFamily } from '../../src/telemetry/families.js';
 import { LabelCaps } from '../../src/telemetry/metrics.js';
@@ -104,9 +105,14 @@ describe('a stream Envoy ends early (the client hung up)', () => {
     replies.push(await proc.handle({ request: 'request_body', request_body: { body, end_of_stream: true } }));
     replies.push(await proc.handle({ request: 'response_headers', response_headers: { headers: headerList({ ':status': '200', 'content-type': 'text/event-stream' }) } }));
     for (const e of events) replies.push(await proc.handle({ request: 'response_body', response_body: { body: Buffer.from(e), end_of_stream: false } }));
-    if (close) proc.close();
+    const usage = () => lines.filter((l) => l.msg === 'usage' && l.requestId === 'abandoned-1');
+    if (close) {
+      proc.close();
+      // A hang-up's estimate is made in the tokenizer thread: the record follows it.
+      for (let i = 0; i < 400 && usage().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    }
     stop();
-    return { usage: lines.filter((l) => l.msg === 'usage' && l.requestId === 'abandoned-1'), metadata: mergedMetadata(replies)! };
+    return { usage: usage(), metadata: mergedMetadata(replies)! };
   }
 
   it('is estimated from the request and the text delivered, and logged as client_cancelled', async () => {
@@ -115,6 +121,9 @@ describe('a stream Envoy ends early (the client hung up)', () => {
     const input = countTokens('Tell me a story', 'gpt-4o-mini');
     const output = countTokens('Once upon a', 'gpt-4o-mini');
     expect(usage[0]).toMatchObject({ streamEnd: 'client_cancelled', errorType: 'client_cancelled', tokensEstimated: true, inputTokens: input, outputTokens: output, totalTokens: input + output });
+    expect(tokenizerThreadRunning()).toBe(true);
+    await stopTokenizerThread();
+    expect(tokenizerThreadRunning()).toBe(false);
     // What Envoy got before it left: who and what, and the time to the first byte.
     expect(metadata).toMatchObject({ backend: 'b', request_model: 'gpt-4o-mini' });
     expect(metadata.ttft_ms).toBeTypeOf('number');
