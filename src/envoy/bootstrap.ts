@@ -13,6 +13,7 @@ import { RATELIMIT_CLUSTER, rateLimitFilters, serviceAddress } from './ratelimit
 import { connectTimeout, envoyDuration, outlierDetection, poolTraffic, routeTraffic } from './traffic.js';
 import { DEFAULT_CA_FILE, endpoints, grpcCluster, hostCluster, providerProtocol, socketAddress, TYPE } from './clusters.js';
 import { poolCluster } from './pools.js';
+import { clientHttp2, grpcCircuitBreakers, grpcServiceHttp2, overloadManager, PROCESSOR_MAX_STREAMS, RATELIMIT_MAX_CALLS, upstreamCircuitBreakers } from './capacity.js';
 
 export { DEFAULT_CA_FILE };
 
@@ -24,12 +25,9 @@ export const LISTENER_NAME = 'llm_gateway';
 export const ROUTE_CONFIG_NAME = 'llm_routes';
 /** Headroom over maxRequestBytes so the processor's own 413 (from content-length) answers first. */
 export const BUFFER_HEADROOM_BYTES = 64 * 1024;
-/**
- * Concurrent ext_proc streams Envoy may hold open to the processor (one per request in flight,
- * two for a pool's attempt): Envoy's default circuit breaker (1,024) turned the 1,025th
- * concurrent request into a 500.
- */
-export const PROCESSOR_MAX_STREAMS = 100_000;
+// Envoy's default circuit breaker (1,024) turned the 1,025th concurrent request into a 500;
+// capacity.ts sizes every limit for the gateway's concurrency goal.
+export { PROCESSOR_MAX_STREAMS } from './capacity.js';
 
 /**
  * Envoy runtime the generated bootstraps set. ext_proc_graceful_grpc_close: Envoy half-closes
@@ -111,13 +109,14 @@ function processorCluster(addr: ProcessorAddress): Obj {
     typed_extension_protocol_options: {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': TYPE.httpOptions,
-        // One long-lived connection: streams close gracefully (ENVOY_RUNTIME), and the processor
-        // lifts Node's rapid-reset limit for Envoys that still reset them. Rotating connections
-        // cost a protocol error per rotation.
-        explicit_http_config: { http2_protocol_options: {} },
+        // Long-lived connections (never rotated: that costs a protocol error per rotation), a
+        // bounded number of streams on each, flood guards sized to them (capacity.ts). Streams
+        // close gracefully (ENVOY_RUNTIME); the processor lifts Node's rapid-reset limit for
+        // Envoys that still reset them.
+        explicit_http_config: { http2_protocol_options: grpcServiceHttp2() },
       },
     },
-    circuit_breakers: { thresholds: [{ priority: 'DEFAULT', max_requests: PROCESSOR_MAX_STREAMS, max_pending_requests: PROCESSOR_MAX_STREAMS }] },
+    circuit_breakers: grpcCircuitBreakers(PROCESSOR_MAX_STREAMS),
   };
   if ('unixPath' in addr) {
     return { ...base, type: 'STATIC', load_assignment: endpoints(PROCESSOR_CLUSTER, { pipe: { path: addr.unixPath } }) };
@@ -136,6 +135,7 @@ function backendCluster(b: CompiledBackend, clusterName: string, caFile: string)
   return {
     ...hostCluster(clusterName, b.host, b.port, b.scheme === 'https', caFile, connectTimeout(b.config)),
     ...(od ? { outlier_detection: od } : {}),
+    circuit_breakers: upstreamCircuitBreakers(),
     typed_extension_protocol_options: providerProtocol(b.config),
   };
 }
@@ -263,6 +263,7 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
     // twice the processor's limit through, so a client over it gets a 431 in its own dialect.
     max_request_headers_kb: Math.min(8192, Math.max(96, Math.ceil((cfg.maxRequestHeaderBytes * 2) / 1024))),
     request_timeout: '0s',
+    http2_protocol_options: clientHttp2(),
     access_log: accessLog(accessLogPath, tracing !== undefined),
     ...(tracing ? { tracing: tracing.hcm } : {}),
     local_reply_config: localReplyConfig(),
@@ -279,7 +280,7 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
   for (const [name, pool] of cfg.pools) clusters.push(poolCluster(pool, clusterNames.get(name)!, caFile, { cluster: PROCESSOR_CLUSTER, messageTimeout: MESSAGE_TIMEOUT }));
   if (limits) {
     const a = serviceAddress(limits);
-    clusters.push(grpcCluster(RATELIMIT_CLUSTER, a.host, a.port));
+    clusters.push(grpcCluster(RATELIMIT_CLUSTER, a.host, a.port, RATELIMIT_MAX_CALLS));
   }
   if (tracing) {
     const c = tracing.collector;
@@ -287,7 +288,9 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
   }
 
   return {
-    admin: { address: socketAddress(adminAddress, cfg.ports.envoyAdmin) },
+    // The admin listener stays reachable when the downstream connection cap is reached.
+    admin: { address: socketAddress(adminAddress, cfg.ports.envoyAdmin), ignore_global_conn_limit: true },
+    overload_manager: overloadManager(),
     layered_runtime: { layers: [{ name: 'static', static_layer: ENVOY_RUNTIME }] },
     static_resources: {
       listeners: [

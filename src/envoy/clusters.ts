@@ -2,6 +2,7 @@
 // checks the host's name, the provider protocol options (HTTP/1.1, with a cluster's upstream
 // filters and outlier error matcher), gRPC clusters. Shared by the bootstrap and the pools.
 import { isIP } from 'node:net';
+import { grpcCircuitBreakers, grpcServiceHttp2 } from './capacity.js';
 import { outlierErrors, type TrafficConfig } from './traffic.js';
 
 type Obj = Record<string, unknown>;
@@ -73,12 +74,13 @@ export function providerProtocol(traffic: TrafficConfig, httpFilters?: Obj[]): O
   };
 }
 
-/** A cluster speaking gRPC (HTTP/2) to one host:port. */
-export function grpcCluster(name: string, host: string, port: number): Obj {
+/** A cluster speaking gRPC (HTTP/2) to one host:port, carrying up to `maxCalls` calls at once. */
+export function grpcCluster(name: string, host: string, port: number, maxCalls: number): Obj {
   return {
     ...hostCluster(name, host, port, false, DEFAULT_CA_FILE, '2s'),
+    circuit_breakers: grpcCircuitBreakers(maxCalls),
     typed_extension_protocol_options: {
-      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': TYPE.httpOptions, explicit_http_config: { http2_protocol_options: {} } },
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': { '@type': TYPE.httpOptions, explicit_http_config: { http2_protocol_options: grpcServiceHttp2() } },
     },
   };
 }

@@ -2,6 +2,7 @@
 // each naming its member and choosing its own TLS, with the processor's upstream filter that
 // translates each attempt for the member Envoy picked.
 import type { CompiledPool } from '../config/compile.js';
+import { upstreamCircuitBreakers } from './capacity.js';
 import { providerProtocol, socketAddress, TYPE, upstreamTls } from './clusters.js';
 import { MEMBER_ATTRIBUTE, METADATA_NAMESPACE, POOL_METADATA_KEY, UPSTREAM_FILTER_METADATA } from './metadata-keys.js';
 import { connectTimeout, outlierDetection } from './traffic.js';
@@ -77,6 +78,7 @@ export function poolCluster(pool: CompiledPool, clusterName: string, caFile: str
     load_assignment: { cluster_name: clusterName, endpoints: localities },
     ...(tlsMatches.length ? { transport_socket_matches: tlsMatches } : {}),
     ...(od ? { outlier_detection: od } : {}),
+    circuit_breakers: upstreamCircuitBreakers(),
     typed_extension_protocol_options: providerProtocol(pool.config, [upstreamExtProcFilter(pool.name, processor.cluster, processor.messageTimeout), { name: 'envoy.filters.http.upstream_codec', typed_config: { '@type': TYPE.upstreamCodec } }]),
   };
 }

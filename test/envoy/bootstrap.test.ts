@@ -177,11 +177,12 @@ describe('generated bootstrap', () => {
 
   it('reaches the processor over HTTP/2 at 127.0.0.1:<grpc>, a given host, or a unix socket', () => {
     const proc = cluster('llm_extproc');
-    expect(proc.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config).toEqual({
-      http2_protocol_options: {},
-    });
-    // One connection for good (no rotation), and room for far more than Envoy's default 1,024 streams.
+    const h2 = proc.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config.http2_protocol_options;
+    // Connections for good (no rotation), 1,024 streams on each, and flood guards that hold
+    // a reset and several messages for every one of them (Envoy's 1,000 control frames do not).
     expect(proc.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].common_http_protocol_options).toBeUndefined();
+    expect(h2).toEqual({ max_concurrent_streams: 1024, max_outbound_control_frames: 10_240, max_outbound_frames: 102_400 });
+    // Room for far more than Envoy's default 1,024 streams: two per pool request at capacity.
     expect(proc.circuit_breakers.thresholds[0]).toMatchObject({ max_requests: 100_000, max_pending_requests: 100_000 });
     // Envoy half-closes ext_proc streams rather than resetting them.
     expect((buildBootstrap(cfg) as Obj).layered_runtime.layers[0].static_layer).toEqual({ 'envoy.reloadable_features.ext_proc_graceful_grpc_close': true });
@@ -195,6 +196,33 @@ describe('generated bootstrap', () => {
     const unixCfg = parseConfigText(`${CONFIG}\nports: { grpc: "unix:/run/llm-extproc.sock" }\n`);
     const viaUnix = (buildBootstrap(unixCfg) as Obj).static_resources.clusters.find((c: Obj) => c.name === 'llm_extproc');
     expect(viaUnix.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address).toEqual({ pipe: { path: '/run/llm-extproc.sock' } });
+  });
+
+  it('sizes every limit for the concurrency goal, bounded: breakers, retries, client streams, downstream connections', () => {
+    // Envoy's defaults (1,024 per cluster, 3 concurrent retries) turned 10,000 held streams into 503s and 504s.
+    for (const name of ['backend_openai', 'backend_local']) {
+      expect(cluster(name).circuit_breakers.thresholds).toEqual([
+        { priority: 'DEFAULT', max_connections: 50_000, max_pending_requests: 50_000, max_requests: 50_000, retry_budget: { budget_percent: { value: 100 }, min_retry_concurrency: 3 } },
+      ]);
+    }
+    expect(hcm.http2_protocol_options).toEqual({ max_concurrent_streams: 1000 });
+    expect(boot.overload_manager.resource_monitors).toEqual([
+      {
+        name: 'envoy.resource_monitors.global_downstream_max_connections',
+        typed_config: { '@type': 'type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig', max_active_downstream_connections: 50_000 },
+      },
+    ]);
+    // Stats stay readable when the connection cap is reached.
+    expect(boot.admin.ignore_global_conn_limit).toBe(true);
+    const pooled = buildBootstrap(
+      parseConfigText(`
+backends: { a: { provider: openai, endpoint: "http://127.0.0.1:9" }, b: { provider: openai, endpoint: "http://127.0.0.1:10" } }
+pools: { p: { backends: [ { backend: a }, { backend: b, priority: 1 } ] } }
+`),
+    ) as Obj;
+    const pool = (pooled.static_resources.clusters as Obj[]).find((c) => c.name === 'pool_p')!;
+    // A pool's fallback is a retry: a budget of 3 at once would hand the rest the primary's error.
+    expect(pool.circuit_breakers).toEqual(cluster('backend_openai').circuit_breakers);
   });
 
   it('refuses a processor port of 0 it cannot know', () => {
@@ -294,13 +322,21 @@ describe.skipIf(skipRealEnvoy)('envoy --mode validate (real Envoy)', () => {
     expect(attachHcm.max_request_headers_kb).toBe(hcm.max_request_headers_kb);
   });
 
-  it('the attach fragment’s processor cluster and runtime are the generator’s: streams closed gracefully, no 1,024-stream breaker', () => {
+  it('the attach fragment’s processor cluster, runtime and capacity limits are the generator’s: streams closed gracefully, no 1,024-stream breakers', () => {
     const attach = parseYaml(readFileSync(join(packageRoot(), 'envoy/attach/ext-proc-filter.yaml'), 'utf8')) as Obj;
     const generated = buildBootstrap(cfg) as Obj;
     const proc = (b: Obj) => (b.static_resources.clusters as Obj[]).find((c) => c.name === 'llm_extproc')!;
     expect(proc(attach).circuit_breakers).toEqual(proc(generated).circuit_breakers);
     expect(proc(attach).typed_extension_protocol_options).toEqual(proc(generated).typed_extension_protocol_options);
     expect(attach.layered_runtime).toEqual(generated.layered_runtime);
+    // COPY (11): the limits every cluster and the listener need at 10,000 concurrent streams.
+    const attachHcm = attach.static_resources.listeners[0].filter_chains[0].filters[0].typed_config as Obj;
+    expect(attachHcm.http2_protocol_options).toEqual(hcm.http2_protocol_options);
+    expect(attach.overload_manager).toEqual(generated.overload_manager);
+    expect(attach.admin.ignore_global_conn_limit).toBe(true);
+    for (const c of (attach.static_resources.clusters as Obj[]).filter((c) => c.name.startsWith('backend_'))) {
+      expect(c.circuit_breakers, c.name).toEqual(cluster('backend_openai').circuit_breakers);
+    }
   });
 
   it('the attach fragment’s pool route and cluster are what the generator makes for that pool', () => {

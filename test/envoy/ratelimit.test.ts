@@ -59,7 +59,11 @@ describe('rate limit config', () => {
     expect(rl.rate_limits).toHaveLength(4);
     const cluster = (b.static_resources.clusters as Obj[]).find((c) => c.name === 'llm_ratelimit')!;
     expect(cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: 'ratelimit.internal', port_value: 8081 });
-    expect(cluster.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config).toEqual({ http2_protocol_options: {} });
+    // Up to two calls per filter and request at once; HTTP/2 flood guards sized like the processor's.
+    expect(cluster.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config).toEqual({
+      http2_protocol_options: { max_concurrent_streams: 1024, max_outbound_control_frames: 10_240, max_outbound_frames: 102_400 },
+    });
+    expect(cluster.circuit_breakers.thresholds).toEqual([{ priority: 'DEFAULT', max_requests: 200_000, max_pending_requests: 200_000 }]);
     // No rules: no filter, no cluster.
     const none = buildBootstrap(parseConfigObject({ backends: {} }), {}) as Obj;
     expect(none.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters.map((f: Obj) => f.name)).not.toContain('envoy.filters.http.ratelimit');
