@@ -6,20 +6,22 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { missingSecret } from './auth/secrets.js';
 import { ConfigProblems, type RuntimeConfig } from './config/compile.js';
+import { MAX_WORKERS } from './config/schema.js';
 import { configFromEnv } from './config/from-env.js';
 import { loadConfigFile, parseConfigObject } from './config/load.js';
 import { ratelimitConfigYaml } from './envoy/ratelimit.js';
 import { generateBootstrap } from './envoy/bootstrap.js';
 import { assertPortsFree, PortInUse } from './ports.js';
 import { startProcessor } from './server/index.js';
+import { startWorkers, WorkersStartError } from './server/workers.js';
 import { logger } from './logger.js';
 import { runUp } from './up.js';
 
 const COMMANDS: Record<string, { summary: string; usage: string; flags: string[] }> = {
   serve: {
     summary: 'run the ext_proc processor',
-    usage: 'serve --config FILE [--host ADDR] [--grpc-port N] [--admin-port N]',
-    flags: ['config', 'host', 'grpc-port', 'admin-port'],
+    usage: 'serve --config FILE [--host ADDR] [--grpc-port N] [--admin-port N] [--workers N]',
+    flags: ['config', 'host', 'grpc-port', 'admin-port', 'workers'],
   },
   up: {
     summary: 'run the processor and a local Envoy in the foreground (Ctrl-C stops both)',
@@ -50,6 +52,7 @@ const FLAG_HELP: Record<string, string> = {
   'envoy-admin-port': '--envoy-admin-port N         Envoy admin port (default 9901)',
   'grpc-port': '--grpc-port N                processor gRPC port (default 50051)',
   'admin-port': '--admin-port N               processor admin HTTP port (default 9464)',
+  workers: '--workers N                  processor processes behind the one gRPC port or socket\n                               (default 1, config processor.workers)',
   'processor-address': '--processor-address H:P      where Envoy finds the processor (default 127.0.0.1:<grpc port>)',
   'access-log': '--access-log PATH            Envoy access log (default /dev/stdout)',
   'envoy-admin-address': '--envoy-admin-address ADDR   Envoy admin bind address (default 127.0.0.1)',
@@ -81,6 +84,7 @@ const OPTIONS = {
   'envoy-admin-port': { type: 'string' },
   'grpc-port': { type: 'string' },
   'admin-port': { type: 'string' },
+  workers: { type: 'string' },
   'processor-address': { type: 'string' },
   'access-log': { type: 'string' },
   'envoy-admin-address': { type: 'string' },
@@ -129,14 +133,32 @@ async function checkPorts(cfg: RuntimeConfig, withEnvoy: boolean): Promise<void>
   await assertPortsFree(wanted);
 }
 
+/** `--workers` over the file's `processor.workers`, kept in the config so /config shows it. */
+function withWorkers(cfg: RuntimeConfig, flag: string | undefined): RuntimeConfig {
+  if (flag === undefined) return cfg;
+  const n = Number(flag);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new ConfigProblems([`--workers: not a number of workers (1-${MAX_WORKERS}): ${flag}`]);
+  return { ...cfg, file: { ...cfg.file, processor: { ...cfg.file.processor, workers: n } } };
+}
+
 async function serve(flags: Flags): Promise<void> {
-  const { cfg, path } = loadConfig(flags, true);
+  const loaded = loadConfig(flags, true);
+  const cfg = withWorkers(loaded.cfg, flags.workers);
   await checkPorts(cfg, false);
-  const proc = await startProcessor({ config: cfg, configPath: path, host: cfg.listenHost });
+  const grace = Number(process.env.SHUTDOWN_GRACE_MS ?? 20_000);
+  const workers = cfg.file.processor.workers;
+  let stopProcessor: () => Promise<boolean>;
+  if (workers > 1) {
+    const running = await startWorkers({ config: cfg, configPath: loaded.path, workers, host: cfg.listenHost, grpcListen: cfg.ports.grpc, adminPort: cfg.ports.admin, graceMs: grace });
+    stopProcessor = () => running.stop();
+  } else {
+    // One worker: this process is the processor, no cluster at all.
+    const proc = await startProcessor({ config: cfg, configPath: loaded.path, host: cfg.listenHost });
+    stopProcessor = () => proc.stop(grace).then(() => true);
+  }
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down: no new streams, letting open ones finish');
-    const grace = Number(process.env.SHUTDOWN_GRACE_MS ?? 20_000);
-    void proc.stop(grace).then(() => process.exit(0));
+    void stopProcessor().then((clean) => process.exit(clean ? 0 : 1));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
@@ -237,7 +259,7 @@ export async function main(argv: string[]): Promise<number> {
       for (const p of err.problems) process.stderr.write(`${p}\n`);
       return 1;
     }
-    if (err instanceof PortInUse) {
+    if (err instanceof PortInUse || err instanceof WorkersStartError) {
       process.stderr.write(`${err.message}\n`);
       return 1;
     }

@@ -32,12 +32,21 @@ export const logger: Logger = pino({ ...common, redact: { paths: REDACT, censor:
 /**
  * The usage log: one line per request, made from a record that holds counts and names, never
  * a header or a credential, so it skips the redaction pass every other line pays for. Its
- * lines are written in batches of USAGE_BUFFER_BYTES (a write per line was a syscall per
- * request), flushed every USAGE_FLUSH_MS and at exit: a line is at most that late.
+ * lines are written in batches (a write per line was a syscall per request), flushed every
+ * USAGE_FLUSH_MS and at exit: a line is at most that late.
+ *
+ * Under `serve --workers` several processes write to the one stdout. Each write is whole lines
+ * (sonic-boom appends a line to a batch only if it fits, else starts the next) of at most
+ * PIPE_BUF bytes, which a pipe writes atomically: no worker's line is ever cut by another's.
+ * Regular files (O_APPEND, or one shared offset) take each write whole anyway. A single line
+ * longer than PIPE_BUF is one write of its own, and only a pipe could split that one.
  */
-const USAGE_BUFFER_BYTES = 4096;
+const PIPE_BUF = 4096; // Linux
+const USAGE_MAX_WRITE_BYTES = PIPE_BUF;
+/** Writing starts at this much (sonic-boom wants it below the largest write). */
+const USAGE_BUFFER_BYTES = PIPE_BUF - 512;
 const USAGE_FLUSH_MS = 1000;
-const usageStream = pino.destination({ dest: 1, sync: false, minLength: USAGE_BUFFER_BYTES });
+const usageStream = pino.destination({ dest: 1, sync: false, minLength: USAGE_BUFFER_BYTES, maxWrite: USAGE_MAX_WRITE_BYTES });
 export const usageLogger: Logger = pino(common, usageStream);
 setInterval(() => usageStream.flush(), USAGE_FLUSH_MS).unref();
 process.once('exit', () => {

@@ -1,8 +1,9 @@
 // Admin HTTP: /metrics (Prometheus), /healthz (alive), /readyz (serving and not
-// draining), /config (the effective config with secret values redacted).
+// draining), /config (the effective config with secret values redacted). Under
+// `serve --workers` it runs once, in the primary, and /metrics is every worker's, aggregated.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ConfigHolder } from '../config/load.js';
+import type { RuntimeConfig } from '../config/compile.js';
 import { logger } from '../logger.js';
 import { registry } from '../telemetry/metrics.js';
 
@@ -13,6 +14,8 @@ export interface Bound {
   envoyAdmin?: number;
   grpc?: number | string;
   admin?: number;
+  /** Processor workers running (serve --workers; a reload does not change them). */
+  workers?: number;
 }
 
 export interface AdminServer {
@@ -35,13 +38,26 @@ export function redact(value: unknown): unknown {
   return value;
 }
 
-export async function startAdminServer(holder: ConfigHolder, port: number, host = '127.0.0.1'): Promise<AdminServer> {
-  let ready = true;
+export interface AdminOptions {
+  /** Prometheus text for /metrics; default this process's registry. */
+  metrics?: () => Promise<string>;
+  /** Whether /readyz starts ready; default true (the caller started serving first). */
+  ready?: boolean;
+}
+
+export async function startAdminServer(holder: { readonly current: RuntimeConfig }, port: number, host = '127.0.0.1', opts: AdminOptions = {}): Promise<AdminServer> {
+  let ready = opts.ready ?? true;
+  const metrics = opts.metrics ?? (() => registry.metrics());
   const actual: Bound = {};
   const effective = () => {
     const file = holder.current.file;
-    const { host, ...ports } = actual;
-    return { ...file, listen: { ...file.listen, ...(host ? { host } : {}) }, ports: { ...file.ports, ...ports } };
+    const { host, workers, ...ports } = actual;
+    return {
+      ...file,
+      listen: { ...file.listen, ...(host ? { host } : {}) },
+      ports: { ...file.ports, ...ports },
+      ...(workers ? { processor: { ...file.processor, workers } } : {}),
+    };
   };
   const server = createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
@@ -57,8 +73,7 @@ export async function startAdminServer(holder: ConfigHolder, port: number, host 
       case '/config':
         return send(200, 'application/json', `${JSON.stringify(redact(effective()), null, 2)}\n`);
       case '/metrics':
-        registry
-          .metrics()
+        metrics()
           .then((text) => send(200, registry.contentType, text))
           .catch((err) => send(500, 'text/plain', String(err)));
         return;

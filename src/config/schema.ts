@@ -237,6 +237,9 @@ export const Telemetry = z
   })
   .strict();
 export type Telemetry = z.infer<typeof Telemetry>;
+/** A bound on `processor.workers` (and --workers): far past any core count, short of a fork bomb. */
+export const MAX_WORKERS = 256;
+
 const TELEMETRY_DEFAULTS = { serviceName: 'llm-extproc', captureContent: false, maxLabelValues: 100 };
 
 export const ConfigFile = z
@@ -277,6 +280,12 @@ export const ConfigFile = z
       .strict()
       .default({ host: '127.0.0.1' }),
     telemetry: Telemetry.default(TELEMETRY_DEFAULTS),
+    // `serve` only: processes that each run the gRPC server behind the one port or socket
+    // (node:cluster). 1 is a single process, no cluster.
+    processor: z
+      .object({ workers: z.number().int().min(1).max(MAX_WORKERS).default(1) })
+      .strict()
+      .default({ workers: 1 }),
   })
   .strict();
 export type ConfigFile = z.infer<typeof ConfigFile>;

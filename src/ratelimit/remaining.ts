@@ -149,6 +149,9 @@ new Gauge({
   help: 'What is left of each rate limit and budget in its current window (requests, tokens or USD, as `counts` says), as the shared ratelimit service counts it.',
   labelNames: ['rule', 'client', 'backend', 'model', 'counts'] as const,
   registers: [registry],
+  // Under serve --workers each worker reads the same shared counter: the figure once, never a
+  // sum. The lowest of the readings (taken within milliseconds) is the latest within a window.
+  aggregator: 'min',
   async collect() {
     this.reset();
     try {

@@ -1,7 +1,7 @@
 // The processor's gRPC server: ExternalProcessor and grpc.health.v1.Health on one
 // port (or a unix socket), and graceful shutdown.
 import * as grpc from '@grpc/grpc-js';
-import type { ConfigHolder } from '../config/load.js';
+import type { RuntimeConfig } from '../config/compile.js';
 import { logger } from '../logger.js';
 import { loadProtos } from './protos.js';
 import { type ProcessCall, handleProcessStream } from './stream.js';
@@ -37,7 +37,12 @@ function allowEnvoyResets(server: grpc.Server): void {
   Object.assign(internals.commonServerOptions, HTTP2_RESET_LIMITS);
 }
 
-export async function startGrpcServer(holder: ConfigHolder, listen: number | string, host = '127.0.0.1'): Promise<GrpcServer> {
+/** Where each stream reads the live config: a ConfigHolder, or a worker's copy of its primary's. */
+export interface ConfigSource {
+  readonly current: RuntimeConfig;
+}
+
+export async function startGrpcServer(holder: ConfigSource, listen: number | string, host = '127.0.0.1'): Promise<GrpcServer> {
   const protos = loadProtos();
   // Room for the largest request body plus framing: grpc-js defaults to 4 MiB.
   const maxMessage = holder.current.maxRequestBytes + 1024 * 1024;
@@ -66,9 +71,11 @@ export async function startGrpcServer(holder: ConfigHolder, listen: number | str
   });
 
   const target = typeof listen === 'string' && listen.startsWith('unix:') ? listen : `${host.includes(':') ? `[${host}]` : host}:${listen}`;
-  const port = await new Promise<number>((resolve, reject) =>
+  const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
+  // grpc-js answers 1 for a unix socket: there is no port.
+  const port = target.startsWith('unix:') ? 0 : bound;
   const address = target.startsWith('unix:') ? target : `${host}:${port}`;
   logger.info({ address }, 'ext_proc gRPC server listening');
 

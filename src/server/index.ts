@@ -1,15 +1,15 @@
-// Starts the whole processor (config watch, gRPC, admin HTTP) and stops it cleanly.
-// Used by `serve`, by `up`, and in-process by the tests.
+// Starts the whole processor in this process (config watch, gRPC, admin HTTP) and stops it
+// cleanly. Used by `serve` with one worker, by `up`, and in-process by the tests;
+// `serve --workers N` is workers.ts (primary) and worker.ts.
 import { closeSecretWatchers } from '../auth/secrets.js';
 import { type AdminServer, startAdminServer } from '../admin/http.js';
 import type { RuntimeConfig } from '../config/compile.js';
-import { envoyRateLimits, writeRatelimitConfig } from '../envoy/ratelimit.js';
-import { type LocalService, withLocalService } from '../ratelimit/local.js';
+import type { LocalService } from '../ratelimit/local.js';
 import { limitsView } from '../ratelimit/remaining.js';
 import { ConfigHolder } from '../config/load.js';
 import { logger } from '../logger.js';
-import { labelCaps } from '../telemetry/metrics.js';
-import { configureTracing, shutdownTracing } from '../telemetry/tracing.js';
+import { shutdownTracing } from '../telemetry/tracing.js';
+import { applyTelemetry, configureLimitsView, warnAboutReload, writeLimitsFile } from './apply.js';
 import { type GrpcServer, startGrpcServer } from './grpc.js';
 
 export interface ProcessorOptions {
@@ -33,53 +33,23 @@ export interface RunningProcessor {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Tracing and metric label caps follow the config, at start and on every reload. */
-async function applyTelemetry(cfg: RuntimeConfig): Promise<void> {
-  const t = cfg.telemetry;
-  labelCaps.setLimit(t.maxLabelValues);
-  await configureTracing({ endpoint: t.otlp?.endpoint, serviceName: t.serviceName, sampleRatio: t.otlp?.sampleRatio ?? 1, captureContent: t.captureContent });
-}
-
-/**
- * The ratelimit service's descriptors follow the config too: the processor writes them where
- * the service reads, and reports what is left of each limit from there.
- */
-function applyRateLimits(cfg: RuntimeConfig, local: ProcessorOptions['localRateLimits']): void {
-  const limits = cfg.file.rateLimits && withLocalService(cfg.file.rateLimits, local);
-  limitsView.configure(limits);
-  try {
-    const file = writeRatelimitConfig(limits);
-    if (file) logger.info({ file }, 'wrote the rate limit service config');
-  } catch (err) {
-    logger.error({ err }, 'writing the rate limit service config failed; the service keeps its last one');
-  }
-}
-
-/**
- * A limit's numbers and windows apply on reload (they live in the service's file); which rules
- * exist and what they narrow by is in Envoy's filter, which only a new Envoy config changes.
- */
-function warnIfEnvoyLimitsChanged(before: RuntimeConfig, after: RuntimeConfig): void {
-  const shape = (c: RuntimeConfig) => (c.file.rateLimits ? JSON.stringify([envoyRateLimits(c.file.rateLimits), envoyRateLimits(c.file.rateLimits, true)]) : '');
-  if (shape(before) !== shape(after)) logger.warn('rate limit rules were added, removed, reordered or narrowed differently: Envoy applies that only with a regenerated config (llm-extproc envoy-config) and a restart; changed numbers and windows apply now');
-}
-
 export async function startProcessor(opts: ProcessorOptions): Promise<RunningProcessor> {
   await applyTelemetry(opts.config);
-  applyRateLimits(opts.config, opts.localRateLimits);
+  configureLimitsView(opts.config, opts.localRateLimits);
+  writeLimitsFile(opts.config, opts.localRateLimits);
+  // `serve --workers` forks; this in-process start (up, tests, serve with one worker) is one process.
+  if (opts.config.file.processor.workers > 1) logger.warn({ workers: opts.config.file.processor.workers }, 'processor.workers applies to `llm-extproc serve`; this processor runs in one process');
   const holder = new ConfigHolder(opts.config, opts.configPath);
   const host = opts.host ?? opts.config.listenHost;
   const grpc = await startGrpcServer(holder, opts.grpcListen ?? opts.config.ports.grpc, host);
   const admin = await startAdminServer(holder, opts.adminPort ?? opts.config.ports.admin, host);
-  admin.setBound({ host, grpc: grpc.port > 0 ? grpc.port : grpc.address, admin: admin.port });
+  admin.setBound({ host, grpc: grpc.port > 0 ? grpc.port : grpc.address, admin: admin.port, workers: 1 });
   holder.watch(opts.watchIntervalMs);
   holder.onReload((cfg) => {
     applyTelemetry(cfg).catch((err: unknown) => logger.warn({ err }, 'applying the reloaded telemetry settings failed'));
-    applyRateLimits(cfg, opts.localRateLimits);
-    warnIfEnvoyLimitsChanged(opts.config, cfg);
-    const old = [...opts.config.backends.keys()];
-    const added = [...cfg.backends.keys()].filter((b) => !old.includes(b));
-    if (added.length) logger.warn({ added }, 'new backends need routes in Envoy; regenerate the bootstrap (llm-extproc envoy-config) if Envoy is not configured for them');
+    configureLimitsView(cfg, opts.localRateLimits);
+    writeLimitsFile(cfg, opts.localRateLimits);
+    warnAboutReload(opts.config, cfg);
   });
   let stopping: Promise<void> | undefined;
   return {
