@@ -75,7 +75,7 @@ interface Slot {
 /** The primary's own metrics, made once (only a primary has them). */
 let countServing = () => 0;
 let primaryMetrics: { restarts: Counter } | undefined;
-function workerMetrics(): { restarts: Counter } {
+function supervisorMetrics(): { restarts: Counter } {
   if (!primaryMetrics) {
     new Gauge({
       name: 'llm_extproc_workers_serving',
@@ -99,7 +99,7 @@ export async function startWorkers(opts: WorkersOptions): Promise<RunningWorkers
   const holder = new ConfigHolder(opts.config, opts.configPath);
   const slots: Slot[] = Array.from({ length: opts.workers }, () => ({ serving: false, quickFailures: 0 }));
   const live = () => slots.flatMap((s) => (s.worker ? [s.worker] : []));
-  const metrics = workerMetrics();
+  const metrics = supervisorMetrics();
   countServing = () => slots.filter((s) => s.serving).length;
   const gatherer = new ClusterMetrics(live);
   let phase: 'starting' | 'running' | 'stopping' = 'starting';
