@@ -68,17 +68,23 @@ type Level = (typeof LEVELS)[number];
 class LazyLogger {
   private made: Logger | undefined;
 
+  /** Each child holds only its own fields and its parent: merged once, when a line is written. */
   constructor(
     private readonly parent: Logger,
-    private readonly fields: Record<string, unknown>,
+    private readonly own: Record<string, unknown>,
+    private readonly up?: LazyLogger,
   ) {}
 
   child(more: Record<string, unknown>): LazyLogger {
-    return new LazyLogger(this.parent, { ...this.fields, ...more });
+    return new LazyLogger(this.parent, more, this);
+  }
+
+  private fields(): Record<string, unknown> {
+    return this.up ? Object.assign(this.up.fields(), this.own) : Object.assign({}, this.own);
   }
 
   bindings(): Record<string, unknown> {
-    return { ...this.parent.bindings(), ...this.fields };
+    return Object.assign(this.parent.bindings(), this.fields());
   }
 
   isLevelEnabled(level: string): boolean {
@@ -91,7 +97,7 @@ class LazyLogger {
 
   write(level: Level, args: unknown[]): void {
     if (!this.parent.isLevelEnabled(level)) return;
-    this.made ??= this.parent.child(this.fields);
+    this.made ??= this.parent.child(this.fields());
     (this.made[level] as (...a: unknown[]) => void)(...args);
   }
 }

@@ -5,7 +5,9 @@ import type { HeaderMutation, HeaderValue } from './types.js';
 export function headerMap(headers: HeaderValue[] | undefined): Map<string, string> {
   const out = new Map<string, string>();
   for (const h of headers ?? []) {
-    const value = h.raw_value && h.raw_value.length > 0 ? Buffer.from(h.raw_value).toString('utf8') : (h.value ?? '');
+    const raw = h.raw_value;
+    // The server's codec hands raw_value over as a Buffer: decoded in place, not copied first.
+    const value = raw && raw.length > 0 ? (Buffer.isBuffer(raw) ? raw.toString('utf8') : Buffer.from(raw).toString('utf8')) : (h.value ?? '');
     const key = h.key.toLowerCase();
     // Repeated headers arrive as separate entries; join them as HTTP would.
     const prev = out.get(key);

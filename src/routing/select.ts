@@ -81,17 +81,27 @@ function valuesOf(facts: RequestFacts, captures?: Readonly<Record<string, string
 }
 
 /** Selection from what the headers alone tell; 'needs-body' when only a `models` rule could decide. */
+/** What a route pins besides the backend. */
+type Pinned = Pick<Selection, 'model' | 'deployment' | 'routeType'>;
+
+/**
+ * Every Selection has one shape, built field by field: spreading the lookup's result into an
+ * object literal took V8's generic clone path, about 8 µs per request.
+ */
+function selection(t: Target, source: SelectionSource, path: string, query: string, values: TemplateValues, pinned: Pinned = {}): Selection {
+  return { backend: t.backend, pool: t.pool, source, path, query, model: pinned.model, deployment: pinned.deployment, routeType: pinned.routeType, values };
+}
+
 export function selectWithoutBody(cfg: RuntimeConfig, facts: RequestFacts, hints: EnvoyHints, hasBody: boolean): Selection | 'needs-body' {
-  const base = { path: facts.path, query: facts.query };
   if (hints.backend !== undefined || hints.backendConfig !== undefined) {
     const values = valuesOf(facts);
     const name = hints.backend ?? 'route';
     const target = hints.backendConfig !== undefined ? { backend: inlineBackend(name, hints.backendConfig) } : lookup(cfg, name, 'from the Envoy route');
-    return { ...base, ...target, source: 'envoy', model: hints.model, routeType: hints.routeType, values };
+    return selection(target, 'envoy', facts.path, facts.query, values, hints);
   }
   if (cfg.selectorHeader) {
     const name = facts.headers.get(cfg.selectorHeader);
-    if (name) return { ...base, ...lookup(cfg, name, `from header ${cfg.selectorHeader}`), source: 'header', values: valuesOf(facts) };
+    if (name) return selection(lookup(cfg, name, `from header ${cfg.selectorHeader}`), 'header', facts.path, facts.query, valuesOf(facts));
   }
   for (const rule of cfg.paths) {
     let captures: Record<string, string> = {};
@@ -109,16 +119,11 @@ export function selectWithoutBody(cfg: RuntimeConfig, facts: RequestFacts, hints
     const values = valuesOf(facts, captures);
     if (rule.rewrite) path = rule.rewrite.render(values);
     const name = rule.backend.render(values);
-    return {
-      ...lookup(cfg, name, `from paths[${rule.index}]`),
-      source: 'path',
-      path,
-      query: facts.query,
+    return selection(lookup(cfg, name, `from paths[${rule.index}]`), 'path', path, facts.query, values, {
       model: rule.model?.render(values),
       deployment: rule.deployment?.render(values),
       routeType: rule.routeType,
-      values,
-    };
+    });
   }
   if (cfg.models.length > 0 || cfg.pools.size > 0) {
     // Gemini names the model in the URL (google-genai clients): `models` rules match it without the body.
@@ -132,12 +137,12 @@ export function selectWithoutBody(cfg: RuntimeConfig, facts: RequestFacts, hints
 /** The last two steps, once the body's model is known. */
 export function selectByModel(cfg: RuntimeConfig, facts: RequestFacts, bodyModel: string | undefined): Selection {
   if (bodyModel !== undefined) {
-    const base = { source: 'model', path: facts.path, query: facts.query, values: valuesOf(facts) } as const;
+    const values = valuesOf(facts);
     // A pool's name is a virtual model: `model: smart` selects pool smart.
-    if (cfg.pools.has(bodyModel)) return { ...base, ...lookup(cfg, bodyModel, 'the request\'s model') };
+    if (cfg.pools.has(bodyModel)) return selection(lookup(cfg, bodyModel, 'the request\'s model'), 'model', facts.path, facts.query, values);
     for (const rule of cfg.models) {
       if (!rule.regex.test(bodyModel)) continue;
-      return { ...base, ...lookup(cfg, rule.backend.render(base.values), `from models "${rule.match}"`) };
+      return selection(lookup(cfg, rule.backend.render(values), `from models "${rule.match}"`), 'model', facts.path, facts.query, values);
     }
   }
   return byDefault(cfg, facts);
@@ -147,7 +152,7 @@ function byDefault(cfg: RuntimeConfig, facts: RequestFacts): Selection {
   if (cfg.defaultBackend === undefined) {
     throw new GatewayError('backend_not_found', 'no backend selected: no route, header, path or model rule matched and no defaultBackend is configured');
   }
-  return { ...lookup(cfg, cfg.defaultBackend, 'defaultBackend'), source: 'default', path: facts.path, query: facts.query, values: valuesOf(facts) };
+  return selection(lookup(cfg, cfg.defaultBackend, 'defaultBackend'), 'default', facts.path, facts.query, valuesOf(facts));
 }
 
 /** Route type (seed 000): the route's own, else the backend's routes map by path suffix, else completions. */
