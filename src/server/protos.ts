@@ -4,6 +4,11 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
+import { appendStructField } from '../extproc/struct-wire.js';
+import type { ProcessingResponse } from '../extproc/types.js';
+
+/** ProcessingResponse.dynamic_metadata's field number. */
+const DYNAMIC_METADATA_FIELD = 8;
 
 export const PROTO_DIR = fileURLToPath(new URL('../../proto', import.meta.url));
 
@@ -57,10 +62,23 @@ function directCodec(method: grpc.MethodDefinition<unknown, unknown>): void {
   const response = root.lookupType('envoy.service.ext_proc.v3.ProcessingResponse');
   method.requestDeserialize = (buf: Buffer) => request.decode(buf);
   method.responseSerialize = (msg: unknown) => {
-    const out = response.encode(msg as protobuf.Message).finish();
-    // Node's protobufjs writer already makes Buffers: no copy.
-    return Buffer.isBuffer(out) ? out : Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    const reply = msg as ProcessingResponse;
+    const metadata = reply.dynamic_metadata;
+    if (metadata === undefined) return asBuffer(response.encode(reply as protobuf.Message).finish());
+    // The metadata Struct is written by hand (extproc/struct-wire), after the rest of the reply.
+    // Left out of protobufjs's pass for the moment (a copy of the reply would cost more).
+    reply.dynamic_metadata = undefined;
+    try {
+      return appendStructField(response.encode(reply as protobuf.Message).finish(), DYNAMIC_METADATA_FIELD, metadata);
+    } finally {
+      reply.dynamic_metadata = metadata;
+    }
   };
+}
+
+/** Node's protobufjs writer already makes Buffers: no copy. */
+function asBuffer(out: Uint8Array): Buffer {
+  return Buffer.isBuffer(out) ? out : Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
 
 /** An unset bytes field reads as protobufjs's default, an empty array: make it an empty Buffer, as a set one is. */
