@@ -9,7 +9,8 @@ import { RequestProcessor } from './request.js';
 
 export interface StreamProcessor {
   log: Logger;
-  handle(req: ProcessingRequest): Promise<ProcessingResponse>;
+  /** The reply; a promise only when the phase awaits (signing, token minting, the first body). */
+  handle(req: ProcessingRequest): ProcessingResponse | Promise<ProcessingResponse>;
   /** An answer for a failure the processor did not map itself. */
   fail(err: unknown): ProcessingResponse;
   /** Envoy ended the stream. */

@@ -56,16 +56,21 @@ export class RequestProcessor {
     this.log = ctx.log;
   }
 
-  async handle(req: ProcessingRequest): Promise<ProcessingResponse> {
-    let reply: ProcessingResponse;
+  handle(req: ProcessingRequest): ProcessingResponse | Promise<ProcessingResponse> {
+    // A phase that does not await (response headers, body chunks) is answered synchronously:
+    // no promise and no microtask hop per SSE event.
+    let r: ProcessingResponse | Promise<ProcessingResponse>;
     try {
-      // Body chunks are answered synchronously: no extra promise per SSE event.
-      const r = this.phase(req);
-      reply = r instanceof Promise ? await r : r;
+      r = this.phase(req);
     } catch (err) {
-      reply = this.fail(err);
+      return this.withMetadata(this.fail(err));
     }
-    // Every reply carries whatever the accounting learnt since the last one.
+    if (r instanceof Promise) return r.then((reply) => this.withMetadata(reply), (err: unknown) => this.withMetadata(this.fail(err)));
+    return this.withMetadata(r);
+  }
+
+  /** Every reply carries whatever the accounting learnt since the last one. */
+  private withMetadata(reply: ProcessingResponse): ProcessingResponse {
     const md = this.account?.take();
     if (md) reply.dynamic_metadata = md;
     return reply;

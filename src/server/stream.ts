@@ -32,57 +32,82 @@ function lastReply(req: ProcessingRequest, reply: ProcessingResponse): boolean {
 export function handleProcessStream(call: ProcessCall, config: RuntimeConfig, log: Logger): void {
   streamsActive.inc();
   const processor = createProcessor(config, metadataMap(call.metadata), requestLogger(log));
-  let chain: Promise<void> = Promise.resolve();
+  // Messages wait here while a phase awaits; otherwise each is answered as it arrives.
+  const queue: ProcessingRequest[] = [];
+  let busy = false;
   let closed = false;
+  let inputEnded = false;
   let counted = true;
+  let settle = false;
+
+  const deliver = (req: ProcessingRequest, reply: ProcessingResponse) => {
+    // Envoy expects no reply in observability mode; the phase still ran, for accounting.
+    if (closed || req.observability_mode) return;
+    call.write(reply);
+    if (lastReply(req, reply)) {
+      closed = true;
+      call.end();
+    }
+  };
 
   // Envoy ends every stream, after the last reply or early (the client hung up): the
   // processor then settles its accounting, once, after any phase still running.
   const release = () => {
-    if (counted) {
-      counted = false;
-      streamsActive.dec();
-      chain = chain.then(() => {
-        try {
-          processor.close();
-        } catch (err) {
-          processor.log.error({ err }, 'settling a closed stream failed');
-        }
-      });
-    }
+    if (!counted) return;
+    counted = false;
+    streamsActive.dec();
+    settle = true;
+    if (!busy) drain();
   };
 
-  call.on('data', (req: ProcessingRequest) => {
-    countMessage(req.request ?? 'unknown');
-    chain = chain.then(async () => {
-      if (closed) return;
-      if (req.observability_mode) {
-        // Envoy expects no reply in observability mode; still run the phase for accounting.
-        await processor.handle(req);
-        return;
-      }
-      let reply: ProcessingResponse;
+  function drain(): void {
+    while (queue.length > 0) {
+      const req = queue.shift()!;
+      if (closed) continue;
+      let reply: ProcessingResponse | Promise<ProcessingResponse>;
       try {
-        reply = await processor.handle(req);
+        reply = processor.handle(req);
       } catch (err) {
         // handle() maps every error itself; this is a last resort that still answers in order.
         reply = processor.fail(err);
       }
-      if (closed) return;
-      call.write(reply);
-      if (lastReply(req, reply)) {
-        closed = true;
-        call.end();
+      if (reply instanceof Promise) {
+        busy = true;
+        reply
+          .catch((err: unknown) => processor.fail(err))
+          .then((r) => deliver(req, r))
+          .finally(() => {
+            busy = false;
+            drain();
+          });
+        return;
       }
-    });
+      deliver(req, reply);
+    }
+    if (inputEnded && !closed) {
+      closed = true;
+      call.end();
+    }
+    if (inputEnded) release();
+    if (settle) {
+      settle = false;
+      try {
+        processor.close();
+      } catch (err) {
+        processor.log.error({ err }, 'settling a closed stream failed');
+      }
+    }
+  }
+
+  call.on('data', (req: ProcessingRequest) => {
+    countMessage(req.request ?? 'unknown');
+    queue.push(req);
+    if (!busy) drain();
   });
 
   call.on('end', () => {
-    void chain.then(() => {
-      if (!closed) call.end();
-      closed = true;
-      release();
-    });
+    inputEnded = true;
+    if (!busy) drain();
   });
 
   call.on('error', (err: grpc.ServiceError) => {
