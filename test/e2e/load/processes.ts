@@ -74,6 +74,14 @@ export function peakRssBytes(pid: number): number {
   return Number(kb) * 1024;
 }
 
+/** User plus system CPU time of a process so far, in seconds (Linux reports it in 1/100 s). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces); utime and stime are 14 and 15.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
 function openFilesLimit(): { soft: number; hard: number } {
   const line = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
   const n = (s: string | undefined) => (s === 'unlimited' ? Infinity : Number(s));
