@@ -9,6 +9,7 @@ import { limitsView } from '../ratelimit/remaining.js';
 import { ConfigHolder } from '../config/load.js';
 import { logger } from '../logger.js';
 import { shutdownTracing } from '../telemetry/tracing.js';
+import { SHUTDOWN_ESTIMATES_MS, stopTokenizerThread } from '../usage/tokenizer-thread.js';
 import { applyTelemetry, configureLimitsView, warnAboutReload, writeLimitsFile } from './apply.js';
 import { type GrpcServer, startGrpcServer } from './grpc.js';
 
@@ -64,6 +65,8 @@ export async function startProcessor(opts: ProcessorOptions): Promise<RunningPro
         holder.close();
         await grpc.shutdown(graceMs);
         await admin.close();
+        // Hang-ups' estimates still being counted are recorded before the process goes.
+        await stopTokenizerThread(SHUTDOWN_ESTIMATES_MS);
         await shutdownTracing().catch((err: unknown) => logger.warn({ err }, 'flushing traces at shutdown failed'));
         closeSecretWatchers();
         limitsView.close();

@@ -10,6 +10,7 @@ import { logger, usageLogger } from '../logger.js';
 import { limitsView } from '../ratelimit/remaining.js';
 import { registry } from '../telemetry/metrics.js';
 import { shutdownTracing } from '../telemetry/tracing.js';
+import { SHUTDOWN_ESTIMATES_MS, stopTokenizerThread } from '../usage/tokenizer-thread.js';
 import { applyTelemetry, configureLimitsView } from './apply.js';
 import { type FromWorker, isToWorker, msg, type ToWorker } from './cluster-messages.js';
 import { type GrpcServer, startGrpcServer } from './grpc.js';
@@ -65,6 +66,8 @@ class Worker {
     this.draining ??= (async () => {
       logger.info({ why, graceMs }, 'worker draining: no new streams, letting open ones finish');
       await grpc.shutdown(graceMs);
+      // Hang-ups' estimates still being counted are recorded before the process goes.
+      await stopTokenizerThread(SHUTDOWN_ESTIMATES_MS);
       await shutdownTracing().catch((err: unknown) => logger.warn({ err }, 'flushing traces at shutdown failed'));
       closeSecretWatchers();
       limitsView.close();

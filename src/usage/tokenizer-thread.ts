@@ -8,6 +8,8 @@ import { Worker } from 'node:worker_threads';
 import { encodingFor } from './estimate.js';
 
 const IDLE_MS = 30_000;
+/** How long a shutdown waits for the counts still owed. */
+export const SHUTDOWN_ESTIMATES_MS = 2_000;
 
 // A script, not a file: the same code runs from dist/ and from the TypeScript sources in tests.
 const THREAD_SOURCE = `
@@ -77,9 +79,11 @@ export function countTokensOffThread(texts: string[], model: string | undefined)
   });
 }
 
-/** Ends the thread now (at shutdown; also what a quiet spell does). */
-export async function stopTokenizerThread(): Promise<void> {
+/** Ends the thread: at once after a quiet spell; at shutdown after the counts still owed (up to drainMs). */
+export async function stopTokenizerThread(drainMs = 0): Promise<void> {
   clearTimeout(idleTimer);
+  const deadline = Date.now() + drainMs;
+  while (pending.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   const w = thread;
   thread = undefined;
   if (w) await w.terminate();
