@@ -4,7 +4,7 @@
 // usage-only chunk that this adds is removed again for a client that did not ask.
 import { GatewayError } from '../../errors.js';
 import { ResponseProgress } from '../../usage/progress.js';
-import { SseParser } from '../../usage/sse.js';
+import { SseParser, type SseEvent } from '../../usage/sse.js';
 import type { Usage } from '../../usage/types.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
 import { withBasePath } from '../shared/base-path.js';
@@ -30,6 +30,8 @@ export class OpenAISameDialect implements Translator {
   private stripUsageChunk = false;
   private streaming = false;
   private rewrites = false;
+  /** The last chunk ended where an event did: nothing of a later event was let through. */
+  private aligned = true;
   private readonly sse = new SseParser();
   private readonly plain: Buffer[] = [];
   private plainBytes = 0;
@@ -91,13 +93,23 @@ export class OpenAISameDialect implements Translator {
       return undefined;
     }
     const events = this.sse.push(chunk, end);
-    let out = '';
+    let dropped: SseEvent | undefined;
     for (const ev of events) {
       if (ev.data && this.streamData.length < 100_000) this.streamData.push(ev.data);
-      if (this.observe(ev.data) === 'drop' && this.rewrites) continue;
-      out += ev.raw;
+      if (this.observe(ev.data) === 'drop') dropped = ev;
     }
-    return this.rewrites ? Buffer.from(out) : undefined;
+    if (!this.rewrites) return undefined;
+    // A chunk of whole events, none of them dropped, after a chunk that also ended on an
+    // event's end, goes on as it came: no copy of every event (and of its bytes over gRPC)
+    // just to take out the usage chunk at the end. A chunk that ends inside an event is
+    // rewritten to its whole events; the rest waits for the next.
+    const aligned = end || (this.sse.pending === 0 && endsAnEvent(chunk));
+    const unchanged = !dropped && this.aligned && aligned;
+    this.aligned = aligned;
+    if (unchanged) return undefined;
+    let out = '';
+    for (const ev of events) if (ev !== dropped) out += ev.raw;
+    return Buffer.from(out);
   }
 
   usage(): Usage {
@@ -200,4 +212,13 @@ function streamText(events: readonly string[]): string {
     }
   }
   return text;
+}
+
+/**
+ * With the parser holding nothing, a chunk that ends in a line break ended exactly where an
+ * event did (a chunk ending inside a UTF-8 character would leave bytes in the decoder).
+ */
+function endsAnEvent(chunk: Uint8Array): boolean {
+  const last = chunk[chunk.length - 1];
+  return last === 0x0a || last === 0x0d;
 }
