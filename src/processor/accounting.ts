@@ -178,19 +178,16 @@ export class RequestAccount {
     // Nobody waits on these counts: they are made off the event loop, then recorded.
     const later = this.settle('client_cancelled', true);
     if (!later) return this.finish();
-    later.then(
-      (usage) => this.applyUsage(usage),
-      (err: unknown) => this.log().warn({ err }, 'token estimation failed'),
-    ).finally(() => this.finish());
+    void later.then((usage) => this.applyUsage(usage)).finally(() => this.finish());
   }
 
   /** Final counts and models; with `offThread`, estimates still to make come back as a promise. */
-  private settle(end: StreamEnd, offThread = false): Promise<Usage> | undefined {
+  private settle(end: StreamEnd, offThread = false): Promise<Usage | undefined> | undefined {
     this.settled = true;
     this.record.streamEnd = end;
     if (end !== 'complete' && this.record.errorType === undefined) this.record.errorType = end;
     const t = this.work?.translator;
-    let later: Promise<Usage> | undefined;
+    let later: Promise<Usage | undefined> | undefined;
     if (t) {
       const progress = t.progress();
       // A provider that answered without naming its model answered with the one asked for; no answer, no model.
@@ -224,7 +221,7 @@ export class RequestAccount {
    * successful answers, and for requests the client left (the provider read the prompt and
    * generated what was delivered). Errors and token counting calls are not billed as usage.
    */
-  private usage(t: Translator, end: StreamEnd, offThread: boolean): Usage | undefined | Promise<Usage> {
+  private usage(t: Translator, end: StreamEnd, offThread: boolean): Usage | undefined | Promise<Usage | undefined> {
     const reported = t.usage();
     const any = Object.keys(reported).length > 0 ? reported : undefined;
     const status = this.record.status;
@@ -237,8 +234,12 @@ export class RequestAccount {
       const gaps = uncounted(reported, this.work?.body, output);
       if (!gaps) return completeUsage(reported, undefined, undefined, this.record.requestModel);
       const texts = [gaps.input ?? '', gaps.output ?? ''];
-      return countTokensOffThread(texts, this.record.requestModel).then(([input, out]) =>
-        withEstimates(reported, { input: gaps.input === undefined ? undefined : input, output: gaps.output === undefined ? undefined : out }),
+      return countTokensOffThread(texts, this.record.requestModel).then(
+        ([input, out]) => withEstimates(reported, { input: gaps.input === undefined ? undefined : input, output: gaps.output === undefined ? undefined : out }),
+        (err: unknown) => {
+          this.log().warn({ err }, 'token estimation failed');
+          return any;
+        },
       );
     } catch (err) {
       this.log().warn({ err }, 'token estimation failed');
