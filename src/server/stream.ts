@@ -43,10 +43,17 @@ export function handleProcessStream(call: ProcessCall, config: RuntimeConfig, lo
   const deliver = (req: ProcessingRequest, reply: ProcessingResponse) => {
     // Envoy expects no reply in observability mode; the phase still ran, for accounting.
     if (closed || req.observability_mode) return;
-    call.write(reply);
-    if (lastReply(req, reply)) {
+    try {
+      call.write(reply);
+      if (lastReply(req, reply)) {
+        closed = true;
+        call.end();
+      }
+    } catch (err) {
+      // A reply that cannot be written (a message too large for the channel) ends this stream, not the processor.
       closed = true;
-      call.end();
+      processor.log.error({ err }, 'writing an ext_proc reply failed');
+      call.destroy();
     }
   };
 

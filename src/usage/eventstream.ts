@@ -84,7 +84,7 @@ export class EventStreamDecoder {
       throw new EventStreamError(`invalid event stream frame: ${(err as Error).message}`);
     }
     const headers: Record<string, string> = {};
-    for (const [name, h] of Object.entries(decoded.headers)) {
+    for (const [name, h] of Object.entries(decoded.headers as Record<string, { value: unknown }>)) {
       headers[name] = typeof h.value === 'string' ? h.value : String(h.value);
     }
     return { headers, body: decoded.body };
