@@ -13,6 +13,7 @@ import { RATELIMIT_CLUSTER, rateLimitFilters, serviceAddress } from './ratelimit
 import { connectTimeout, envoyDuration, outlierDetection, poolTraffic, routeTraffic } from './traffic.js';
 import { DEFAULT_CA_FILE, endpoints, grpcCluster, hostCluster, providerProtocol, socketAddress, TYPE } from './clusters.js';
 import { poolCluster } from './pools.js';
+import { dynamicCds, dynamicRds, ROUTE_CONFIG_NAME } from './dynamic-sources.js';
 import { clientHttp2, grpcCircuitBreakers, grpcServiceHttp2, overloadManager, PROCESSOR_MAX_STREAMS, RATELIMIT_MAX_CALLS, upstreamCircuitBreakers } from './capacity.js';
 
 export { DEFAULT_CA_FILE };
@@ -22,7 +23,7 @@ export const BACKEND_HEADER = 'x-llm-backend';
 /** Cluster (and gRPC authority) of the processor. */
 export const PROCESSOR_CLUSTER = 'llm_extproc';
 export const LISTENER_NAME = 'llm_gateway';
-export const ROUTE_CONFIG_NAME = 'llm_routes';
+export { ROUTE_CONFIG_NAME };
 /** Headroom over maxRequestBytes so the processor's own 413 (from content-length) answers first. */
 export const BUFFER_HEADROOM_BYTES = 64 * 1024;
 // Envoy's default circuit breaker (1,024) turned the 1,025th concurrent request into a 500;
@@ -52,6 +53,11 @@ export interface BootstrapOptions {
   caFile?: string;
   /** Reserved: worker count is a command-line flag (`--concurrency`), not bootstrap config. */
   concurrency?: never;
+  /**
+   * Backend and pool clusters and the route table live in files in this directory, which
+   * Envoy watches (path-based CDS and RDS, dynamic.ts); without it they are static.
+   */
+  dynamicDir?: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -130,7 +136,7 @@ function processorCluster(addr: ProcessorAddress): Obj {
   };
 }
 
-function backendCluster(b: CompiledBackend, clusterName: string, caFile: string): Obj {
+export function backendCluster(b: CompiledBackend, clusterName: string, caFile: string): Obj {
   const od = outlierDetection(b.config);
   return {
     ...hostCluster(clusterName, b.host, b.port, b.scheme === 'https', caFile, connectTimeout(b.config)),
@@ -204,7 +210,7 @@ function activeLimits(cfg: RuntimeConfig) {
   return cfg.file.rateLimits?.rules.length ? cfg.file.rateLimits : undefined;
 }
 
-function routeConfig(cfg: RuntimeConfig, clusters: Map<string, string>): Obj {
+export function routeConfig(cfg: RuntimeConfig, clusters: Map<string, string>): Obj {
   const routes: Obj[] = [];
   for (const [name, cluster] of clusters) {
     const pool = cfg.pools.get(name);
@@ -243,6 +249,14 @@ function routeConfig(cfg: RuntimeConfig, clusters: Map<string, string>): Obj {
   };
 }
 
+/** One cluster per backend and per pool: what a config reload may add, remove or change. */
+export function upstreamClusters(cfg: RuntimeConfig, clusterNames: Map<string, string>, caFile: string): Obj[] {
+  const out: Obj[] = [];
+  for (const [name, backend] of cfg.backends) out.push(backendCluster(backend, clusterNames.get(name)!, caFile));
+  for (const [name, pool] of cfg.pools) out.push(poolCluster(pool, clusterNames.get(name)!, caFile, { cluster: PROCESSOR_CLUSTER, messageTimeout: MESSAGE_TIMEOUT }));
+  return out;
+}
+
 /** The bootstrap as a plain object (what generateBootstrap serialises). */
 export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}): Obj {
   const listenAddress = opts.listenAddress ?? cfg.listenHost;
@@ -267,7 +281,7 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
     access_log: accessLog(accessLogPath, tracing !== undefined),
     ...(tracing ? { tracing: tracing.hcm } : {}),
     local_reply_config: localReplyConfig(),
-    route_config: routeConfig(cfg, clusterNames),
+    ...(opts.dynamicDir ? { rds: dynamicRds(opts.dynamicDir) } : { route_config: routeConfig(cfg, clusterNames) }),
     http_filters: [
       extProcFilter(),
       ...(limits ? rateLimitFilters(limits, envoyDuration(limits.service.timeout)) : []),
@@ -276,8 +290,7 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
   };
 
   const clusters: Obj[] = [processorCluster(processorAddress(cfg, opts.processor))];
-  for (const [name, backend] of cfg.backends) clusters.push(backendCluster(backend, clusterNames.get(name)!, caFile));
-  for (const [name, pool] of cfg.pools) clusters.push(poolCluster(pool, clusterNames.get(name)!, caFile, { cluster: PROCESSOR_CLUSTER, messageTimeout: MESSAGE_TIMEOUT }));
+  if (!opts.dynamicDir) clusters.push(...upstreamClusters(cfg, clusterNames, caFile));
   if (limits) {
     const a = serviceAddress(limits);
     clusters.push(grpcCluster(RATELIMIT_CLUSTER, a.host, a.port, RATELIMIT_MAX_CALLS));
@@ -292,6 +305,8 @@ export function buildBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {}):
     admin: { address: socketAddress(adminAddress, cfg.ports.envoyAdmin), ignore_global_conn_limit: true },
     overload_manager: overloadManager(),
     layered_runtime: { layers: [{ name: 'static', static_layer: ENVOY_RUNTIME }] },
+    // xDS subscriptions, file-based ones included, need a node identity.
+    ...(opts.dynamicDir ? { node: { id: 'llm-extproc', cluster: 'llm-extproc' }, dynamic_resources: { cds_config: dynamicCds(opts.dynamicDir) } } : {}),
     static_resources: {
       listeners: [
         {
@@ -315,6 +330,7 @@ export function generateBootstrap(cfg: RuntimeConfig, opts: BootstrapOptions = {
   const doc = new Document(buildBootstrap(cfg, opts));
   doc.commentBefore =
     ' Generated by llm-extproc (`llm-extproc envoy-config`) from its config file; edits are lost on regeneration.\n' +
+    (opts.dynamicDir ? ` Backends, pools and routes: files in ${opts.dynamicDir} (cds.yaml, rds.yaml), watched by Envoy.\n` : '') +
     ` Backends: ${[...cfg.backends.keys()].join(', ') || '(none)'}` +
     (cfg.pools.size ? `\n Pools: ${[...cfg.pools.keys()].join(', ')}` : '');
   return doc.toString({ lineWidth: 0 });

@@ -3,6 +3,7 @@
 // only a restart applies. The single process does all of it; under `serve --workers` the
 // primary writes the file and warns, and each worker applies the rest to itself.
 import type { RuntimeConfig } from '../config/compile.js';
+import { DynamicWriter, type DynamicWriterOptions } from '../envoy/dynamic.js';
 import { envoyRateLimits, writeRatelimitConfig } from '../envoy/ratelimit.js';
 import { type LocalService, withLocalService } from '../ratelimit/local.js';
 import { limitsView } from '../ratelimit/remaining.js';
@@ -40,15 +41,28 @@ export function writeLimitsFile(cfg: RuntimeConfig, local?: LocalService): void 
 }
 
 /**
+ * Envoy's clusters and routes as files it watches (envoy/dynamic.ts), written for the first
+ * config before Envoy starts; a failure here is fatal, since Envoy could not start without them.
+ * Under `serve --workers` only the primary writes.
+ */
+export function startDynamicWriter(cfg: RuntimeConfig, opts: DynamicWriterOptions | undefined): DynamicWriter | undefined {
+  if (!opts) return undefined;
+  const writer = new DynamicWriter(opts);
+  writer.writeInitial(cfg);
+  logger.info({ dir: opts.dir }, 'wrote Envoy clusters and routes; reloads update them live');
+  return writer;
+}
+
+/**
  * What a reload cannot apply by itself, said once per process that watches the file. A
  * limit's numbers and windows apply on reload (they live in the service's file); which rules
  * exist and what they narrow by is in Envoy's filter, which only a new Envoy config changes.
  */
-export function warnAboutReload(initial: RuntimeConfig, cfg: RuntimeConfig): void {
+export function warnAboutReload(initial: RuntimeConfig, cfg: RuntimeConfig, liveEnvoy = false): void {
   const shape = (c: RuntimeConfig) => (c.file.rateLimits ? JSON.stringify([envoyRateLimits(c.file.rateLimits), envoyRateLimits(c.file.rateLimits, true)]) : '');
   if (shape(initial) !== shape(cfg)) logger.warn('rate limit rules were added, removed, reordered or narrowed differently: Envoy applies that only with a regenerated config (llm-extproc envoy-config) and a restart; changed numbers and windows apply now');
   const old = [...initial.backends.keys()];
   const added = [...cfg.backends.keys()].filter((b) => !old.includes(b));
-  if (added.length) logger.warn({ added }, 'new backends need routes in Envoy; regenerate the bootstrap (llm-extproc envoy-config) if Envoy is not configured for them');
+  if (added.length && !liveEnvoy) logger.warn({ added }, 'new backends need routes in Envoy; regenerate the bootstrap (llm-extproc envoy-config) if Envoy is not configured for them');
   if (cfg.file.processor.workers !== initial.file.processor.workers) logger.warn({ workers: initial.file.processor.workers, configured: cfg.file.processor.workers }, 'processor.workers applies at start: restart serve to change the number of workers');
 }

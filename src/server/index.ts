@@ -10,7 +10,8 @@ import { ConfigHolder } from '../config/load.js';
 import { logger } from '../logger.js';
 import { shutdownTracing } from '../telemetry/tracing.js';
 import { SHUTDOWN_ESTIMATES_MS, stopTokenizerThread } from '../usage/tokenizer-thread.js';
-import { applyTelemetry, configureLimitsView, warnAboutReload, writeLimitsFile } from './apply.js';
+import { applyTelemetry, configureLimitsView, startDynamicWriter, warnAboutReload, writeLimitsFile } from './apply.js';
+import type { DynamicWriter, DynamicWriterOptions } from '../envoy/dynamic.js';
 import { type GrpcServer, startGrpcServer } from './grpc.js';
 
 export interface ProcessorOptions {
@@ -23,6 +24,8 @@ export interface ProcessorOptions {
   watchIntervalMs?: number;
   /** The ratelimit service `up` started: every config, reloads included, points there. */
   localRateLimits?: LocalService;
+  /** Envoy's clusters and routes are files in this directory: written at start and on every valid reload. */
+  envoyDynamic?: DynamicWriterOptions;
 }
 
 export interface RunningProcessor {
@@ -31,6 +34,8 @@ export interface RunningProcessor {
   admin: AdminServer;
   grpcPort: number;
   adminPort: number;
+  /** The writer of Envoy's clusters and routes, with `envoyDynamic`. */
+  dynamic?: DynamicWriter;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -38,6 +43,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<RunningPro
   await applyTelemetry(opts.config);
   configureLimitsView(opts.config, opts.localRateLimits);
   writeLimitsFile(opts.config, opts.localRateLimits);
+  const dynamic = startDynamicWriter(opts.config, opts.envoyDynamic);
   // `serve --workers` forks; this in-process start (up, tests, serve with one worker) is one process.
   if (opts.config.file.processor.workers > 1) logger.warn({ workers: opts.config.file.processor.workers }, 'processor.workers applies to `llm-extproc serve`; this processor runs in one process');
   const holder = new ConfigHolder(opts.config, opts.configPath);
@@ -50,7 +56,8 @@ export async function startProcessor(opts: ProcessorOptions): Promise<RunningPro
     applyTelemetry(cfg).catch((err: unknown) => logger.warn({ err }, 'applying the reloaded telemetry settings failed'));
     configureLimitsView(cfg, opts.localRateLimits);
     writeLimitsFile(cfg, opts.localRateLimits);
-    warnAboutReload(opts.config, cfg);
+    void dynamic?.apply(cfg);
+    warnAboutReload(opts.config, cfg, dynamic !== undefined);
   });
   let stopping: Promise<void> | undefined;
   return {
@@ -59,6 +66,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<RunningPro
     admin,
     grpcPort: grpc.port,
     adminPort: admin.port,
+    dynamic,
     stop(graceMs = 10_000) {
       stopping ??= (async () => {
         admin.setReady(false);

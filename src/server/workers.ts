@@ -13,7 +13,8 @@ import type { RuntimeConfig } from '../config/compile.js';
 import { ConfigHolder } from '../config/load.js';
 import { logger } from '../logger.js';
 import { registry } from '../telemetry/metrics.js';
-import { warnAboutReload, writeLimitsFile } from './apply.js';
+import { startDynamicWriter, warnAboutReload, writeLimitsFile } from './apply.js';
+import type { DynamicWriterOptions } from '../envoy/dynamic.js';
 import { ClusterMetrics } from './cluster-metrics.js';
 import { type FromWorker, isFromWorker, msg, type ToWorker } from './cluster-messages.js';
 
@@ -28,6 +29,8 @@ export interface WorkersOptions {
   /** How long a worker lets its open streams finish on stop (SHUTDOWN_GRACE_MS). */
   graceMs: number;
   watchIntervalMs?: number;
+  /** Envoy's clusters and routes as watched files: the primary is their one writer. */
+  envoyDynamic?: DynamicWriterOptions;
 }
 
 export interface RunningWorkers {
@@ -96,6 +99,7 @@ export async function startWorkers(opts: WorkersOptions): Promise<RunningWorkers
   if (!process.env.NODE_CLUSTER_SCHED_POLICY) cluster.schedulingPolicy = cluster.SCHED_RR;
   cluster.setupPrimary({ exec: WORKER_MAIN, args: [] });
   writeLimitsFile(opts.config);
+  const dynamic = startDynamicWriter(opts.config, opts.envoyDynamic);
   const holder = new ConfigHolder(opts.config, opts.configPath);
   const slots: Slot[] = Array.from({ length: opts.workers }, () => ({ serving: false, quickFailures: 0 }));
   const live = () => slots.flatMap((s) => (s.worker ? [s.worker] : []));
@@ -197,8 +201,9 @@ export async function startWorkers(opts: WorkersOptions): Promise<RunningWorkers
   holder.watch(opts.watchIntervalMs);
   holder.onReload((cfg) => {
     writeLimitsFile(cfg);
-    warnAboutReload(opts.config, cfg);
+    warnAboutReload(opts.config, cfg, dynamic !== undefined);
     for (const w of live()) send(w, { t: msg.config, file: cfg.file });
+    void dynamic?.apply(cfg);
   });
 
   let stopping: Promise<boolean> | undefined;

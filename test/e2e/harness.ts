@@ -126,6 +126,8 @@ export interface Gateway {
 export interface GatewayOptions {
   /** Edits the generated bootstrap object before Envoy starts (per-route config tests). */
   editBootstrap?: (b: Record<string, any>) => void;
+  /** Backend/pool clusters and routes as files Envoy watches, written by the processor (live config). */
+  dynamic?: boolean;
 }
 
 export async function startGateway(rawConfig: unknown, opts: GatewayOptions = {}): Promise<Gateway> {
@@ -135,10 +137,11 @@ export async function startGateway(rawConfig: unknown, opts: GatewayOptions = {}
   const write = (raw: unknown) => writeFileSync(configPath, typeof raw === 'string' ? raw : stringify(raw));
   write(rawConfig);
   const config = parseConfigObject(typeof rawConfig === 'string' ? (await import('yaml')).parse(rawConfig) : rawConfig);
-  const processor = await startProcessor({ config, configPath, grpcListen: 0, adminPort: 0, host: '127.0.0.1', watchIntervalMs: 100 });
+  const dynamicDir = opts.dynamic ? join(dir, 'envoy') : undefined;
+  const processor = await startProcessor({ config, configPath, grpcListen: 0, adminPort: 0, host: '127.0.0.1', watchIntervalMs: 100, ...(dynamicDir ? { envoyDynamic: { dir: dynamicDir } } : {}) });
   const accessLogPath = join(dir, 'access.log');
   const withPorts = { ...config, ports: { ...config.ports, envoy: 0, envoyAdmin: 0 } };
-  const bootstrap = buildBootstrap(withPorts, { processor: { host: '127.0.0.1', port: processor.grpcPort }, listenAddress: '127.0.0.1', accessLogPath });
+  const bootstrap = buildBootstrap(withPorts, { processor: { host: '127.0.0.1', port: processor.grpcPort }, listenAddress: '127.0.0.1', accessLogPath, dynamicDir });
   opts.editBootstrap?.(bootstrap);
   let envoy: RunningEnvoy;
   try {
@@ -147,6 +150,7 @@ export async function startGateway(rawConfig: unknown, opts: GatewayOptions = {}
     await processor.stop(100);
     throw err;
   }
+  processor.dynamic?.setAdminUrl(envoy.adminUrl);
   const accessLog = () =>
     existsSync(accessLogPath)
       ? readFileSync(accessLogPath, 'utf8')
