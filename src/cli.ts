@@ -11,6 +11,7 @@ import { configFromEnv } from './config/from-env.js';
 import { loadConfigFile, parseConfigObject } from './config/load.js';
 import { ratelimitConfigYaml } from './envoy/ratelimit.js';
 import { generateBootstrap } from './envoy/bootstrap.js';
+import { dynamicResources, writeDynamicFiles } from './envoy/dynamic.js';
 import { assertPortsFree, PortInUse } from './ports.js';
 import { startProcessor } from './server/index.js';
 import { startWorkers, WorkersStartError } from './server/workers.js';
@@ -20,8 +21,8 @@ import { runUp } from './up.js';
 const COMMANDS: Record<string, { summary: string; usage: string; flags: string[] }> = {
   serve: {
     summary: 'run the ext_proc processor',
-    usage: 'serve --config FILE [--host ADDR] [--grpc-port N] [--admin-port N] [--workers N]',
-    flags: ['config', 'host', 'grpc-port', 'admin-port', 'workers'],
+    usage: 'serve --config FILE [--host ADDR] [--grpc-port N] [--admin-port N] [--workers N] [--dynamic-dir DIR [--envoy-admin-url URL]]',
+    flags: ['config', 'host', 'grpc-port', 'admin-port', 'workers', 'dynamic-dir', 'envoy-admin-url'],
   },
   up: {
     summary: 'run the processor and a local Envoy in the foreground (Ctrl-C stops both)',
@@ -30,8 +31,8 @@ const COMMANDS: Record<string, { summary: string; usage: string; flags: string[]
   },
   'envoy-config': {
     summary: 'print the Envoy bootstrap YAML for a standalone Envoy',
-    usage: 'envoy-config --config FILE [--host ADDR] [--port N] [--processor-address HOST:PORT] [--access-log PATH] [--envoy-admin-address ADDR]',
-    flags: ['config', 'host', 'port', 'envoy-admin-port', 'grpc-port', 'processor-address', 'access-log', 'envoy-admin-address'],
+    usage: 'envoy-config --config FILE [--host ADDR] [--port N] [--processor-address HOST:PORT] [--access-log PATH] [--envoy-admin-address ADDR] [--dynamic-dir DIR [--write-dynamic]]',
+    flags: ['config', 'host', 'port', 'envoy-admin-port', 'grpc-port', 'processor-address', 'access-log', 'envoy-admin-address', 'dynamic-dir', 'write-dynamic'],
   },
   'ratelimit-config': {
     summary: 'print the rate limit service descriptor file for the config\'s rateLimits (for a ConfigMap)',
@@ -56,6 +57,9 @@ const FLAG_HELP: Record<string, string> = {
   'processor-address': '--processor-address H:P      where Envoy finds the processor (default 127.0.0.1:<grpc port>)',
   'access-log': '--access-log PATH            Envoy access log (default /dev/stdout)',
   'envoy-admin-address': '--envoy-admin-address ADDR   Envoy admin bind address (default 127.0.0.1)',
+  'dynamic-dir': '--dynamic-dir DIR            live config: Envoy reads backend/pool clusters and routes from\n                               DIR/cds.yaml and DIR/rds.yaml, which serve rewrites on every\n                               valid reload (envoy-config: the bootstrap points there)',
+  'envoy-admin-url': '--envoy-admin-url URL        Envoy admin (http://127.0.0.1:9901): added clusters are awaited\n                               there before routes name them (default: a 1 s pause)',
+  'write-dynamic': '--write-dynamic              also write the first DIR/cds.yaml and DIR/rds.yaml',
 };
 
 function usage(): string {
@@ -88,6 +92,9 @@ const OPTIONS = {
   'processor-address': { type: 'string' },
   'access-log': { type: 'string' },
   'envoy-admin-address': { type: 'string' },
+  'dynamic-dir': { type: 'string' },
+  'envoy-admin-url': { type: 'string' },
+  'write-dynamic': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -147,13 +154,15 @@ async function serve(flags: Flags): Promise<void> {
   await checkPorts(cfg, false);
   const grace = Number(process.env.SHUTDOWN_GRACE_MS ?? 20_000);
   const workers = cfg.file.processor.workers;
+  if (flags['envoy-admin-url'] && !flags['dynamic-dir']) throw new ConfigProblems(['--envoy-admin-url needs --dynamic-dir DIR']);
+  const envoyDynamic = flags['dynamic-dir'] ? { dir: flags['dynamic-dir'], adminUrl: flags['envoy-admin-url']?.replace(/\/+$/, '') } : undefined;
   let stopProcessor: () => Promise<boolean>;
   if (workers > 1) {
-    const running = await startWorkers({ config: cfg, configPath: loaded.path, workers, host: cfg.listenHost, grpcListen: cfg.ports.grpc, adminPort: cfg.ports.admin, graceMs: grace });
+    const running = await startWorkers({ config: cfg, configPath: loaded.path, workers, host: cfg.listenHost, grpcListen: cfg.ports.grpc, adminPort: cfg.ports.admin, graceMs: grace, envoyDynamic });
     stopProcessor = () => running.stop();
   } else {
     // One worker: this process is the processor, no cluster at all.
-    const proc = await startProcessor({ config: cfg, configPath: loaded.path, host: cfg.listenHost });
+    const proc = await startProcessor({ config: cfg, configPath: loaded.path, host: cfg.listenHost, envoyDynamic });
     stopProcessor = () => proc.stop(grace).then(() => true);
   }
   const stop = (signal: string) => {
@@ -231,14 +240,18 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'envoy-config': {
         const { cfg } = loadConfig(flags, true);
-        process.stdout.write(
-          generateBootstrap(cfg, {
-            processor: processorAddress(flags['processor-address'], cfg),
-            accessLogPath: flags['access-log'],
-            adminAddress: flags['envoy-admin-address'],
-            listenAddress: cfg.listenHost,
-          }),
-        );
+        const dynamicDir = flags['dynamic-dir'];
+        if (flags['write-dynamic'] && !dynamicDir) throw new ConfigProblems(['--write-dynamic needs --dynamic-dir DIR']);
+        const bootstrap = generateBootstrap(cfg, {
+          processor: processorAddress(flags['processor-address'], cfg),
+          accessLogPath: flags['access-log'],
+          adminAddress: flags['envoy-admin-address'],
+          listenAddress: cfg.listenHost,
+          dynamicDir,
+        });
+        // Envoy needs both files at start; `serve --dynamic-dir` also writes them before serving.
+        if (flags['write-dynamic']) writeDynamicFiles(dynamicDir!, dynamicResources(cfg));
+        process.stdout.write(bootstrap);
         return 0;
       }
       case 'ratelimit-config': {

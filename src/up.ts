@@ -1,5 +1,8 @@
 // `llm-extproc up`: the processor and a local Envoy in the foreground. The processor
 // starts first so Envoy's bootstrap can name its real port (port 0 = pick one).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RuntimeConfig } from './config/compile.js';
 import { findCaFile, generateBootstrap } from './envoy/bootstrap.js';
 import { startEnvoy } from './envoy/launcher.js';
@@ -30,11 +33,17 @@ export async function runUp(loaded: { cfg: RuntimeConfig; path?: string }, opts:
   const limits = await localLimits(loaded.cfg);
   const cfg = limits.cfg;
   const host = cfg.listenHost;
+  // The system CA bundle's path differs between Linux distributions and macOS.
+  const caFile = findCaFile();
+  // Live config: the processor writes Envoy's clusters and routes here on every valid reload.
+  const dynamicDir = mkdtempSync(join(tmpdir(), 'llm-extproc-envoy-dynamic-'));
+  const removeDynamicDir = () => rmSync(dynamicDir, { recursive: true, force: true });
   let proc: Awaited<ReturnType<typeof startProcessor>>;
   try {
-    proc = await startProcessor({ config: cfg, configPath: path, host, localRateLimits: limits.service });
+    proc = await startProcessor({ config: cfg, configPath: path, host, localRateLimits: limits.service, envoyDynamic: { dir: dynamicDir, caFile } });
   } catch (err) {
     await limits.stop();
+    removeDynamicDir();
     throw err;
   }
   let envoy: Awaited<ReturnType<typeof startEnvoy>>;
@@ -43,15 +52,18 @@ export async function runUp(loaded: { cfg: RuntimeConfig; path?: string }, opts:
       processor: { host: connectable(host), port: proc.grpcPort },
       listenAddress: host,
       accessLogPath: opts.accessLogPath,
-      // The system CA bundle's path differs between Linux distributions and macOS.
-      caFile: findCaFile(),
+      caFile,
+      dynamicDir,
     });
-    envoy = await startEnvoy({ bootstrapYaml });
+    envoy = await startEnvoy({ bootstrapYaml, mounts: [dynamicDir] });
   } catch (err) {
     await proc.stop(1000);
     await limits.stop();
+    removeDynamicDir();
     throw err;
   }
+  // Added clusters are awaited in Envoy's admin before routes name them.
+  proc.dynamic?.setAdminUrl(envoy.adminUrl);
   proc.admin.setBound({ envoy: envoy.listenerPort, envoyAdmin: Number(new URL(envoy.adminUrl).port) });
   const backends = [...cfg.backends.values()].map((b) => `${b.name}=${b.provider.name}@${b.scheme}://${b.authority}`);
   const shown = hostForUrl(host);
@@ -75,6 +87,7 @@ export async function runUp(loaded: { cfg: RuntimeConfig; path?: string }, opts:
     stopping = true;
     await Promise.allSettled([envoy.stop(), proc.stop(5000)]);
     await limits.stop();
+    removeDynamicDir();
     process.exit(code);
   };
   process.once('SIGINT', () => void stop(0));

@@ -26,6 +26,8 @@ export interface StartEnvoyOptions {
   accessLogFlushMs?: number;
   /** Use this Envoy instead of looking one up. */
   envoy?: FoundEnvoy;
+  /** Host directories the bootstrap names (live config files): a container sees each at the same path. */
+  mounts?: string[];
 }
 
 export interface RunningEnvoy {
@@ -240,7 +242,7 @@ async function startDocker(image: string, o: StartEnvoyOptions, dir: string): Pr
     started = await new tc.GenericContainer(image)
       // Host networking keeps "127.0.0.1:<grpc port>" in the bootstrap meaning the processor.
       .withNetworkMode('host')
-      .withBindMounts([{ source: dir, target: CONTAINER_DIR, mode: 'rw' }])
+      .withBindMounts([{ source: dir, target: CONTAINER_DIR, mode: 'rw' }, ...(o.mounts ?? []).map((p) => ({ source: p, target: p, mode: 'ro' as const }))])
       // The image drops to uid 101 by default, which cannot write the admin address into our mount.
       .withEnvironment({ ENVOY_UID: '0' })
       .withCommand(flags)

@@ -141,7 +141,7 @@ describe('llm-extproc envoy-config', () => {
     const plain = run('envoy-config', '--config', 'deploy/examples/gateway.yaml');
     expect(plain.status).toBe(0);
     expect(readFileSync(join(ROOT, 'envoy/envoy.yaml'), 'utf8')).toBe(plain.stdout);
-    const compose = run('envoy-config', '--config', 'deploy/compose/config.yaml', '--processor-address', 'extproc:50051', '--envoy-admin-address', '0.0.0.0');
+    const compose = run('envoy-config', '--config', 'deploy/compose/config.yaml', '--processor-address', 'extproc:50051', '--envoy-admin-address', '0.0.0.0', '--dynamic-dir', '/srv/envoy-dynamic');
     expect(readFileSync(join(ROOT, 'envoy/envoy.compose.yaml'), 'utf8')).toBe(compose.stdout);
   });
 });
@@ -209,6 +209,13 @@ describe('llm-extproc up', () => {
       const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }) });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe('Hello from up-backend');
+      // Live config: a backend added to the file is routed by the same Envoy within seconds.
+      writeFileSync(p, `defaultBackend: local\nbackends: { local: { provider: openai, endpoint: "${upstream.url}" }, added: { provider: openai, endpoint: "${upstream.url}", model: added-model } }\n`);
+      let added = 0;
+      for (const until = Date.now() + 10_000; added !== 200 && Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+        added = (await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-llm-backend': 'added' }, body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }) })).status;
+      }
+      expect(added).toBe(200);
       child.kill('SIGINT');
       expect(await exited(child)).toBe(0);
       await expect(fetch(`${admin}/ready`)).rejects.toThrow();

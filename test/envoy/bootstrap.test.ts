@@ -1,10 +1,12 @@
 // The generated Envoy bootstrap: its shape (routes, TLS, limits, ext_proc settings) and
 // real `envoy --mode validate` on it and on every committed Envoy YAML.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import { parseConfigText } from '../../src/config/load.js';
+import { loadConfigFile, parseConfigText } from '../../src/config/load.js';
+import { dynamicResources, writeDynamicFiles } from '../../src/envoy/dynamic.js';
 import {
   BUFFER_HEADROOM_BYTES,
   DEFAULT_CA_FILE,
@@ -19,6 +21,18 @@ import { METADATA_KEYS } from '../../src/envoy/metadata-keys.js';
 import { skipRealEnvoy, theEnvoy } from './available.js';
 
 type Obj = Record<string, any>;
+
+/**
+ * A committed bootstrap with live config (envoy.compose.yaml) names a directory only its
+ * container has: point it at a temporary one holding the files the processor writes there.
+ */
+function withDynamicFiles(yaml: string): string {
+  const dir = '/srv/envoy-dynamic';
+  if (!yaml.includes(dir)) return yaml;
+  const local = mkdtempSync(join(tmpdir(), 'llm-extproc-compose-dyn-'));
+  writeDynamicFiles(local, dynamicResources(loadConfigFile(join(packageRoot(), 'deploy/compose/config.yaml'))));
+  return yaml.replaceAll(dir, local);
+}
 
 const CONFIG = `
 defaultBackend: openai
@@ -488,6 +502,6 @@ pricing: { "claude-*": { input: 3, cachedInput: 0.3, output: 15 } }
     expect(files.map((f) => f.name)).toContain('envoy/attach/ext-proc-filter.yaml');
   });
   it.each(files.map((f) => [f.name, f.yaml] as const))('accepts %s', async (_name, yaml) => {
-    await expectValid(yaml);
+    await expectValid(withDynamicFiles(yaml));
   });
 });
