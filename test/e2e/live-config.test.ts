@@ -1,9 +1,15 @@
 // Live config through a real Envoy: backends added to and removed from the processor's file
 // reach Envoy as watched CDS/RDS files (no restart), under steady load with no failed request;
 // a broken file changes nothing.
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { parseConfigObject } from '../../src/config/load.js';
+import { buildBootstrap } from '../../src/envoy/bootstrap.js';
+import { startEnvoy } from '../../src/envoy/launcher.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openaiLike } from './fixtures.js';
 import { type FakeUpstream, type Gateway, startFakeUpstream, startGateway } from './harness.js';
@@ -15,8 +21,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
 /** One chat request with a plain keep-alive client: status and body. */
-function chat(backend: string): Promise<{ status: number; body: string }> {
-  const url = new URL('/v1/chat/completions', gw.url);
+function chat(backend: string, base = gw.url): Promise<{ status: number; body: string }> {
+  const url = new URL('/v1/chat/completions', base);
   const payload = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
   return new Promise((ok, fail) => {
     const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'x-llm-backend': backend } }, (res) => {
@@ -121,6 +127,10 @@ describe('live config: clusters and routes from files Envoy watches', () => {
     const afterRemoval = await chat('gone');
     expect(afterRemoval.status).toBe(404);
     expect(JSON.parse(afterRemoval.body)).toMatchObject({ error: { code: 'backend_not_found', type: expect.any(String), message: expect.any(String) } });
+    // ...in each client's own dialect.
+    const anthropic = await fetch(`${gw.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-llm-backend': 'gone' }, body: JSON.stringify({ model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }) });
+    expect(anthropic.status).toBe(404);
+    expect(await anthropic.json()).toMatchObject({ type: 'error', error: { type: expect.any(String), message: expect.any(String) } });
 
     // A broken file: the processor keeps its config and writes nothing; everything works as before.
     const dir = join(gw.configPath, '..', 'envoy');
@@ -142,5 +152,59 @@ describe('live config: clusters and routes from files Envoy watches', () => {
     expect(base.stats.requests).toBeGreaterThan(50);
     expect(gw.envoy.child?.pid).toBe(pid);
     expect(uptime1).toBeGreaterThan(uptime0);
+  }, 60_000);
+});
+
+describe('live config under serve --workers 2', () => {
+  it('only the primary writes the files; an added backend is routed without restarting Envoy', async () => {
+    const ROOT = join(import.meta.dirname, '..', '..');
+    const dir = mkdtempSync(join(tmpdir(), 'llm-extproc-live-workers-'));
+    const dynamicDir = join(dir, 'envoy');
+    const configPath = join(dir, 'config.yaml');
+    writeFileSync(configPath, stringify({ backends: { stable: backend(stable) } }));
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'llm-extproc.js'), 'serve', '--config', configPath, '--workers', '2', '--grpc-port', '0', '--admin-port', '0', '--dynamic-dir', dynamicDir], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'info' } });
+    const lines: Record<string, unknown>[] = [];
+    let rest = '';
+    child.stdout.on('data', (d: Buffer) => {
+      const parts = (rest + d.toString()).split('\n');
+      rest = parts.pop()!;
+      for (const p of parts) if (p.trim()) lines.push(JSON.parse(p) as Record<string, unknown>);
+    });
+    const waitFor = async (msg: string, n = 1) => {
+      for (const until = Date.now() + 30_000; Date.now() < until; await sleep(50)) {
+        const hits = lines.filter((l) => l.msg === msg);
+        if (hits.length >= n) return hits;
+      }
+      throw new Error(`no log line "${msg}" x${n}: ${JSON.stringify(lines.slice(-5))}`);
+    };
+    let envoy: Awaited<ReturnType<typeof startEnvoy>> | undefined;
+    try {
+      const serving = (await waitFor('processor workers serving'))[0]!;
+      const port = Number(/:(\d+)$/.exec(String(serving.address))![1]);
+      const cfg = parseConfigObject({ backends: { stable: backend(stable) } });
+      const bootstrap = buildBootstrap({ ...cfg, ports: { ...cfg.ports, envoy: 0, envoyAdmin: 0 } }, { processor: { host: '127.0.0.1', port }, listenAddress: '127.0.0.1', accessLogPath: '/dev/null', dynamicDir });
+      envoy = await startEnvoy({ bootstrapYaml: stringify(bootstrap), concurrency: 1, stdout: 'ignore' });
+      const base = `http://127.0.0.1:${envoy.listenerPort}`;
+      expect((await chat('stable', base)).status).toBe(200);
+      const t0 = Date.now();
+      writeFileSync(configPath, stringify({ backends: { stable: backend(stable), fresh: backend(fresh) } }));
+      let status = 0;
+      while (status !== 200 && Date.now() - t0 < 10_000) {
+        status = (await chat('fresh', base)).status;
+        if (status !== 200) await sleep(50);
+      }
+      expect(status).toBe(200);
+      console.log('live config (workers) add to first success ms', Date.now() - t0);
+      // One writer: the primary logs each change once, not once per worker.
+      await waitFor('wrote Envoy clusters and routes');
+      await sleep(300);
+      expect(lines.filter((l) => l.msg === 'wrote Envoy clusters and routes')).toHaveLength(1);
+      expect(lines.filter((l) => l.msg === 'wrote Envoy clusters and routes; reloads update them live')).toHaveLength(1);
+      expect(envoy.child?.exitCode ?? null).toBeNull();
+    } finally {
+      await envoy?.stop();
+      child.kill('SIGTERM');
+      await new Promise((ok) => (child.exitCode !== null ? ok(null) : child.once('exit', ok)));
+    }
   }, 60_000);
 });
