@@ -67,28 +67,32 @@ export async function signV4(
   return out;
 }
 
-/** The authorizer a Bedrock backend uses: credentials read per request, so rotated files apply at once. */
+/**
+ * The authorizer a Bedrock backend uses. Static secrets are read per request, so rotated
+ * files apply at once; a credential source (the default chain) caches and refreshes itself.
+ */
 export class SigV4Authorizer implements RequestAuthorizer {
   constructor(
-    private readonly secrets: AwsCredentialSecrets,
+    private readonly credentials: AwsCredentialSecrets | (() => Promise<AwsCredentials>),
     private readonly scope: { region: string; service: string },
   ) {}
 
   async authorize(req: SigV4Request): Promise<Record<string, string>> {
-    return signV4(req, this.credentials(), this.scope);
+    const creds = typeof this.credentials === 'function' ? await this.credentials() : fromSecrets(this.credentials);
+    return signV4(req, creds, this.scope);
   }
+}
 
-  private credentials(): AwsCredentials {
-    const accessKeyId = this.secrets.accessKeyId.value();
-    const secretAccessKey = this.secrets.secretAccessKey.value();
-    if (!accessKeyId || !secretAccessKey) {
-      // Fail closed: an unsigned request would only earn a 403 from AWS, and hide why.
-      const missing = !accessKeyId ? this.secrets.accessKeyId.describe : this.secrets.secretAccessKey.describe;
-      throw new GatewayError('credential_unavailable', `the gateway has no AWS credential for this backend (${missing} is empty)`);
-    }
-    const sessionToken = this.secrets.sessionToken?.value();
-    return sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
+function fromSecrets(secrets: AwsCredentialSecrets): AwsCredentials {
+  const accessKeyId = secrets.accessKeyId.value();
+  const secretAccessKey = secrets.secretAccessKey.value();
+  if (!accessKeyId || !secretAccessKey) {
+    // Fail closed: an unsigned request would only earn a 403 from AWS, and hide why.
+    const missing = !accessKeyId ? secrets.accessKeyId.describe : secrets.secretAccessKey.describe;
+    throw new GatewayError('credential_unavailable', `the gateway has no AWS credential for this backend (${missing} is empty)`);
   }
+  const sessionToken = secrets.sessionToken?.value();
+  return sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey };
 }
 
 function splitAuthority(authority: string): [string, number | undefined] {

@@ -107,7 +107,9 @@ export function compileBackend(name: string, cfg: BackendConfig, at: string, pro
   }
   let keyAuth: KeyAuth = { kind: 'none' };
   const placement = cfg.authHeaderOverride ?? provider.authPlacement;
-  if (cfg.authToken?.kind === 'Passthrough') keyAuth = { kind: 'passthrough', placement: placement ? ({ ...provider.authPlacement, ...placement } as never) : undefined };
+  if (cfg.authToken?.kind === 'AzureAD') {
+    if (!provider.entraIdAuthorizer) problems.push(`${at}.authToken: kind AzureAD (Entra ID tokens) is for azureopenai backends; provider ${cfg.provider} does not take it`);
+  } else if (cfg.authToken?.kind === 'Passthrough') keyAuth = { kind: 'passthrough', placement: placement ? ({ ...provider.authPlacement, ...placement } as never) : undefined };
   else if (cfg.authToken) {
     if (!placement) problems.push(`${at}.authToken: provider ${cfg.provider} does not take a key; it authenticates on its own`);
     else {
@@ -133,7 +135,11 @@ export function compileBackend(name: string, cfg: BackendConfig, at: string, pro
     listModels: cfg.models ?? (cfg.model && !cfg.model.includes('$(') ? [cfg.model] : []),
     config: cfg,
   };
-  if (provider.authorizer) runtime.authorizer = provider.authorizer(runtime);
+  // AzureAD replaces the provider's key with a token; Passthrough lets the client's
+  // credential go on as it is, so nothing signs or mints over it.
+  if (cfg.authToken?.kind === 'AzureAD') {
+    if (provider.entraIdAuthorizer) runtime.authorizer = provider.entraIdAuthorizer(runtime);
+  } else if (provider.authorizer && keyAuth.kind !== 'passthrough') runtime.authorizer = provider.authorizer(runtime);
   return runtime;
 }
 

@@ -13,6 +13,8 @@ export const AuthToken = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('Inline'), inline: z.string().min(1) }).strict(),
   z.object({ kind: z.literal('SecretRef'), secretRef: SecretSource }).strict(),
   z.object({ kind: z.literal('Passthrough') }).strict(),
+  /** A Microsoft Entra ID token from the Azure default credential chain (azureopenai only). */
+  z.object({ kind: z.literal('AzureAD') }).strict(),
 ]);
 export type AuthToken = z.infer<typeof AuthToken>;
 

@@ -102,6 +102,8 @@ export interface ProviderSpec {
   authPlacement?: AuthPlacement;
   /** Builds a per-backend authorizer for providers that do not use a static key header. */
   authorizer?(backend: BackendRuntime): RequestAuthorizer;
+  /** The authorizer for authToken { kind: AzureAD } (Entra ID tokens); absent: the provider does not take them. */
+  entraIdAuthorizer?(backend: BackendRuntime): RequestAuthorizer;
   /** The dialect a bare prefix (`/gemini`) speaks for this provider. */
   nativeDialect: DialectName;
   /** Operation the bare prefix maps to. */

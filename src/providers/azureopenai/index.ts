@@ -1,7 +1,9 @@
-// Azure OpenAI: OpenAI's API behind per-deployment paths, `api-key` header auth.
+// Azure OpenAI: OpenAI's API behind per-deployment paths, `api-key` header auth or a
+// Microsoft Entra ID bearer token (authToken: { kind: AzureAD }).
 // One backend can serve many deployments: `deployment` may be a template
 // (seed 002: "$(uri_captures.deployment)"), rendered per request.
 import { z } from 'zod';
+import { azureDefaultCredential } from '../../auth/azure-entra.js';
 import type { ProviderSpec } from '../types.js';
 import { AzureOpenAITranslator, servesOperation } from './translator.js';
 
@@ -21,6 +23,14 @@ export const azureopenai: ProviderSpec = {
   // Only reached when validate() has already reported the missing endpoint.
   defaultEndpoint: () => 'https://azure-openai-endpoint-required.invalid',
   authPlacement: { headerName: 'api-key', prefix: '' },
+  entraIdAuthorizer(backend) {
+    const token = azureDefaultCredential(`backend "${backend.name}"`);
+    return {
+      async authorize() {
+        return { authorization: `Bearer ${await token()}` };
+      },
+    };
+  },
   nativeDialect: 'openai',
   nativeOperation: 'chat',
   translator(ctx) {

@@ -1,7 +1,10 @@
 // Amazon Bedrock Runtime: Converse / ConverseStream for chat (OpenAI and Anthropic
 // clients), InvokeModel with Titan for OpenAI embeddings. Requests are SigV4-signed
-// (service `bedrock`) with credentials from `aws`, or AWS's standard variables.
+// (service `bedrock`) with static credentials from `aws`, or without it the AWS default
+// credential chain (environment, profiles, IRSA, pod identity, ECS, EC2), kept fresh.
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { awsDefaultChain } from '../../auth/aws-chain.js';
 import { missingSecret, secretFrom } from '../../auth/secrets.js';
 import { SigV4Authorizer } from '../../auth/sigv4.js';
 import type { ProviderSpec } from '../types.js';
@@ -18,14 +21,19 @@ const AwsCredentials = z
   .strict();
 type AwsCredentials = z.infer<typeof AwsCredentials>;
 
-/** Without `aws`, the variables every AWS tool reads. */
-const FROM_ENVIRONMENT: AwsCredentials = {
-  accessKeyId: { env: 'AWS_ACCESS_KEY_ID' },
-  secretAccessKey: { env: 'AWS_SECRET_ACCESS_KEY' },
-  sessionToken: { env: 'AWS_SESSION_TOKEN' },
-};
-
 export const SIGNING_SERVICE = 'bedrock';
+
+const CHAIN_WARNING =
+  'aws: none set, and AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set here, nor a profile, web identity (IRSA), pod identity or container credentials: ' +
+  'the default chain is left with EC2 instance metadata, and requests fail (503 credential_unavailable) without it';
+
+/** True when a link of the default chain other than EC2 instance metadata has something to use. */
+function chainHints(env: NodeJS.ProcessEnv): boolean {
+  const vars = ['AWS_ACCESS_KEY_ID', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'];
+  if (vars.some((v) => env[v])) return true;
+  const home = env.HOME ?? '';
+  return [env.AWS_SHARED_CREDENTIALS_FILE ?? `${home}/.aws/credentials`, env.AWS_CONFIG_FILE ?? `${home}/.aws/config`].some((f) => existsSync(f));
+}
 
 export const bedrock: ProviderSpec = {
   name: 'bedrock',
@@ -36,7 +44,9 @@ export const bedrock: ProviderSpec = {
   },
   defaultEndpoint: (options) => `https://bedrock-runtime.${String(options.region)}.amazonaws.com`,
   authorizer(backend) {
-    const aws = (backend.options.aws as AwsCredentials | undefined) ?? FROM_ENVIRONMENT;
+    const scope = { region: String(backend.options.region), service: SIGNING_SERVICE };
+    const aws = backend.options.aws as AwsCredentials | undefined;
+    if (!aws) return new SigV4Authorizer(awsDefaultChain(`backend "${backend.name}"`), scope);
     const secret = (s: SecretSource) => secretFrom(s);
     return new SigV4Authorizer(
       {
@@ -44,15 +54,14 @@ export const bedrock: ProviderSpec = {
         secretAccessKey: secret(aws.secretAccessKey),
         ...(aws.sessionToken ? { sessionToken: secret(aws.sessionToken) } : {}),
       },
-      { region: String(backend.options.region), service: SIGNING_SERVICE },
+      scope,
     );
   },
   credentialWarnings(options) {
     const aws = options.aws as AwsCredentials | undefined;
-    if (!aws) {
-      const missing = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'].filter((v) => !process.env[v]);
-      return missing.length ? [`aws: the backend has no \`aws\` key and ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not set here: its requests will fail (503 credential_unavailable) until they are`] : [];
-    }
+    // The chain is only known by asking it; what `check` can see cheaply is whether any link
+    // but EC2 instance metadata has something to go on.
+    if (!aws) return chainHints(process.env) ? [] : [CHAIN_WARNING];
     const out: string[] = [];
     for (const [key, source] of Object.entries(aws)) {
       const why = source && missingSecret(source);

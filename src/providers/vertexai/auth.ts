@@ -1,19 +1,20 @@
 // How Vertex AI requests are authorised: an OAuth2 access token minted from the
-// backend's service-account key (src/auth/gcp-oauth.ts). A backend without a key
-// forwards the client's own credential (authToken: Passthrough, e.g. a token from
-// `gcloud auth print-access-token`).
+// backend's service-account key (src/auth/gcp-oauth.ts: google-auth-library's JWT grant
+// goes to Google's fixed token URL, and `tokenEndpoint` must be able to point elsewhere),
+// or without a key from Application Default Credentials (src/auth/google-adc.ts).
+// A backend with authToken: Passthrough gets no authorizer: the client's token goes on.
 import { GcpTokenSource } from '../../auth/gcp-oauth.js';
+import { googleDefaultCredentials } from '../../auth/google-adc.js';
 import { secretFrom, type SecretSource } from '../../auth/secrets.js';
-import { GatewayError } from '../../errors.js';
 import type { BackendRuntime, RequestAuthorizer } from '../types.js';
 
 export function vertexAuthorizer(backend: BackendRuntime): RequestAuthorizer {
   const source = backend.options.serviceAccountKey as SecretSource | undefined;
   if (!source) {
+    const adc = googleDefaultCredentials(`backend "${backend.name}"`);
     return {
-      async authorize({ headers }) {
-        if (headers.authorization) return {};
-        throw new GatewayError('credential_unavailable', `backend "${backend.name}" has no serviceAccountKey and the request carries no Authorization to pass through`);
+      async authorize() {
+        return { authorization: `Bearer ${await adc()}` };
       },
     };
   }
@@ -28,9 +29,4 @@ export function vertexAuthorizer(backend: BackendRuntime): RequestAuthorizer {
       return { authorization: `Bearer ${await tokens.token()}` };
     },
   };
-}
-
-/** True when the gateway, not the client, authenticates this backend's requests. */
-export function mintsTokens(options: Record<string, unknown>): boolean {
-  return options.serviceAccountKey !== undefined;
 }

@@ -1,7 +1,7 @@
 // Google Cloud Vertex AI: Gemini models through the Gemini translators with Vertex
 // paths, Claude models through the Anthropic provider's translators with Vertex's
 // rawPredict body rules, OpenAI embeddings through :predict. Requests carry an
-// OAuth2 token minted from a service-account key instead of a static key.
+// OAuth2 token (service-account key or Application Default Credentials), no static key.
 import { z } from 'zod';
 import { missingSecret, type SecretSource } from '../../auth/secrets.js';
 import { GatewayError } from '../../errors.js';
@@ -11,14 +11,11 @@ import { requireModel } from '../gemini/target.js';
 import { DelegatingTranslator } from '../shared/delegate.js';
 import type { ProviderSpec, TranslationContext, Translator, UpstreamRequest } from '../types.js';
 import { VertexClaudeFromAnthropic, VertexClaudeFromOpenAI } from './anthropic.js';
-import { mintsTokens, vertexAuthorizer } from './auth.js';
+import { vertexAuthorizer } from './auth.js';
 import { OpenAIEmbeddingsToVertex } from './embeddings.js';
 import { publisherOf, PUBLISHERS, vertexEndpoint, vertexGeminiTarget } from './target.js';
 
 const SecretSource = z.union([z.object({ env: z.string().min(1) }).strict(), z.object({ file: z.string().min(1) }).strict()]);
-
-/** Client credentials Google must not see once the gateway authenticates (its token replaces them). */
-const CLIENT_KEYS = ['x-api-key', 'api-key', 'x-goog-api-key'];
 
 /**
  * Which translator serves a request can depend on the model, and an OpenAI
@@ -35,9 +32,8 @@ class VertexTranslator extends DelegatingTranslator {
   request(body: unknown, raw: Buffer | undefined): UpstreamRequest {
     const inner = this.pick(body);
     this.inner = inner;
-    const up = inner.request(body, raw);
-    if (mintsTokens(this.ctx.options)) up.removeHeaders = [...(up.removeHeaders ?? []), ...CLIENT_KEYS];
-    return up;
+    // Client keys are stripped where the token is set (the processor's upstream headers).
+    return inner.request(body, raw);
   }
 }
 
@@ -81,7 +77,7 @@ export const vertexai: ProviderSpec = {
   defaultEndpoint: vertexEndpoint,
   credentialWarnings(options) {
     const source = options.serviceAccountKey as SecretSource | undefined;
-    if (!source) return ['serviceAccountKey: none set, so every request must bring its own Google access token in Authorization'];
+    if (!source) return [];
     const why = missingSecret(source);
     return why ? [`serviceAccountKey: ${why}`] : [];
   },

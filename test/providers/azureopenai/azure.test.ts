@@ -19,6 +19,13 @@ describe('azureopenai config', () => {
     expect((err as ConfigProblems).problems.join('\n')).toMatch(/^backends\.azure\.endpoint: Required/m);
   });
 
+  it('takes authToken kind AzureAD (Entra ID), which other providers refuse', () => {
+    const c = cfgWith({ authToken: { kind: 'AzureAD' } });
+    expect(c.backends.get('b')!.authorizer).toBeDefined();
+    expect(c.backends.get('b')!.keyAuth.kind).toBe('none');
+    expect(() => config({ backends: { o: { provider: 'openai', authToken: { kind: 'AzureAD' } } } })).toThrow(/backends\.o\.authToken: kind AzureAD/);
+  });
+
   it('rejects an endpoint with a path', () => {
     expect(() => cfgWith({ endpoint: 'https://r.openai.azure.com/openai' })).toThrow();
   });

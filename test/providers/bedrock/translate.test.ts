@@ -236,17 +236,23 @@ describe('bedrock config', () => {
     expect(() => config({ backends: { x: { provider: 'bedrock', region: 'us-east-1', authToken: { kind: 'Inline', inline: 'k' } } } })).toThrow(/does not take a key/);
   });
 
-  it('defaults to the regional endpoint and the standard AWS variables', async () => {
+  it('defaults to the regional endpoint and the AWS default credential chain', async () => {
     const c = config({ defaultBackend: 'x', backends: { x: { provider: 'bedrock', region: 'ap-northeast-1' } } });
     expect(c.backends.get('x')!.authority).toBe('bedrock-runtime.ap-northeast-1.amazonaws.com');
-    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
-    delete process.env.AWS_ACCESS_KEY_ID;
+    // Every link of the chain finds nothing: no variables, no profile files, no instance metadata.
+    const isolated = { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: undefined, AWS_WEB_IDENTITY_TOKEN_FILE: undefined, AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined, AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws/credentials', AWS_CONFIG_FILE: '/nonexistent/aws/config', AWS_EC2_METADATA_DISABLED: 'true' };
+    const saved = Object.fromEntries(Object.keys(isolated).map((k) => [k, process.env[k]]));
+    const set = (vars: Record<string, string | undefined>) => {
+      for (const [k, v] of Object.entries(vars)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    };
+    set(isolated);
     try {
       const res = await drive(c, { path: '/v1/chat/completions', body: { model: MODEL, messages: [{ role: 'user', content: 'hi' }] } });
       expect(res.immediate?.status).toBe(503);
-      expect(JSON.stringify(res.immediate?.body)).toContain('AWS_ACCESS_KEY_ID');
+      expect(JSON.stringify(res.immediate?.body)).toContain('credential_unavailable');
+      expect(JSON.stringify(res.immediate?.body)).toContain('AWS default credential chain');
     } finally {
-      if (saved.id !== undefined) process.env.AWS_ACCESS_KEY_ID = saved.id;
+      set(saved);
     }
   });
 });

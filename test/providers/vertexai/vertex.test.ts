@@ -77,14 +77,28 @@ describe('vertexai auth', () => {
     expect(JSON.stringify(res.immediate?.body)).toContain(`${ENV}_UNSET`);
   });
 
-  it('without a key, forwards the client bearer (authToken Passthrough) and refuses a request without one', async () => {
+  it('without a key, forwards the client bearer (authToken Passthrough) and refuses a request without one; without either, ADC that finds nothing is a 503', async () => {
     const pass = config({ defaultBackend: 'v', backends: { v: { provider: 'vertexai', projectId: 'p', location: 'us-central1', authToken: { kind: 'Passthrough' } } } });
     const ok = await drive(pass, { path: '/v1/chat/completions', headers: { authorization: 'Bearer ya29.user' }, body: CHAT });
     expect(ok.upstream!.headers.authorization).toBe('Bearer ya29.user');
     const missing = await drive(pass, { path: '/v1/chat/completions', body: CHAT });
     expect(missing.immediate?.status).toBe(401);
     const none = config({ defaultBackend: 'v', backends: { v: { provider: 'vertexai', projectId: 'p', location: 'us-central1' } } });
-    expect((await drive(none, { path: '/v1/chat/completions', body: CHAT })).immediate?.status).toBe(503);
+    // Application Default Credentials with nothing to find: no file, no gcloud login, a metadata server that is not there.
+    const saved = { gac: process.env.GOOGLE_APPLICATION_CREDENTIALS, cfg: process.env.CLOUDSDK_CONFIG, host: process.env.GCE_METADATA_HOST };
+    delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+    process.env.CLOUDSDK_CONFIG = '/nonexistent/gcloud';
+    process.env.GCE_METADATA_HOST = '127.0.0.1:9';
+    try {
+      const res = await drive(none, { path: '/v1/chat/completions', body: CHAT });
+      expect(res.immediate?.status).toBe(503);
+      expect(JSON.stringify(res.immediate?.body)).toContain('Application Default Credentials');
+    } finally {
+      for (const [k, v] of [['GOOGLE_APPLICATION_CREDENTIALS', saved.gac], ['CLOUDSDK_CONFIG', saved.cfg], ['GCE_METADATA_HOST', saved.host]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
   });
 
   it('requires projectId and location, and refuses a static key', () => {

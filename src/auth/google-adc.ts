@@ -1,0 +1,30 @@
+// Google Application Default Credentials through google-auth-library: the file named
+// by GOOGLE_APPLICATION_CREDENTIALS (service account, workload identity federation),
+// gcloud's well-known file, then the GCE / GKE metadata server (workload identity).
+// The library caches the access token and refreshes it before expiry; this module only
+// loads it lazily and turns its failures into credential_unavailable.
+import { lazyModule } from '../lazy.js';
+import { GatewayError } from '../errors.js';
+import { oneLine } from './aws-chain.js';
+import { CLOUD_PLATFORM_SCOPE } from './gcp-oauth.js';
+
+const googleAuth = lazyModule<typeof import('google-auth-library')>('google-auth-library');
+
+export type TokenSource = () => Promise<string>;
+
+export function googleDefaultCredentials(describe: string, scope = CLOUD_PLATFORM_SCOPE): TokenSource {
+  let auth: InstanceType<typeof import('google-auth-library').GoogleAuth> | undefined;
+  return async () => {
+    let token: string | null | undefined;
+    try {
+      auth ??= new (googleAuth().GoogleAuth)({ scopes: [scope] });
+      token = await auth.getAccessToken();
+    } catch (err) {
+      // A failed discovery is cached by the library: start over next time (metadata server back, file mounted).
+      auth = undefined;
+      throw new GatewayError('credential_unavailable', `Google Application Default Credentials give no access token for ${describe}: ${oneLine(err)}`);
+    }
+    if (!token) throw new GatewayError('credential_unavailable', `Google Application Default Credentials gave an empty access token for ${describe}`);
+    return token;
+  };
+}

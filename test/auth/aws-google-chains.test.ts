@@ -1,0 +1,108 @@
+// The AWS default chain against a fake ECS credentials endpoint and Google ADC against a
+// fake GCE metadata server, both issuing 2-second credentials: cached while fresh, new
+// ones after (half the lifetime early), never the expired ones. Env is this file's own
+// (vitest runs each file in its own process).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsDefaultChain } from '../../src/auth/aws-chain.js';
+import { googleDefaultCredentials } from '../../src/auth/google-adc.js';
+import { SigV4Authorizer } from '../../src/auth/sigv4.js';
+import { GatewayError } from '../../src/errors.js';
+import { type FakeCloud, startFakeEcs, startFakeMetadata } from './fake-clouds.js';
+
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+let ecs: FakeCloud, metadata: FakeCloud;
+
+beforeAll(async () => {
+  ecs = await startFakeEcs(2);
+  metadata = await startFakeMetadata(2);
+  const empty = mkdtempSync(join(tmpdir(), 'llm-extproc-chains-'));
+  for (const v of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'GOOGLE_APPLICATION_CREDENTIALS']) delete process.env[v];
+  Object.assign(process.env, {
+    AWS_SHARED_CREDENTIALS_FILE: join(empty, 'credentials'),
+    AWS_CONFIG_FILE: join(empty, 'config'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: `${ecs.url}/v2/credentials/pod`,
+    CLOUDSDK_CONFIG: empty,
+    GCE_METADATA_HOST: metadata.url.replace('http://', ''),
+  });
+});
+
+afterAll(async () => {
+  await Promise.all([ecs?.close(), metadata?.close()]);
+});
+
+const REQ = { method: 'POST', authority: 'bedrock-runtime.us-east-1.amazonaws.com', path: '/model/m/converse', headers: { 'content-type': 'application/json' }, body: Buffer.from('{}') };
+const keyOf = (h: Record<string, string>) => /Credential=([^/]+)\//.exec(h.authorization ?? '')?.[1];
+
+describe('AWS default credential chain (ECS container credentials)', () => {
+  it('signs with the endpoint\'s keys, reuses them while fresh and fetches new ones before they expire', async () => {
+    const auth = new SigV4Authorizer(awsDefaultChain('backend "b"'), { region: 'us-east-1', service: 'bedrock' });
+    const first = await Promise.all([auth.authorize(REQ), auth.authorize(REQ), auth.authorize(REQ)]);
+    expect(first.map(keyOf)).toEqual(['AKIDECS1', 'AKIDECS1', 'AKIDECS1']);
+    expect(first[0]!['x-amz-security-token']).toBe('ecs-session-1');
+    expect(ecs.issued).toBe(1);
+    // 2 s keys are refreshed at half their lifetime: past 1 s the next request gets new ones.
+    await sleep(1100);
+    const later = await auth.authorize(REQ);
+    expect(keyOf(later)).toBe('AKIDECS2');
+    expect(later['x-amz-security-token']).toBe('ecs-session-2');
+    expect(ecs.hits.at(-1)!.path).toBe('/v2/credentials/pod');
+  });
+
+  it('a failing endpoint is credential_unavailable (503), naming no secret', async () => {
+    ecs.failWith = 500;
+    try {
+      const auth = new SigV4Authorizer(awsDefaultChain('backend "b"'), { region: 'us-east-1', service: 'bedrock' });
+      const err = (await auth.authorize(REQ).catch((e: unknown) => e)) as GatewayError;
+      expect(err).toBeInstanceOf(GatewayError);
+      expect(err.code).toBe('credential_unavailable');
+      expect(err.message).toContain('AWS default credential chain');
+      expect(err.message).not.toMatch(/ecs-secret|ecs-session/);
+    } finally {
+      ecs.failWith = undefined;
+    }
+  });
+});
+
+describe('Google Application Default Credentials (metadata server)', () => {
+  it('gets the default service account\'s token from the metadata server and a new one once it expires', async () => {
+    const adc = googleDefaultCredentials('backend "v"');
+    const t1 = await adc();
+    expect(t1).toMatch(/^ya29\.metadata-\d+$/);
+    const tokenHit = metadata.hits.find((h) => h.path.includes('/service-accounts/default/token'))!;
+    expect(tokenHit.headers['metadata-flavor']).toBe('Google');
+    expect(decodeURIComponent(tokenHit.path)).toContain('https://www.googleapis.com/auth/cloud-platform');
+    await sleep(2100);
+    const t2 = await adc();
+    expect(t2).not.toBe(t1);
+  });
+
+  it('keeps an hour-long token (the library caches it) and shares it between concurrent requests', async () => {
+    metadata.lifetimeS = 3600;
+    try {
+      const adc = googleDefaultCredentials('backend "v"');
+      const before = metadata.issued;
+      const tokens = await Promise.all([adc(), adc(), adc()]);
+      expect(await adc()).toBe(tokens[0]);
+      expect(new Set(tokens).size).toBe(1);
+      expect(metadata.issued - before).toBe(1);
+    } finally {
+      metadata.lifetimeS = 2;
+    }
+  });
+
+  it('a metadata server that refuses is credential_unavailable', async () => {
+    metadata.failWith = 404;
+    try {
+      const err = (await googleDefaultCredentials('backend "v"')().catch((e: unknown) => e)) as GatewayError;
+      expect(err).toBeInstanceOf(GatewayError);
+      expect(err.code).toBe('credential_unavailable');
+      expect(err.message).toContain('Application Default Credentials');
+    } finally {
+      metadata.failWith = undefined;
+    }
+  });
+});

@@ -1,0 +1,116 @@
+// Local stand-ins for the endpoints cloud credential chains ask: an ECS container
+// credentials endpoint, a GCE metadata server and an Entra ID (v2.0) token endpoint.
+// Each hands out numbered, short-lived credentials so a test can see them refreshed.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttps } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface FakeCloud {
+  url: string;
+  /** Requests received, as method + path (+ the form for token posts). */
+  hits: { method: string; path: string; headers: IncomingMessage['headers']; form?: URLSearchParams }[];
+  /** How many credentials were issued. */
+  issued: number;
+  /** Lifetime of the next credentials, seconds. */
+  lifetimeS: number;
+  /** Answer with this status instead of credentials. */
+  failWith?: number;
+  close(): Promise<void>;
+}
+
+type Handler = (fake: FakeCloud, req: IncomingMessage, res: ServerResponse, body: string) => void;
+
+async function serve(server: Server, fake: FakeCloud, handler: Handler, scheme: string): Promise<FakeCloud> {
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const path = req.url ?? '';
+      fake.hits.push({ method: req.method ?? '', path, headers: req.headers, ...(req.method === 'POST' ? { form: new URLSearchParams(body) } : {}) });
+      handler(fake, req, res, body);
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  fake.url = `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.close = () => new Promise((ok) => server.close(() => ok()));
+  return fake;
+}
+
+const newFake = (lifetimeS: number): FakeCloud => ({ url: '', hits: [], issued: 0, lifetimeS, close: async () => {} });
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** ECS / EKS pod identity container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI). Keys: AKIDECS{n}, secret ecs-secret-{n}. */
+export function startFakeEcs(lifetimeS = 2): Promise<FakeCloud> {
+  return serve(createHttp(), newFake(lifetimeS), (fake, _req, res) => {
+    if (fake.failWith) return json(res, fake.failWith, { message: 'no role' });
+    const n = ++fake.issued;
+    json(res, 200, {
+      AccessKeyId: `AKIDECS${n}`,
+      SecretAccessKey: `ecs-secret-${n}`,
+      Token: `ecs-session-${n}`,
+      Expiration: new Date(Date.now() + fake.lifetimeS * 1000).toISOString(),
+    });
+  }, 'http');
+}
+
+export const ecsSecret = (accessKeyId: string) => `ecs-secret-${accessKeyId.replace('AKIDECS', '')}`;
+
+/** The GCE metadata server (GCE_METADATA_HOST): answers the availability ping and the default service account's token. */
+export function startFakeMetadata(lifetimeS = 2): Promise<FakeCloud> {
+  return serve(createHttp(), newFake(lifetimeS), (fake, req, res) => {
+    const flavor = { 'metadata-flavor': 'Google' };
+    if (req.headers['metadata-flavor'] !== 'Google') return json(res, 403, { error: 'Missing Metadata-Flavor:Google header' }, flavor);
+    const path = (req.url ?? '').split('?')[0]!;
+    if (path.endsWith('/service-accounts/default/token')) {
+      if (fake.failWith) return json(res, fake.failWith, { error: 'no service account' }, flavor);
+      const n = ++fake.issued;
+      return json(res, 200, { access_token: `ya29.metadata-${n}`, expires_in: fake.lifetimeS, token_type: 'Bearer' }, flavor);
+    }
+    if (path.startsWith('/computeMetadata/v1')) {
+      res.writeHead(200, { 'content-type': 'application/text', ...flavor });
+      return res.end('ok');
+    }
+    json(res, 404, { error: 'not found' }, flavor);
+  }, 'http');
+}
+
+/** A self-signed certificate for 127.0.0.1 (MSAL talks only to https authorities). */
+function selfSigned(): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'llm-extproc-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+}
+
+/** Entra ID v2.0 for one tenant (AZURE_AUTHORITY_HOST): OpenID metadata + the client-credentials grant. Tokens: entra-token-{n}. */
+export function startFakeEntra(tenant: string, clientId: string, clientSecret: string, lifetimeS = 2): Promise<FakeCloud> {
+  return serve(createHttps(selfSigned()), newFake(lifetimeS), (fake, req, res) => {
+    const path = (req.url ?? '').split('?')[0]!;
+    const base = `${fake.url}/${tenant}`;
+    if (path === `/${tenant}/v2.0/.well-known/openid-configuration`) {
+      return json(res, 200, {
+        token_endpoint: `${base}/oauth2/v2.0/token`,
+        authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+        end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+        issuer: `${base}/v2.0`,
+        jwks_uri: `${base}/discovery/v2.0/keys`,
+      });
+    }
+    if (path === `/${tenant}/oauth2/v2.0/token` && req.method === 'POST') {
+      const form = fake.hits.at(-1)!.form!;
+      if (fake.failWith || form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret) {
+        return json(res, fake.failWith ?? 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.', error_codes: [7000215] });
+      }
+      const n = ++fake.issued;
+      return json(res, 200, { token_type: 'Bearer', expires_in: fake.lifetimeS, ext_expires_in: fake.lifetimeS, access_token: `entra-token-${n}` });
+    }
+    json(res, 404, { error: 'not_found', error_description: `no ${path}` });
+  }, 'https');
+}
