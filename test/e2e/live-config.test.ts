@@ -11,7 +11,7 @@ import { parseConfigObject } from '../../src/config/load.js';
 import { buildBootstrap } from '../../src/envoy/bootstrap.js';
 import { startEnvoy } from '../../src/envoy/launcher.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openaiLike } from './fixtures.js';
+import { chatStream, openaiLike } from './fixtures.js';
 import { type FakeUpstream, type Gateway, startFakeUpstream, startGateway } from './harness.js';
 
 let stable: FakeUpstream, fresh: FakeUpstream, gone: FakeUpstream;
@@ -105,7 +105,13 @@ describe('live config: clusters and routes from files Envoy watches', () => {
     const added = load('fresh');
     await sleep(500);
 
-    // Remove one: 404 backend_not_found in the OpenAI shape for it, the others unaffected.
+    // Remove one: 404 backend_not_found in the OpenAI shape for it, the others unaffected;
+    // a stream it is serving at that moment runs to its end.
+    gone.reply = (req) => (JSON.parse(req.body.toString() || '{}').stream ? { sse: chatStream('m', Array.from({ length: 25 }, (_, i) => `w${i} `), false), delayMs: 100 } : openaiLike('gone')(req));
+    const inFlight = fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-llm-backend': 'gone' }, body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }) }).then(async (r) => ({ status: r.status, body: await r.text() }));
+    let streamDone = false;
+    void inFlight.then(() => (streamDone = true));
+    await sleep(300);
     const t1 = Date.now();
     gw.writeConfig({ backends: { stable: backend(stable), fresh: backend(fresh) } });
     let removedAfter: number | undefined;
@@ -123,10 +129,16 @@ describe('live config: clusters and routes from files Envoy watches', () => {
     const until = Date.now() + 10_000;
     while ((await envoyClusters()).includes('backend_gone') && Date.now() < until) await sleep(100);
     expect(await envoyClusters()).not.toContain('backend_gone');
+    // The stream outlived its cluster's removal.
+    expect(streamDone).toBe(false);
     expect(await envoyClusters()).toContain('backend_fresh');
     const afterRemoval = await chat('gone');
     expect(afterRemoval.status).toBe(404);
     expect(JSON.parse(afterRemoval.body)).toMatchObject({ error: { code: 'backend_not_found', type: expect.any(String), message: expect.any(String) } });
+    const stream = await inFlight;
+    expect(stream.status).toBe(200);
+    expect(stream.body).toContain('w24 ');
+    expect(stream.body.trimEnd().endsWith('data: [DONE]')).toBe(true);
     // ...in each client's own dialect.
     const anthropic = await fetch(`${gw.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-llm-backend': 'gone' }, body: JSON.stringify({ model: 'm', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }) });
     expect(anthropic.status).toBe(404);
