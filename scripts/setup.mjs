@@ -5,13 +5,17 @@
 // the e2e suite drives (scripts/python-test-requirements.txt) go into the same .venv, and the
 // rate limit parts the tests run for real: the envoyproxy/ratelimit service, built with
 // `go install` at a pinned version into .tools/bin, and Debian's redis-server (`--ratelimit`
-// installs only those).
+// installs only those). For the Helm chart tests (test/helm): Helm and kubeconform, built
+// with `go install` at pinned versions into .tools/bin, the kubernetes-validate wheel (its
+// strict Kubernetes JSON schemas) into .venv, and the Go modules whose CRDs
+// scripts/kube-schemas.mjs converts (`--helm` installs only those).
 // No dependencies: runs before `npm ci`'s build.
 import { spawnSync } from 'node:child_process';
 import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { downloadModules } from './kube-schemas.mjs';
 
 const VERSION = '1.40.0';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,10 +23,18 @@ const venv = join(root, '.venv');
 const PY_REQUIREMENTS = join(root, 'scripts', 'python-test-requirements.txt');
 const envoyOnly = process.argv.includes('--envoy-only');
 const ratelimitOnly = process.argv.includes('--ratelimit');
+const helmOnly = process.argv.includes('--helm');
 // No release tag after v1.4.0 (2020, Envoy's v2 API); this main commit speaks v3 and takes per-descriptor hits.
 const RATELIMIT_MODULE = 'github.com/envoyproxy/ratelimit';
 const RATELIMIT_VERSION = 'v1.4.1-0.20250815163327-e74a664aadf9';
 const tools = join(root, '.tools', 'bin');
+// Built from source by `go install` (no prebuilt binaries here); the Go build cache makes a rebuild
+// on the same machine take seconds. helm built this way defaults to Kubernetes 1.20: the
+// tests pass --kube-version.
+const HELM = { name: 'helm', pkg: 'helm.sh/helm/v3/cmd/helm', version: 'v3.22.0' };
+const KUBECONFORM = { name: 'kubeconform', pkg: 'github.com/yannh/kubeconform/cmd/kubeconform', version: 'v0.8.0' };
+// Strict JSON schemas of Kubernetes' own kinds (the wheel's data files; the code is not used).
+const KUBERNETES_VALIDATE = { name: 'kubernetes-validate', version: '1.37.0' };
 
 function executable(path) {
   try {
@@ -134,25 +146,61 @@ function setupPythonClients() {
   if (err) fail(`pip install -r ${PY_REQUIREMENTS} failed (${err}). Check access to the Python package index.`);
 }
 
-/** The ratelimit service at RATELIMIT_VERSION in .tools/bin/ratelimit (skipped when it is there already). */
-function setupRatelimitService() {
-  const bin = join(tools, 'ratelimit');
-  const stamp = join(tools, 'ratelimit.version');
-  if (executable(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === RATELIMIT_VERSION) return;
+/**
+ * `go install PKG@VERSION` into .tools/bin/NAME, skipped when that version is there already
+ * (a stamp file beside it). GOBIN is a temporary folder: the binary lands under the name we
+ * choose only when the build succeeded.
+ */
+function goInstall({ name, pkg, version, env = {}, hint }) {
+  const bin = join(tools, name);
+  const stamp = join(tools, `${name}.version`);
+  if (executable(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === version) return;
   const go = onPath('go');
-  if (!go) fail(`go not found: the ratelimit service is built with \`go install ${RATELIMIT_MODULE}/src/service_cmd@${RATELIMIT_VERSION}\`. Install Go, or set RATELIMIT_BIN.`);
+  if (!go) fail(`go not found: ${name} is built with \`go install ${pkg}@${version}\`. Install Go${hint ? `, or ${hint}` : ''}.`);
   mkdirSync(tools, { recursive: true });
   const gobin = mkdtempSync(join(tmpdir(), 'llm-extproc-gobin-'));
-  console.error(`setup: building the envoyproxy/ratelimit service (${RATELIMIT_VERSION}) into .tools/bin`);
-  // The checksum database has no entry for this pseudo-version; the module proxy serves it, pinned here.
-  const r = spawnSync(go, ['install', `${RATELIMIT_MODULE}/src/service_cmd@${RATELIMIT_VERSION}`], {
+  console.error(`setup: building ${name} (${version}) into .tools/bin`);
+  const started = Date.now();
+  const r = spawnSync(go, ['install', `${pkg}@${version}`], {
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, GOBIN: gobin, GONOSUMDB: RATELIMIT_MODULE, GOFLAGS: '-mod=mod' },
+    env: { ...process.env, GOBIN: gobin, GOFLAGS: '-mod=mod', ...env },
   });
-  if (r.status !== 0) fail(`go install of the ratelimit service failed (${r.error?.message ?? `exit code ${r.status}`}). Check access to the Go module proxy.`);
-  copyFileSync(join(gobin, 'service_cmd'), bin);
+  if (r.status !== 0) fail(`go install of ${name} failed (${r.error?.message ?? `exit code ${r.status}`}). Check access to the Go module proxy.`);
+  copyFileSync(join(gobin, pkg.split('/').pop()), bin);
   chmodSync(bin, 0o755);
-  writeFileSync(stamp, `${RATELIMIT_VERSION}\n`);
+  writeFileSync(stamp, `${version}\n`);
+  console.error(`setup: ${name} built in ${Math.round((Date.now() - started) / 1000)} s`);
+}
+
+/** The ratelimit service at RATELIMIT_VERSION in .tools/bin/ratelimit. */
+function setupRatelimitService() {
+  goInstall({
+    name: 'ratelimit',
+    pkg: `${RATELIMIT_MODULE}/src/service_cmd`,
+    version: RATELIMIT_VERSION,
+    // The checksum database has no entry for this pseudo-version; the module proxy serves it, pinned here.
+    env: { GONOSUMDB: RATELIMIT_MODULE },
+    hint: 'set RATELIMIT_BIN',
+  });
+}
+
+/** What test/helm needs: helm, kubeconform, Kubernetes' schemas, the CRD modules. */
+function setupHelmTools() {
+  goInstall(HELM);
+  goInstall(KUBECONFORM);
+  if (!installed(KUBERNETES_VALIDATE.name, KUBERNETES_VALIDATE.version)) {
+    const pip = ensureVenv();
+    const spec = `${KUBERNETES_VALIDATE.name}==${KUBERNETES_VALIDATE.version}`;
+    console.error(`setup: installing ${spec} (schemas only) into .venv`);
+    const err = run(pip, ['install', '--quiet', '--disable-pip-version-check', '--no-deps', spec]);
+    if (err) fail(`pip install ${spec} failed (${err}). Check access to the Python package index.`);
+  }
+  // The CRD modules into the Go module cache (instant once there); the tests convert them.
+  try {
+    downloadModules();
+  } catch (err) {
+    fail(`${err.message}. Check access to the Go module proxy.`);
+  }
 }
 
 /** Debian's redis-server, when it is not on PATH already. */
@@ -169,11 +217,14 @@ function setupRedis() {
 if (ratelimitOnly) {
   setupRatelimitService();
   setupRedis();
+} else if (helmOnly) {
+  setupHelmTools();
 } else {
   setupEnvoy();
   if (!envoyOnly) {
     setupPythonClients();
     setupRatelimitService();
     setupRedis();
+    setupHelmTools();
   }
 }
