@@ -14,6 +14,13 @@ function uriEncode(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+export interface RefCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+const EXAMPLE: RefCredentials = { accessKeyId: AKID, secretAccessKey: SECRET };
+
 export interface RefRequest {
   method: string;
   path: string; // as sent (already encoded once)
@@ -23,7 +30,7 @@ export interface RefRequest {
 }
 
 /** The reference signer: canonical request, string to sign, derived key, signature. */
-export function referenceAuthorization(req: RefRequest, amzDate: string, region: string, service: string): string {
+export function referenceAuthorization(req: RefRequest, amzDate: string, region: string, service: string, creds: RefCredentials = EXAMPLE): string {
   // Every AWS service but S3 encodes each path segment again.
   const canonicalPath = req.path.split('/').map(uriEncode).join('/');
   const canonicalQuery = req.query
@@ -38,13 +45,13 @@ export function referenceAuthorization(req: RefRequest, amzDate: string, region:
   const day = amzDate.slice(0, 8);
   const scope = `${day}/${region}/${service}/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
-  const key = hmac(hmac(hmac(hmac(`AWS4${SECRET}`, day), region), service), 'aws4_request');
+  const key = hmac(hmac(hmac(hmac(`AWS4${creds.secretAccessKey}`, day), region), service), 'aws4_request');
   const signature = createHmac('sha256', key).update(toSign).digest('hex');
-  return `AWS4-HMAC-SHA256 Credential=${AKID}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
+  return `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
 }
 
-/** Whether a request as a server received it carries a valid signature (by the example credentials) over its path, host and body. */
-export function verifySigV4(req: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: Buffer }, region: string, service: string): boolean {
+/** Whether a request as a server received it carries a valid signature (by the example credentials, or `creds`) over its path, host and body. */
+export function verifySigV4(req: { method: string; url: string; headers: Record<string, string | string[] | undefined>; body: Buffer }, region: string, service: string, creds: RefCredentials = EXAMPLE): boolean {
   const auth = String(req.headers.authorization ?? '');
   const signed = /SignedHeaders=([^,]+)/.exec(auth)?.[1]?.split(';') ?? [];
   const headers: Record<string, string> = {};
@@ -52,5 +59,5 @@ export function verifySigV4(req: { method: string; url: string; headers: Record<
   const [path, query = ''] = req.url.split('?');
   const q = [...new URLSearchParams(query)] as [string, string][];
   if (req.headers['x-amz-content-sha256'] !== sha256(req.body)) return false;
-  return auth === referenceAuthorization({ method: req.method, path: path!, query: q, headers, payloadHash: sha256(req.body) }, String(req.headers['x-amz-date']), region, service);
+  return auth === referenceAuthorization({ method: req.method, path: path!, query: q, headers, payloadHash: sha256(req.body) }, String(req.headers['x-amz-date']), region, service, creds);
 }
