@@ -120,6 +120,14 @@ describe.skipIf(skipHelm)('helm chart: standalone mode', () => {
     expect(one(ms, 'Secret').stringData).toEqual({ openai: 'sk-test' });
   });
 
+  it('a config file given as text (--set-file config=FILE) is the ConfigMap as it is', () => {
+    const text = readFileSync(join(packageRoot(), 'deploy', 'examples', '004-default-backend.yaml'), 'utf8');
+    const cm = one(render({ config: text }), 'ConfigMap');
+    expect(cm.data['config.yaml']).toBe(`${text.trim()}\n`);
+    const eg = render({ mode: 'envoyGateway', config: text });
+    expect(eg.filter((m) => m.kind === 'Backend').map((m) => m.metadata.name)).toEqual(Object.keys(example('004-default-backend.yaml').backends).map((b) => `gw-llm-extproc-${b}`));
+  });
+
   it('the config checksum rolls the pods when the config changes', () => {
     const other = render({ config: example('004-default-backend.yaml') });
     const sum = (m: Manifest[]) => one(m, 'Deployment').spec.template.metadata.annotations['checksum/config'];

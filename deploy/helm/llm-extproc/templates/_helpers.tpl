@@ -86,9 +86,14 @@ allowPrivilegeEscalation: false
 capabilities: { drop: [ALL] }
 {{- end -}}
 
-{{/* The processor config as YAML: .Values.config, or one OpenAI backend when it is empty. */}}
+{{/*
+The processor config as YAML: .Values.config (a map, or the file's text from
+`--set-file config=FILE`), or one OpenAI backend when it is empty.
+*/}}
 {{- define "llm-extproc.config" -}}
-{{- if .Values.config -}}
+{{- if kindIs "string" .Values.config -}}
+{{- .Values.config | trim -}}
+{{- else if .Values.config -}}
 {{- toYaml .Values.config -}}
 {{- else -}}
 defaultBackend: openai
