@@ -11,7 +11,8 @@ import type { BackendRuntime, RequestAuthorizer } from '../types.js';
 export function vertexAuthorizer(backend: BackendRuntime): RequestAuthorizer {
   const source = backend.options.serviceAccountKey as SecretSource | undefined;
   if (!source) {
-    const adc = googleDefaultCredentials(`backend "${backend.name}"`);
+    const projectId = backend.options.projectId;
+    const adc = googleDefaultCredentials(`backend "${backend.name}"`, typeof projectId === 'string' && !projectId.includes('$(') ? { projectId } : {});
     return {
       async authorize() {
         return { authorization: `Bearer ${await adc()}` };
