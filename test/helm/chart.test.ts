@@ -103,6 +103,19 @@ describe.skipIf(skipHelm)('helm chart: standalone mode', () => {
     expect(proc.livenessProbe.periodSeconds * proc.livenessProbe.failureThreshold).toBeGreaterThan(20);
   });
 
+  it('stops in order: endpoints drop the pod, the processor drains, then Envoy exits', () => {
+    const pod = podSpec(ms);
+    const [proc, envoy] = pod.containers;
+    expect(proc.lifecycle.preStop.sleep.seconds).toBe(5);
+    expect(proc.env).toContainEqual({ name: 'SHUTDOWN_GRACE_MS', value: '20000' });
+    expect(envoy.lifecycle.preStop.sleep.seconds).toBe(25);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(25);
+    const long = podSpec(render({ shutdown: { graceSeconds: 300 }, terminationGracePeriodSeconds: 320 }));
+    expect(long.containers[1].lifecycle.preStop.sleep.seconds).toBe(305);
+    expect(long.containers[0].livenessProbe.periodSeconds * long.containers[0].livenessProbe.failureThreshold).toBeGreaterThan(300);
+    expect(() => render({ shutdown: { graceSeconds: 300 } })).toThrow(/terminationGracePeriodSeconds \(30\) must be at least/);
+  });
+
   it('every container is non-root, read-only, without capabilities', () => {
     const pod = podSpec(ms);
     expect(pod.securityContext.runAsNonRoot).toBe(true);
