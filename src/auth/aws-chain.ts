@@ -23,7 +23,7 @@ export function awsDefaultChain(describe: string): AwsCredentialSource {
       value: c.sessionToken ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken } : { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey },
       expiresAt: c.expiration?.getTime(),
     };
-  });
+  }, Date.now, `AWS credentials for ${describe}`);
   return async () => {
     try {
       return await cred.get();

@@ -20,7 +20,7 @@ export function azureDefaultCredential(describe: string, scope = COGNITIVE_SERVI
     const t = await credential.getToken(scope);
     if (!t?.token) throw new Error('the chain returned no token');
     return { value: t.token, expiresAt: t.expiresOnTimestamp };
-  });
+  }, Date.now, `Entra ID token for ${describe}`);
   return async () => {
     try {
       return await token.get();

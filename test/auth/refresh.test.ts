@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REFRESH_EARLY_MS, RefreshingCredential } from '../../src/auth/refresh.js';
+import { REFRESH_EARLY_MS, RefreshingCredential, STALE_MARGIN_MS } from '../../src/auth/refresh.js';
 
 describe('RefreshingCredential', () => {
   it('caches until shortly before expiry, then fetches again', async () => {
@@ -30,6 +30,21 @@ describe('RefreshingCredential', () => {
     await expect(cred.get()).rejects.toThrow(/expired/);
     now = 10;
     await expect(cred.get()).rejects.toThrow(/expired/);
+  });
+
+  it('keeps a still-valid credential when a refresh fails, until close to its expiry', async () => {
+    let now = 0;
+    let fail = false;
+    const cred = new RefreshingCredential(async () => {
+      if (fail) throw new Error('endpoint down');
+      return { value: 'c1', expiresAt: now + 60 * 60_000 };
+    }, () => now);
+    await cred.get();
+    fail = true;
+    now = 60 * 60_000 - REFRESH_EARLY_MS + 1; // in the early-refresh window
+    expect(await cred.get()).toBe('c1');
+    now = 60 * 60_000 - STALE_MARGIN_MS; // too close to expiry to sign with
+    await expect(cred.get()).rejects.toThrow(/endpoint down/);
   });
 
   it('shares one in-flight fetch and does not cache a failure', async () => {
