@@ -165,6 +165,31 @@ describe('live config: clusters and routes from files Envoy watches', () => {
     expect(gw.envoy.child?.pid).toBe(pid);
     expect(uptime1).toBeGreaterThan(uptime0);
   }, 60_000);
+
+  it('adds and removes a pool live: routed once its cluster is in, 404 backend_not_found once gone', async () => {
+    const until = async (want: number, ms = 10_000) => {
+      const t = Date.now();
+      let last = { status: 0, body: '' };
+      while (Date.now() - t < ms) {
+        last = await chat('both');
+        if (last.status === want) return { ...last, ms: Date.now() - t };
+        await sleep(20);
+      }
+      throw new Error(`pool never answered ${want}: ${last.status} ${last.body}`);
+    };
+    const pool = { both: { backends: [{ backend: 'stable' }, { backend: 'fresh', priority: 1 }] } };
+    gw.writeConfig({ backends: { stable: backend(stable), fresh: backend(fresh) }, pools: pool });
+    const added = await until(200);
+    expect(JSON.parse(added.body).choices[0].message.content).toBe('Hello from stable');
+    const t = Date.now();
+    while (!(await envoyClusters()).includes('pool_both') && Date.now() - t < 5000) await sleep(50);
+    expect(await envoyClusters()).toContain('pool_both');
+    gw.writeConfig({ backends: { stable: backend(stable), fresh: backend(fresh) } });
+    const removed = await until(404);
+    expect(JSON.parse(removed.body)).toMatchObject({ error: { code: 'backend_not_found' } });
+    console.log('live config pool figures', JSON.stringify({ addToFirstSuccessMs: added.ms, removeTo404Ms: removed.ms }));
+    expect((await chat('stable')).status).toBe(200);
+  }, 30_000);
 });
 
 describe('live config under serve --workers 2', () => {
