@@ -144,6 +144,21 @@ describe('llm-extproc envoy-config', () => {
     const compose = run('envoy-config', '--config', 'deploy/compose/config.yaml', '--processor-address', 'extproc:50051', '--envoy-admin-address', '0.0.0.0', '--dynamic-dir', '/srv/envoy-dynamic');
     expect(readFileSync(join(ROOT, 'envoy/envoy.compose.yaml'), 'utf8')).toBe(compose.stdout);
   });
+
+  it('--dynamic-dir points the bootstrap at watched CDS/RDS files; --write-dynamic writes the first ones', () => {
+    const p = tmpConfig('backends: { a: { provider: openai, endpoint: "http://127.0.0.1:1" } }\n');
+    const dir = join(mkdtempSync(join(tmpdir(), 'llm-extproc-cli-dyn-')), 'envoy');
+    const r = run('envoy-config', '--config', p, '--dynamic-dir', dir, '--write-dynamic');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`path: ${dir}/cds.yaml`);
+    expect(r.stdout).toContain(`path: ${dir}/rds.yaml`);
+    expect(r.stdout).not.toContain('backend_a');
+    expect(readdirSync(dir).sort()).toEqual(['cds.yaml', 'rds.yaml']);
+    expect(readFileSync(join(dir, 'cds.yaml'), 'utf8')).toContain('name: backend_a');
+    const lone = run('envoy-config', '--config', p, '--write-dynamic');
+    expect(lone.status).toBe(1);
+    expect(lone.stderr).toContain('--write-dynamic needs --dynamic-dir DIR');
+  });
 });
 
 describe('llm-extproc serve', () => {
