@@ -1,8 +1,9 @@
-// The AWS default chain against a fake ECS credentials endpoint and Google ADC against a
-// fake GCE metadata server, both issuing 2-second credentials: cached while fresh, new
+// The AWS default chain against a fake ECS / pod identity endpoint and a fake STS (IRSA
+// web identity), Google ADC against a fake GCE metadata server and a fake STS (workload
+// identity federation file), all issuing 2-second credentials: cached while fresh, new
 // ones after (half the lifetime early), never the expired ones. Env is this file's own
 // (vitest runs each file in its own process).
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,14 +11,16 @@ import { awsDefaultChain } from '../../src/auth/aws-chain.js';
 import { googleDefaultCredentials } from '../../src/auth/google-adc.js';
 import { SigV4Authorizer } from '../../src/auth/sigv4.js';
 import { GatewayError } from '../../src/errors.js';
-import { type FakeCloud, startFakeEcs, startFakeMetadata } from './fake-clouds.js';
+import { type FakeCloud, startFakeAwsSts, startFakeEcs, startFakeMetadata, startFakeSts } from './fake-clouds.js';
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
-let ecs: FakeCloud, metadata: FakeCloud;
+let ecs: FakeCloud, metadata: FakeCloud, sts: FakeCloud, awsSts: FakeCloud;
 
 beforeAll(async () => {
   ecs = await startFakeEcs(2);
   metadata = await startFakeMetadata(2);
+  sts = await startFakeSts(2);
+  awsSts = await startFakeAwsSts(2);
   const empty = mkdtempSync(join(tmpdir(), 'llm-extproc-chains-'));
   for (const v of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'GOOGLE_APPLICATION_CREDENTIALS']) delete process.env[v];
   Object.assign(process.env, {
@@ -31,7 +34,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([ecs?.close(), metadata?.close()]);
+  await Promise.all([ecs?.close(), metadata?.close(), sts?.close(), awsSts?.close()]);
 });
 
 const REQ = { method: 'POST', authority: 'bedrock-runtime.us-east-1.amazonaws.com', path: '/model/m/converse', headers: { 'content-type': 'application/json' }, body: Buffer.from('{}') };
@@ -50,6 +53,29 @@ describe('AWS default credential chain (ECS container credentials)', () => {
     expect(keyOf(later)).toBe('AKIDECS2');
     expect(later['x-amz-security-token']).toBe('ecs-session-2');
     expect(ecs.hits.at(-1)!.path).toBe('/v2/credentials/pod');
+  });
+
+  it('web identity (IRSA): the projected token file is exchanged at STS for role keys, again once they expire', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llm-extproc-irsa-'));
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'eks-projected-token-1');
+    // Web identity comes before container credentials in the chain.
+    Object.assign(process.env, { AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/gateway', AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ENDPOINT_URL_STS: awsSts.url, AWS_REGION: 'us-east-1' });
+    try {
+      const auth = new SigV4Authorizer(awsDefaultChain('backend "b"'), { region: 'us-east-1', service: 'bedrock' });
+      const first = await auth.authorize(REQ);
+      expect(keyOf(first)).toBe('AKIDIRSA1');
+      expect(first['x-amz-security-token']).toBe('irsa-session-1');
+      const call = awsSts.hits.at(-1)!.form!;
+      expect(call.get('RoleArn')).toBe('arn:aws:iam::123456789012:role/gateway');
+      expect(call.get('WebIdentityToken')).toBe('eks-projected-token-1');
+      writeFileSync(tokenFile, 'eks-projected-token-2');
+      await sleep(1100);
+      expect(keyOf(await auth.authorize(REQ))).toBe('AKIDIRSA2');
+      expect(awsSts.hits.at(-1)!.form!.get('WebIdentityToken')).toBe('eks-projected-token-2');
+    } finally {
+      for (const v of ['AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ENDPOINT_URL_STS', 'AWS_REGION']) delete process.env[v];
+    }
   });
 
   it('a failing endpoint is credential_unavailable (503), naming no secret', async () => {
@@ -103,6 +129,35 @@ describe('Google Application Default Credentials (metadata server)', () => {
       expect(err.message).toContain('Application Default Credentials');
     } finally {
       metadata.failWith = undefined;
+    }
+  });
+
+  it('GOOGLE_APPLICATION_CREDENTIALS with a workload identity federation file: the subject token (re-read) is exchanged at its STS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llm-extproc-wif-'));
+    const subject = join(dir, 'token');
+    writeFileSync(subject, 'projected-sa-token-1');
+    writeFileSync(
+      join(dir, 'wif.json'),
+      JSON.stringify({
+        type: 'external_account',
+        audience: '//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/gke/providers/cluster',
+        subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+        token_url: `${sts.url}/v1/token`,
+        credential_source: { file: subject },
+      }),
+    );
+    process.env.GOOGLE_APPLICATION_CREDENTIALS = join(dir, 'wif.json');
+    try {
+      const adc = googleDefaultCredentials('backend "v"', { projectId: 'my-project' });
+      expect(await adc()).toBe('ya29.sts-1');
+      expect(sts.hits.at(-1)!.form!.get('subject_token')).toBe('projected-sa-token-1');
+      // Kubernetes rotates the projected token in place; the expired access token is exchanged again with the new one.
+      writeFileSync(subject, 'projected-sa-token-2');
+      await sleep(2100);
+      expect(await adc()).toBe(`ya29.sts-${sts.issued}`);
+      expect(sts.hits.at(-1)!.form!.get('subject_token')).toBe('projected-sa-token-2');
+    } finally {
+      delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
     }
   });
 });

@@ -114,3 +114,31 @@ export function startFakeEntra(tenant: string, clientId: string, clientSecret: s
     json(res, 404, { error: 'not_found', error_description: `no ${path}` });
   }, 'https');
 }
+
+/** Google's STS for workload identity federation (an external_account file's token_url). Tokens: ya29.sts-{n}. */
+export function startFakeSts(lifetimeS = 2): Promise<FakeCloud> {
+  return serve(createHttp(), newFake(lifetimeS), (fake, _req, res) => {
+    const form = fake.hits.at(-1)!.form;
+    if (fake.failWith || form?.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:token-exchange') return json(res, fake.failWith ?? 400, { error: 'invalid_grant', error_description: 'refused' });
+    const n = ++fake.issued;
+    json(res, 200, { access_token: `ya29.sts-${n}`, issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: fake.lifetimeS });
+  }, 'http');
+}
+
+/** AWS STS's AssumeRoleWithWebIdentity (IRSA; reached through AWS_ENDPOINT_URL_STS). Keys: AKIDIRSA{n}, secret irsa-secret-{n}. */
+export function startFakeAwsSts(lifetimeS = 2): Promise<FakeCloud> {
+  return serve(createHttp(), newFake(lifetimeS), (fake, _req, res) => {
+    const form = fake.hits.at(-1)!.form;
+    if (fake.failWith || form?.get('Action') !== 'AssumeRoleWithWebIdentity') {
+      res.writeHead(fake.failWith ?? 400, { 'content-type': 'text/xml' });
+      return res.end('<ErrorResponse><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>refused</Message></Error></ErrorResponse>');
+    }
+    const n = ++fake.issued;
+    res.writeHead(200, { 'content-type': 'text/xml' });
+    res.end(`<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>
+<Credentials><AccessKeyId>AKIDIRSA${n}</AccessKeyId><SecretAccessKey>irsa-secret-${n}</SecretAccessKey><SessionToken>irsa-session-${n}</SessionToken><Expiration>${new Date(Date.now() + fake.lifetimeS * 1000).toISOString()}</Expiration></Credentials>
+<SubjectFromWebIdentityToken>system:serviceaccount:ai:gateway</SubjectFromWebIdentityToken>
+<AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/gateway/s${n}</Arn><AssumedRoleId>AROA:s${n}</AssumedRoleId></AssumedRoleUser>
+</AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>r${n}</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>`);
+  }, 'http');
+}
