@@ -14,7 +14,7 @@ import { parse as parseYaml } from 'yaml';
 import { packageRoot } from '../../src/envoy/find.js';
 import { validateBootstrap } from '../../src/envoy/launcher.js';
 import { skipRealEnvoy, theEnvoy } from '../envoy/available.js';
-import { conform, type Manifest, render, skipHelm } from './tools.js';
+import { conform, lint, type Manifest, render, skipHelm } from './tools.js';
 
 const example = (name: string) => parseYaml(readFileSync(join(packageRoot(), 'deploy', 'examples', name), 'utf8'));
 const kinds = (ms: Manifest[]) => ms.map((m) => m.kind).sort();
@@ -38,8 +38,9 @@ const CASES: Record<string, object> = {
     podAnnotations: { team: 'platform' },
     topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'llm-extproc' } } }],
     service: { type: 'LoadBalancer' },
+    serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/llm-gateway' } },
   },
-  'standalone, no policies': { podDisruptionBudget: { enabled: false }, networkPolicy: { enabled: false }, secrets: { existingSecret: 'provider-keys' } },
+  'standalone, no policies': { podDisruptionBudget: { enabled: false }, networkPolicy: { enabled: false }, secrets: { existingSecret: 'provider-keys' }, serviceAccount: { create: false } },
   'envoyGateway, every provider': { mode: 'envoyGateway', config: example('providers.yaml'), secrets: { existingSecret: 'provider-keys' }, serviceMonitor: { enabled: true } },
   'envoyGateway, Gateway in another namespace': {
     mode: 'envoyGateway',
@@ -70,6 +71,13 @@ describe.skipIf(skipHelm)('helm chart: every manifest conforms (kubeconform -str
     });
   }
 
+  it('helm lint --strict passes in both modes', () => {
+    for (const sets of [[], ['mode=envoyGateway']]) {
+      const r = lint(sets);
+      expect(r.ok, r.output).toBe(true);
+    }
+  });
+
   it('the check has teeth: an unknown field, a wrong type, a kind without a schema fail', async () => {
     const ms = render({ mode: 'envoyGateway' });
     const dep = structuredClone(one(ms, 'Deployment'));
@@ -88,7 +96,7 @@ describe.skipIf(skipHelm)('helm chart: standalone mode', () => {
   const ms = render({ secrets: { values: { openai: 'sk-test' } } });
 
   it('renders Envoy beside the processor, no Gateway API objects', () => {
-    expect(kinds(ms)).toEqual(['ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Secret', 'Service']);
+    expect(kinds(ms)).toEqual(['ConfigMap', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Secret', 'Service', 'ServiceAccount']);
     const pod = podSpec(ms);
     expect(pod.containers.map((c: any) => c.name)).toEqual(['processor', 'envoy']);
     expect(pod.initContainers.map((c: any) => c.name)).toEqual(['envoy-config']);
@@ -221,8 +229,10 @@ describe.skipIf(skipHelm)('helm chart: envoyGateway mode', () => {
 });
 
 describe.skipIf(skipHelm)('helm chart: refused values', () => {
-  it('an unknown mode', () => {
-    expect(() => render({ mode: 'sidecar' })).toThrow(/mode: "sidecar" is neither standalone nor envoyGateway/);
+  it('an unknown mode, a misspelt key (values.schema.json)', () => {
+    expect(() => render({ mode: 'sidecar' })).toThrow(/at '\/mode': value must be one of 'standalone', 'envoyGateway'/);
+    expect(() => render({ replica: 3 })).toThrow(/additional properties 'replica' not allowed/);
+    expect(() => render({ ports: { grpc: 'fifty' } })).toThrow(/\/ports\/grpc/);
   });
   it('an Azure backend without an endpoint in envoyGateway mode', () => {
     expect(() => render({ mode: 'envoyGateway', config: { backends: { az: { provider: 'azureopenai' } } } })).toThrow(/config.backends.az: provider azureopenai has no public endpoint/);

@@ -48,6 +48,13 @@ export function render(values: object, opts: { namespace?: string; release?: str
     .filter((m): m is Manifest => m != null);
 }
 
+/** `helm lint --strict` (a warning fails) with these --set flags; returns its output and whether it passed. */
+export function lint(sets: string[] = []): { ok: boolean; output: string } {
+  if (!helm) throw new Error(`helm not found in .tools/bin (CI=true: required)`);
+  const r = spawnSync(helm, ['lint', '--strict', '--kube-version', kubernetesVersion, chartDir, ...sets.flatMap((x) => ['--set', x])], { encoding: 'utf8' });
+  return { ok: r.status === 0, output: r.stdout + r.stderr };
+}
+
 let schemaDir: Promise<string> | undefined;
 /** The schemas, made once per test file (about 2 s). */
 export function schemas(): Promise<string> {

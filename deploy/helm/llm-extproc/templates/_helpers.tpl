@@ -105,3 +105,11 @@ backends:
       secretRef: { file: /run/secrets/llm-extproc/openai }
 {{- end -}}
 {{- end -}}
+
+{{- define "llm-extproc.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "llm-extproc.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
