@@ -69,8 +69,8 @@ async function envoyClusters(): Promise<string[]> {
 const backend = (u: FakeUpstream) => ({ provider: 'openai', endpoint: u.url });
 
 beforeAll(async () => {
-  [stable, fresh, gone] = await Promise.all(['stable', 'fresh', 'gone'].map((l) => startFakeUpstream(openaiLike(l))));
-  gw = await startGateway({ backends: { stable: backend(stable!), gone: backend(gone!) } }, { dynamic: true });
+  [stable, fresh, gone] = (await Promise.all(['stable', 'fresh', 'gone'].map((l) => startFakeUpstream(openaiLike(l))))) as [FakeUpstream, FakeUpstream, FakeUpstream];
+  gw = await startGateway({ backends: { stable: backend(stable), gone: backend(gone) } }, { dynamic: true });
 });
 
 afterAll(async () => {
