@@ -167,10 +167,20 @@ describe.skipIf(skipHelm)('helm chart: standalone mode', () => {
     expect(bootstrap).toBe(cli.stdout);
   });
 
-  it.skipIf(skipRealEnvoy)('Envoy accepts that bootstrap (envoy --mode validate)', async () => {
-    const bootstrap = runInitContainer(render({ config: example('providers.yaml') }), mkdtempSync(join(tmpdir(), 'llm-extproc-init-')));
-    const result = await validateBootstrap(bootstrap, theEnvoy());
-    expect(result.ok, result.output).toBe(true);
+  it.skipIf(skipRealEnvoy)("Envoy accepts that bootstrap with the envoy container's own flags (envoy --mode validate)", async () => {
+    const rendered = render({ config: example('providers.yaml') });
+    const dir = mkdtempSync(join(tmpdir(), 'llm-extproc-init-'));
+    const bootstrap = runInitContainer(rendered, dir);
+    const envoy = theEnvoy();
+    if (envoy.kind !== 'binary') {
+      const result = await validateBootstrap(bootstrap, envoy);
+      expect(result.ok, result.output).toBe(true);
+      return;
+    }
+    const container = podSpec(rendered).containers.find((c: any) => c.name === 'envoy');
+    const args = (container.args as string[]).map((a) => a.replace('/etc/envoy/', `${dir}/`));
+    const r = spawnSync(envoy.path, [...args, '--mode', 'validate'], { encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
   });
 });
 
