@@ -4,7 +4,7 @@
 // Loaded on first use: the SDK is tens of MiB a processor without Bedrock need not pay.
 import { lazyModule } from '../lazy.js';
 import { GatewayError } from '../errors.js';
-import { RefreshingCredential } from './refresh.js';
+import { failureText, RefreshingCredential } from './refresh.js';
 import type { AwsCredentials } from './sigv4.js';
 
 const providers = lazyModule<typeof import('@aws-sdk/credential-providers')>('@aws-sdk/credential-providers');
@@ -29,12 +29,7 @@ export function awsDefaultChain(describe: string): AwsCredentialSource {
       return await cred.get();
     } catch (err) {
       // The SDK's messages name the providers it tried and why, never a key.
-      throw new GatewayError('credential_unavailable', `the AWS default credential chain has no usable credentials for ${describe}: ${oneLine(err)}`);
+      throw new GatewayError('credential_unavailable', `the AWS default credential chain has no usable credentials for ${describe}: ${failureText(err)}`);
     }
   };
-}
-
-export function oneLine(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  return msg.replace(/\s+/g, ' ').slice(0, 300);
 }

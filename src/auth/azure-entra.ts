@@ -4,8 +4,7 @@
 // until shortly before it expires; the SDK is loaded only by backends that use it.
 import { lazyModule } from '../lazy.js';
 import { GatewayError } from '../errors.js';
-import { oneLine } from './aws-chain.js';
-import { RefreshingCredential } from './refresh.js';
+import { failureText, RefreshingCredential } from './refresh.js';
 
 const identity = lazyModule<typeof import('@azure/identity')>('@azure/identity');
 
@@ -26,7 +25,7 @@ export function azureDefaultCredential(describe: string, scope = COGNITIVE_SERVI
       return await token.get();
     } catch (err) {
       // Entra's answers carry an AADSTS code and a description, never the client secret.
-      throw new GatewayError('credential_unavailable', `the Azure default credential chain has no Entra ID token for ${describe}: ${oneLine(err)}`);
+      throw new GatewayError('credential_unavailable', `the Azure default credential chain has no Entra ID token for ${describe}: ${failureText(err)}`);
     }
   };
 }

@@ -5,8 +5,8 @@
 // loads it lazily and turns its failures into credential_unavailable.
 import { lazyModule } from '../lazy.js';
 import { GatewayError } from '../errors.js';
-import { oneLine } from './aws-chain.js';
 import { CLOUD_PLATFORM_SCOPE } from './gcp-oauth.js';
+import { failureText } from './refresh.js';
 
 const googleAuth = lazyModule<typeof import('google-auth-library')>('google-auth-library');
 
@@ -21,9 +21,11 @@ export function googleDefaultCredentials(describe: string, opts: { projectId?: s
       auth ??= new (googleAuth().GoogleAuth)({ scopes: [opts.scope ?? CLOUD_PLATFORM_SCOPE], ...(opts.projectId ? { projectId: opts.projectId } : {}) });
       token = await auth.getAccessToken();
     } catch (err) {
-      // A failed discovery is cached by the library: start over next time (metadata server back, file mounted).
+      // Discovery results are cached, the metadata server's absence too (process-wide):
+      // start over next time, since GKE's metadata server can lag a new pod, a file be mounted late.
       auth = undefined;
-      throw new GatewayError('credential_unavailable', `Google Application Default Credentials give no access token for ${describe}: ${oneLine(err)}`);
+      googleAuth().gcpMetadata.resetIsAvailableCache();
+      throw new GatewayError('credential_unavailable', `Google Application Default Credentials give no access token for ${describe}: ${failureText(err)}`);
     }
     if (!token) throw new GatewayError('credential_unavailable', `Google Application Default Credentials gave an empty access token for ${describe}`);
     return token;

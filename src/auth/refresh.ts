@@ -67,3 +67,9 @@ export class ExpiredCredentialError extends Error {
     super(`the credential chain returned a credential that expired at ${new Date(expiresAt).toISOString()}`);
   }
 }
+
+/** A chain's error as one bounded line for a client's error body and the log. */
+export function failureText(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.replace(/\s+/g, ' ').slice(0, 300);
+}

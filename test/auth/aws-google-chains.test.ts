@@ -94,8 +94,20 @@ describe('AWS default credential chain (ECS container credentials)', () => {
 });
 
 describe('Google Application Default Credentials (metadata server)', () => {
+  it('recovers once a metadata server that was not there at first answers (GKE\'s can lag a new pod)', async () => {
+    const host = process.env.GCE_METADATA_HOST;
+    process.env.GCE_METADATA_HOST = '127.0.0.1:9';
+    const adc = googleDefaultCredentials('backend "v"', { projectId: 'my-project' });
+    try {
+      await expect(adc()).rejects.toThrow(/Application Default Credentials/);
+    } finally {
+      process.env.GCE_METADATA_HOST = host;
+    }
+    expect(await adc()).toMatch(/^ya29\.metadata-\d+$/);
+  });
+
   it('gets the default service account\'s token from the metadata server and a new one once it expires', async () => {
-    const adc = googleDefaultCredentials('backend "v"');
+    const adc = googleDefaultCredentials('backend "v"', { projectId: 'my-project' });
     const t1 = await adc();
     expect(t1).toMatch(/^ya29\.metadata-\d+$/);
     const tokenHit = metadata.hits.find((h) => h.path.includes('/service-accounts/default/token'))!;
@@ -109,7 +121,7 @@ describe('Google Application Default Credentials (metadata server)', () => {
   it('keeps an hour-long token (the library caches it) and shares it between concurrent requests', async () => {
     metadata.lifetimeS = 3600;
     try {
-      const adc = googleDefaultCredentials('backend "v"');
+      const adc = googleDefaultCredentials('backend "v"', { projectId: 'my-project' });
       const before = metadata.issued;
       const tokens = await Promise.all([adc(), adc(), adc()]);
       expect(await adc()).toBe(tokens[0]);
@@ -123,7 +135,7 @@ describe('Google Application Default Credentials (metadata server)', () => {
   it('a metadata server that refuses is credential_unavailable', async () => {
     metadata.failWith = 404;
     try {
-      const err = (await googleDefaultCredentials('backend "v"')().catch((e: unknown) => e)) as GatewayError;
+      const err = (await googleDefaultCredentials('backend "v"', { projectId: 'my-project' })().catch((e: unknown) => e)) as GatewayError;
       expect(err).toBeInstanceOf(GatewayError);
       expect(err.code).toBe('credential_unavailable');
       expect(err.message).toContain('Application Default Credentials');
