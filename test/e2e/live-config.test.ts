@@ -37,7 +37,7 @@ function chat(backend: string, base = gw.url): Promise<{ status: number; body: s
 }
 
 /** A few concurrent loops on one backend, counting every request and every failure. */
-function load(backend: string, loops = 3) {
+function load(backend: string, loops = 2) {
   const stats = { requests: 0, failures: [] as string[] };
   let running = true;
   const loop = async () => {
