@@ -80,7 +80,8 @@ export async function startFakeUpstream(reply: FakeUpstream['reply'] = () => ({ 
       res.end();
     }
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  // Envoy may open thousands of connections in a burst (the concurrency tests): Node's default backlog of 511 would drop some.
+  await new Promise<void>((ok) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, ok));
   fake.port = (server.address() as AddressInfo).port;
   fake.url = `http://127.0.0.1:${fake.port}`;
   fake.last = () => {
