@@ -18,6 +18,9 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/proto ./proto
 COPY --from=build /app/bin ./bin
+# Compose's named volumes take the owner of these directories from the image: the processor
+# (not root) writes Envoy's live clusters and routes and the ratelimit descriptors there.
+RUN mkdir -p /srv/envoy-dynamic /srv/ratelimit/config && chown 1000:1000 /srv/envoy-dynamic /srv/ratelimit/config
 # The image's `node` user by number, so Kubernetes' runAsNonRoot can verify it without a passwd lookup.
 USER 1000:1000
 EXPOSE 50051 9464
