@@ -11,7 +11,7 @@ import { awsDefaultChain } from '../../src/auth/aws-chain.js';
 import { googleDefaultCredentials } from '../../src/auth/google-adc.js';
 import { SigV4Authorizer } from '../../src/auth/sigv4.js';
 import { GatewayError } from '../../src/errors.js';
-import { type FakeCloud, startFakeAwsSts, startFakeEcs, startFakeMetadata, startFakeSts } from './fake-clouds.js';
+import { type FakeCloud, isolateCloudEnv, startFakeAwsSts, startFakeEcs, startFakeMetadata, startFakeSts } from './fake-clouds.js';
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 let ecs: FakeCloud, metadata: FakeCloud, sts: FakeCloud, awsSts: FakeCloud;
@@ -21,16 +21,7 @@ beforeAll(async () => {
   metadata = await startFakeMetadata(2);
   sts = await startFakeSts(2);
   awsSts = await startFakeAwsSts(2);
-  const empty = mkdtempSync(join(tmpdir(), 'llm-extproc-chains-'));
-  for (const v of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'GOOGLE_APPLICATION_CREDENTIALS']) delete process.env[v];
-  Object.assign(process.env, {
-    AWS_SHARED_CREDENTIALS_FILE: join(empty, 'credentials'),
-    AWS_CONFIG_FILE: join(empty, 'config'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONTAINER_CREDENTIALS_FULL_URI: `${ecs.url}/v2/credentials/pod`,
-    CLOUDSDK_CONFIG: empty,
-    GCE_METADATA_HOST: metadata.url.replace('http://', ''),
-  });
+  isolateCloudEnv(ecs, metadata);
 });
 
 afterAll(async () => {

@@ -142,3 +142,21 @@ export function startFakeAwsSts(lifetimeS = 2): Promise<FakeCloud> {
 </AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>r${n}</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>`);
   }, 'http');
 }
+
+/**
+ * Points the AWS and Google default chains at the fakes only: no ambient keys, profiles, EC2
+ * metadata or gcloud login of the machine running the tests (plus `alsoUnset`).
+ */
+export function isolateCloudEnv(ecs: FakeCloud, metadata: FakeCloud, alsoUnset: string[] = []): void {
+  const empty = mkdtempSync(join(tmpdir(), 'llm-extproc-clouds-'));
+  const unset = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'GOOGLE_APPLICATION_CREDENTIALS'];
+  for (const v of [...unset, ...alsoUnset]) delete process.env[v];
+  Object.assign(process.env, {
+    AWS_SHARED_CREDENTIALS_FILE: join(empty, 'credentials'),
+    AWS_CONFIG_FILE: join(empty, 'config'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: `${ecs.url}/v2/credentials/pod`,
+    CLOUDSDK_CONFIG: empty,
+    GCE_METADATA_HOST: metadata.url.replace('http://', ''),
+  });
+}

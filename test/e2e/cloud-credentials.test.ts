@@ -5,13 +5,10 @@
 // GCE metadata server) and Azure OpenAI with authToken AzureAD (DefaultAzureCredential's
 // client-secret flow against a fake https Entra authority). The upstreams must see fresh
 // credentials after expiry. The chains read this file's env (vitest forks a process per file).
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySigV4 } from '../helpers/sigv4-reference.js';
-import { ecsSecret, type FakeCloud, startFakeEcs, startFakeEntra, startFakeMetadata } from '../auth/fake-clouds.js';
+import { ecsSecret, type FakeCloud, isolateCloudEnv, startFakeEcs, startFakeEntra, startFakeMetadata } from '../auth/fake-clouds.js';
 import { chatCompletion } from './fixtures.js';
 import { type FakeUpstream, type Gateway, type Recorded, type Reply, startFakeUpstream, startGateway } from './harness.js';
 import { captureLogs } from './observe.js';
@@ -42,16 +39,8 @@ const logs = captureLogs();
 
 beforeAll(async () => {
   [ecs, metadata, entra] = await Promise.all([startFakeEcs(2), startFakeMetadata(2), startFakeEntra(TENANT, CLIENT, CLIENT_SECRET, 2)]);
-  const empty = mkdtempSync(join(tmpdir(), 'llm-extproc-clouds-'));
-  const unset = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'GOOGLE_APPLICATION_CREDENTIALS', 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_USERNAME', 'IDENTITY_ENDPOINT', 'MSI_ENDPOINT'];
-  for (const v of unset) delete process.env[v];
+  isolateCloudEnv(ecs, metadata, ['AZURE_FEDERATED_TOKEN_FILE', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_USERNAME', 'IDENTITY_ENDPOINT', 'MSI_ENDPOINT']);
   Object.assign(process.env, {
-    AWS_SHARED_CREDENTIALS_FILE: join(empty, 'credentials'),
-    AWS_CONFIG_FILE: join(empty, 'config'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_CONTAINER_CREDENTIALS_FULL_URI: `${ecs.url}/v2/credentials/pod`,
-    CLOUDSDK_CONFIG: empty,
-    GCE_METADATA_HOST: metadata.url.replace('http://', ''),
     AZURE_TENANT_ID: TENANT,
     AZURE_CLIENT_ID: CLIENT,
     AZURE_CLIENT_SECRET: CLIENT_SECRET,
