@@ -230,9 +230,8 @@ export class RequestAccount {
     try {
       // The text is gathered only when it is counted: a same-dialect stream re-reads its events for it.
       const output = reported.outputTokens === undefined ? t.progress().outputText() : undefined;
-      if (!offThread) return completeUsage(reported, this.work?.body, output, this.record.requestModel);
-      const gaps = uncounted(reported, this.work?.body, output);
-      if (!gaps) return completeUsage(reported, undefined, undefined, this.record.requestModel);
+      const gaps = offThread ? uncounted(reported, this.work?.body, output) : undefined;
+      if (!gaps) return completeUsage(reported, this.work?.body, output, this.record.requestModel);
       const texts = [gaps.input ?? '', gaps.output ?? ''];
       return countTokensOffThread(texts, this.record.requestModel).then(
         ([input, out]) => withEstimates(reported, { input: gaps.input === undefined ? undefined : input, output: gaps.output === undefined ? undefined : out }),
