@@ -1,6 +1,8 @@
 // Local stand-ins for the endpoints cloud credential chains ask: an ECS container
-// credentials endpoint, a GCE metadata server and an Entra ID (v2.0) token endpoint.
-// Each hands out numbered, short-lived credentials so a test can see them refreshed.
+// credentials endpoint, EC2 instance metadata (IMDSv2), a GCE metadata server, Azure's
+// managed identity endpoints and an Entra ID (v2.0) token endpoint (client secret or a
+// federated workload identity token). Each hands out numbered, short-lived credentials so
+// a test can see them refreshed.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -91,7 +93,25 @@ function selfSigned(): { key: string; cert: string } {
 
 /** Entra ID v2.0 for one tenant (AZURE_AUTHORITY_HOST): OpenID metadata + the client-credentials grant. Tokens: entra-token-{n}. */
 export function startFakeEntra(tenant: string, clientId: string, clientSecret: string, lifetimeS = 2): Promise<FakeCloud> {
-  return serve(createHttps(selfSigned()), newFake(lifetimeS), (fake, req, res) => {
+  return startEntra(tenant, lifetimeS, (form) => form.get('client_id') === clientId && form.get('client_secret') === clientSecret);
+}
+
+/**
+ * Entra ID v2.0 for workload identity federation (AKS): the client-credentials grant with the
+ * pod's projected service-account token as client_assertion, accepted while it is in
+ * `fake.assertions`. Tokens: entra-token-{n}.
+ */
+export function startFakeEntraFederated(tenant: string, clientId: string, assertions: string[], lifetimeS = 2): Promise<FakeCloud & { assertions: string[] }> {
+  return startEntra(
+    tenant,
+    lifetimeS,
+    (form, fake) => form.get('client_id') === clientId && form.get('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' && (fake as FakeCloud & { assertions: string[] }).assertions.includes(form.get('client_assertion') ?? ''),
+    { assertions },
+  ) as Promise<FakeCloud & { assertions: string[] }>;
+}
+
+function startEntra(tenant: string, lifetimeS: number, clientOk: (form: URLSearchParams, fake: FakeCloud) => boolean, extra: object = {}): Promise<FakeCloud> {
+  return serve(createHttps(selfSigned()), Object.assign(newFake(lifetimeS), extra), (fake, req, res) => {
     const path = (req.url ?? '').split('?')[0]!;
     const base = `${fake.url}/${tenant}`;
     if (path === `/${tenant}/v2.0/.well-known/openid-configuration`) {
@@ -105,7 +125,7 @@ export function startFakeEntra(tenant: string, clientId: string, clientSecret: s
     }
     if (path === `/${tenant}/oauth2/v2.0/token` && req.method === 'POST') {
       const form = fake.hits.at(-1)!.form!;
-      if (fake.failWith || form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret) {
+      if (fake.failWith || !clientOk(form, fake)) {
         return json(res, fake.failWith ?? 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.', error_codes: [7000215] });
       }
       const n = ++fake.issued;
@@ -143,13 +163,92 @@ export function startFakeAwsSts(lifetimeS = 2): Promise<FakeCloud> {
   }, 'http');
 }
 
+/** EC2 instance metadata with IMDSv2 required (HttpTokens: required): a session token, then the role and its keys. */
+export interface FakeImds extends FakeCloud {
+  /** Session tokens handed out by PUT /latest/api/token. */
+  sessions: string[];
+  /** Answer everything by dropping the connection (the metadata endpoint is down). */
+  down?: boolean;
+}
+
+export const IMDS_ROLE = 'gateway-instance-role';
+
+/** Keys: AKIDIMDS{n}, secret imds-secret-{n}, session token imds-session-{n}. */
+export function startFakeImds(lifetimeS = 2): Promise<FakeImds> {
+  const fake: FakeImds = Object.assign(newFake(lifetimeS), { sessions: [] as string[] });
+  return serve(createHttp(), fake, (_f, req, res) => {
+    if (fake.down) return void req.socket.destroy();
+    if (fake.failWith) return json(res, fake.failWith, { message: 'unavailable' });
+    const path = req.url ?? '';
+    if (path === '/latest/api/token' && req.method === 'PUT') {
+      if (!req.headers['x-aws-ec2-metadata-token-ttl-seconds']) return json(res, 400, { message: 'missing ttl' });
+      const session = `imds-v2-session-${fake.sessions.length + 1}`;
+      fake.sessions.push(session);
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-aws-ec2-metadata-token-ttl-seconds': String(req.headers['x-aws-ec2-metadata-token-ttl-seconds']) });
+      return res.end(session);
+    }
+    // IMDSv1 (no session token) is refused, as on an instance that requires v2.
+    if (!fake.sessions.includes(String(req.headers['x-aws-ec2-metadata-token'] ?? ''))) return void res.writeHead(401).end();
+    if (path === '/latest/meta-data/iam/security-credentials/') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      return res.end(IMDS_ROLE);
+    }
+    if (path === `/latest/meta-data/iam/security-credentials/${IMDS_ROLE}`) {
+      const n = ++fake.issued;
+      return json(res, 200, {
+        Code: 'Success',
+        LastUpdated: new Date().toISOString(),
+        Type: 'AWS-HMAC',
+        AccessKeyId: `AKIDIMDS${n}`,
+        SecretAccessKey: `imds-secret-${n}`,
+        Token: `imds-session-${n}`,
+        Expiration: new Date(Date.now() + fake.lifetimeS * 1000).toISOString(),
+      });
+    }
+    res.writeHead(404).end();
+  }, 'http') as Promise<FakeImds>;
+}
+
+export const imdsSecret = (accessKeyId: string) => `imds-secret-${accessKeyId.replace('AKIDIMDS', '')}`;
+
+/**
+ * Azure managed identity: the IMDS token endpoint (/metadata/identity/oauth2/token, needs
+ * `Metadata: true`; reached through AZURE_POD_IDENTITY_AUTHORITY_HOST) and App Service's
+ * (/msi/token, needs X-IDENTITY-HEADER = `identityHeader`; IDENTITY_ENDPOINT). Tokens: mi-token-{n}.
+ */
+export function startFakeAzureMsi(identityHeader: string, lifetimeS = 3): Promise<FakeImds> {
+  const fake: FakeImds = Object.assign(newFake(lifetimeS), { sessions: [] as string[] });
+  return serve(createHttp(), fake, (_f, req, res) => {
+    if (fake.down) return void req.socket.destroy();
+    const url = new URL(req.url ?? '', 'http://x');
+    const imds = url.pathname === '/metadata/identity/oauth2/token';
+    if (!imds && url.pathname !== '/msi/token') return json(res, 404, { error: 'not_found' });
+    if (imds ? req.headers.metadata !== 'true' : req.headers['x-identity-header'] !== identityHeader) {
+      return json(res, 400, { error: 'invalid_request', error_description: 'Required metadata header not specified' });
+    }
+    if (fake.failWith) return json(res, fake.failWith, { error: 'unavailable', error_description: 'the identity endpoint is unavailable' });
+    const n = ++fake.issued;
+    // Both give expires_on in epoch seconds; IMDS adds expires_in (strings, as Azure sends them).
+    const expiresOn = Math.floor(Date.now() / 1000) + fake.lifetimeS;
+    json(res, 200, {
+      access_token: `mi-token-${n}`,
+      expires_on: String(expiresOn),
+      ...(imds ? { expires_in: String(fake.lifetimeS), ext_expires_in: String(fake.lifetimeS), not_before: String(expiresOn - fake.lifetimeS) } : { client_id: url.searchParams.get('client_id') ?? 'system' }),
+      resource: url.searchParams.get('resource'),
+      token_type: 'Bearer',
+    });
+  }, 'http') as Promise<FakeImds>;
+}
+
+const AWS_AMBIENT = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'];
+
 /**
  * Points the AWS and Google default chains at the fakes only: no ambient keys, profiles, EC2
  * metadata or gcloud login of the machine running the tests (plus `alsoUnset`).
  */
 export function isolateCloudEnv(ecs: FakeCloud, metadata: FakeCloud, alsoUnset: string[] = []): void {
   const empty = mkdtempSync(join(tmpdir(), 'llm-extproc-clouds-'));
-  const unset = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'GOOGLE_APPLICATION_CREDENTIALS'];
+  const unset = [...AWS_AMBIENT, 'GOOGLE_APPLICATION_CREDENTIALS'];
   for (const v of [...unset, ...alsoUnset]) delete process.env[v];
   Object.assign(process.env, {
     AWS_SHARED_CREDENTIALS_FILE: join(empty, 'credentials'),
@@ -159,4 +258,22 @@ export function isolateCloudEnv(ecs: FakeCloud, metadata: FakeCloud, alsoUnset: 
     CLOUDSDK_CONFIG: empty,
     GCE_METADATA_HOST: metadata.url.replace('http://', ''),
   });
+}
+
+/** The AWS default chain with every link empty but the last, EC2 instance metadata, which is `imds`. */
+export function isolateAwsToImds(imds: FakeCloud): void {
+  const empty = mkdtempSync(join(tmpdir(), 'llm-extproc-aws-'));
+  for (const v of [...AWS_AMBIENT, 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_EC2_METADATA_DISABLED', 'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE', 'AWS_EC2_METADATA_V1_DISABLED']) delete process.env[v];
+  Object.assign(process.env, { AWS_SHARED_CREDENTIALS_FILE: join(empty, 'credentials'), AWS_CONFIG_FILE: join(empty, 'config'), AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url });
+}
+
+/**
+ * DefaultAzureCredential sees only `set`: none of the machine's Entra, workload identity or
+ * managed identity variables, and an empty Azure CLI config (so a developer's `az login`
+ * cannot answer for a source under test).
+ */
+export function isolateAzureEnv(set: Record<string, string>): void {
+  const vars = ['AZURE_TENANT_ID', 'AZURE_CLIENT_ID', 'AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_CLIENT_CERTIFICATE_PASSWORD', 'AZURE_USERNAME', 'AZURE_PASSWORD', 'AZURE_FEDERATED_TOKEN_FILE', 'AZURE_AUTHORITY_HOST', 'AZURE_POD_IDENTITY_AUTHORITY_HOST', 'AZURE_TOKEN_CREDENTIALS', 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER', 'IDENTITY_SERVER_THUMBPRINT', 'IMDS_ENDPOINT', 'MSI_ENDPOINT', 'MSI_SECRET', 'DEFAULT_IDENTITY_CLIENT_ID'];
+  for (const v of vars) delete process.env[v];
+  Object.assign(process.env, { AZURE_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'llm-extproc-az-')), ...set });
 }
