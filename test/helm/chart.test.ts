@@ -149,22 +149,28 @@ describe.skipIf(skipHelm)('helm chart: standalone mode', () => {
     expect(eg.filter((m) => m.kind === 'Backend').map((m) => m.metadata.name)).toEqual(Object.keys(example('004-default-backend.yaml').backends).map((b) => `gw-llm-extproc-${b}`));
   });
 
-  it('the config checksum rolls the pods when the config changes', () => {
-    const other = render({ config: example('004-default-backend.yaml') });
+  it('with liveConfig off, the config checksum rolls the pods when the config changes', () => {
+    // With live config (the default) only bootstrap settings roll them: test/helm/standalone-live.test.ts.
+    const off = { secrets: { values: { openai: 'sk-test' } }, liveConfig: { enabled: false } };
+    const other = render({ ...off, config: example('004-default-backend.yaml') });
     const sum = (m: Manifest[]) => one(m, 'Deployment').spec.template.metadata.annotations['checksum/config'];
-    expect(sum(other)).not.toEqual(sum(ms));
+    expect(sum(other)).toMatch(/^[0-9a-f]{64}$/);
+    expect(sum(other)).not.toEqual(sum(render(off)));
   });
 
   it("the init container's own command writes the generator's bootstrap for the rendered config", () => {
     const dir = mkdtempSync(join(tmpdir(), 'llm-extproc-init-'));
     const bootstrap = runInitContainer(render({ config: example('providers.yaml') }), dir);
     expect(bootstrap).toContain('port_value: 8080');
-    const cli = spawnSync(process.execPath, ['bin/llm-extproc.js', 'envoy-config', '--config', join(dir, 'config.yaml'), '--host', '0.0.0.0', '--processor-address', '127.0.0.1:50051'], {
+    const cli = spawnSync(process.execPath, ['bin/llm-extproc.js', 'envoy-config', '--config', join(dir, 'config.yaml'), '--host', '0.0.0.0', '--processor-address', '127.0.0.1:50051', '--dynamic-dir', join(dir, 'dynamic')], {
       cwd: packageRoot(),
       encoding: 'utf8',
       env: { ...process.env, LOG_LEVEL: 'silent' },
     });
     expect(bootstrap).toBe(cli.stdout);
+    // Live config: the first clusters and routes are there before Envoy starts.
+    expect(readFileSync(join(dir, 'dynamic', 'cds.yaml'), 'utf8')).toContain('name: backend_openai');
+    expect(readFileSync(join(dir, 'dynamic', 'rds.yaml'), 'utf8')).toContain('name: llm_routes');
   });
 
   it.skipIf(skipRealEnvoy)("Envoy accepts that bootstrap with the envoy container's own flags (envoy --mode validate)", async () => {
@@ -254,7 +260,7 @@ function runInitContainer(ms: Manifest[], dir: string): string {
   writeFileSync(join(dir, 'config.yaml'), one(ms, 'ConfigMap').data['config.yaml']);
   const init = podSpec(ms).initContainers[0];
   expect(init.command).toEqual(['sh', '-c']);
-  const script = (init.args[0] as string).replaceAll('/etc/llm-extproc/', `${dir}/`).replaceAll('/etc/envoy/', `${dir}/`);
+  const script = (init.args[0] as string).replaceAll('/etc/llm-extproc/', `${dir}/`).replaceAll('/etc/envoy/', `${dir}/`).replaceAll('/srv/envoy-dynamic', join(dir, 'dynamic'));
   const env = Object.fromEntries((init.env ?? []).map((e: { name: string; value: string }) => [e.name, e.value]));
   const r = spawnSync('sh', ['-c', script], { cwd: packageRoot(), encoding: 'utf8', env: { ...process.env, ...env } });
   expect(r.status, r.stderr).toBe(0);

@@ -106,6 +106,19 @@ backends:
 {{- end -}}
 {{- end -}}
 
+{{/*
+What of the config goes into Envoy's bootstrap with live config (standalone, liveConfig.enabled):
+the config without the keys that reach Envoy through the live CDS/RDS files or concern the
+processor alone (backends, pools, paths, models, clients, pricing, the selector header, the
+default backend). Whatever else the config holds (listen, ports, limits, telemetry, processor,
+rateLimits) stays in, so a key unknown here rolls the pods rather than leaving an old bootstrap
+(docs/LIVE-CONFIG.md, "What still needs a restart").
+*/}}
+{{- define "llm-extproc.bootstrapConfig" -}}
+{{- $cfg := include "llm-extproc.config" . | fromYaml -}}
+{{- omit $cfg "backends" "pools" "paths" "models" "clients" "pricing" "selectorHeader" "defaultBackend" | toYaml -}}
+{{- end -}}
+
 {{- define "llm-extproc.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "llm-extproc.fullname" .) .Values.serviceAccount.name -}}
