@@ -12,11 +12,12 @@ import { type LocalService, startLocalLimits, withLocalService } from './ratelim
 
 /**
  * Limits with no service named: Redis and the ratelimit service are started here (when
- * installed; else the error says how), and the config points at them.
+ * installed; else the error says how), and the config points at them. A rateLimits section
+ * without rules starts them too, so that rules added while `up` runs apply live.
  */
 async function localLimits(cfg: RuntimeConfig): Promise<{ cfg: RuntimeConfig; stop(): Promise<void>; where?: string; service?: LocalService }> {
   const limits = cfg.file.rateLimits;
-  if (!limits?.rules.length || limits.service.address) return { cfg, stop: async () => {} };
+  if (!limits || limits.service.address) return { cfg, stop: async () => {} };
   const local = await startLocalLimits();
   if (limits.service.configDir) logger.warn({ configDir: limits.service.configDir }, 'rateLimits.service.configDir is set but no address: the local ratelimit service reads its own directory');
   const started = { address: local.ratelimit.grpcAddress, configDir: local.ratelimit.configDir };

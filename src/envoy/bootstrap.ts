@@ -9,7 +9,7 @@ import { Document } from 'yaml';
 import type { CompiledBackend, RuntimeConfig } from '../config/compile.js';
 import { ERROR_CODE_HEADER, METADATA_KEYS, METADATA_NAMESPACE, metadataOperator } from './metadata-keys.js';
 import { COLLECTOR_CLUSTER, envoyTracing } from './tracing.js';
-import { RATELIMIT_CLUSTER, rateLimitFilters, serviceAddress } from './ratelimit.js';
+import { RATELIMIT_CLUSTER, rateLimitsPerFilter, rateLimitFilters, serviceAddress } from './ratelimit.js';
 import { connectTimeout, envoyDuration, outlierDetection, poolTraffic, routeTraffic } from './traffic.js';
 import { DEFAULT_CA_FILE, endpoints, grpcCluster, hostCluster, providerProtocol, socketAddress, TYPE } from './clusters.js';
 import { poolCluster } from './pools.js';
@@ -205,12 +205,17 @@ function extProcFilter(): Obj {
   };
 }
 
-/** Rate limits in force: only when there are rules (no rules, no filter and no service to reach). */
+/**
+ * Rate limits: the filters and the service's cluster come with a rateLimits section, even one
+ * without rules yet (no section, no filter and no service to reach); the rules go on the routes.
+ */
 function activeLimits(cfg: RuntimeConfig) {
-  return cfg.file.rateLimits?.rules.length ? cfg.file.rateLimits : undefined;
+  return cfg.file.rateLimits;
 }
 
 export function routeConfig(cfg: RuntimeConfig, clusters: Map<string, string>): Obj {
+  const limits = activeLimits(cfg);
+  const rules = limits && rateLimitsPerFilter(limits);
   const routes: Obj[] = [];
   for (const [name, cluster] of clusters) {
     const pool = cfg.pools.get(name);
@@ -243,7 +248,8 @@ export function routeConfig(cfg: RuntimeConfig, clusters: Map<string, string>): 
         include_attempt_count_in_response: true,
         // ...and on each attempt's request, for the upstream filter of a pool.
         include_request_attempt_count: true,
-
+        // Every route's rate limit rules at once: no route has per-filter config of its own.
+        ...(rules ? { typed_per_filter_config: rules } : {}),
       },
     ],
   };

@@ -118,13 +118,14 @@ export class DynamicWriter {
       write(dir, CDS_FILE, cdsText(union.values()));
       await this.clustersReady(added);
     }
-    if (!same(prev.routes, res.routes)) {
+    const routes = !same(prev.routes, res.routes);
+    if (routes) {
       write(dir, RDS_FILE, rdsText(res.routes));
       if (removed.length) await sleep(this.opts.settleMs ?? 1000);
     }
     if (removed.length) write(dir, CDS_FILE, cdsText(res.clusters.values()));
     this.written = res;
-    if (changed || removed.length) logger.info({ dir, added, removed }, 'wrote Envoy clusters and routes');
+    if (changed || removed.length || routes) logger.info({ dir, added, removed, routes }, 'wrote Envoy clusters and routes');
   }
 
   private async clustersReady(names: string[]): Promise<void> {

@@ -91,6 +91,26 @@ export function envoyRateLimits(limits: RateLimits, budgets = false): Obj[] {
   return out;
 }
 
+const FILTER_NAME = 'envoy.filters.http.ratelimit';
+const BUDGET_FILTER_NAME = 'llm_extproc.budgets';
+const PER_ROUTE_TYPE = 'type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimitPerRoute';
+
+/**
+ * The rules as the route table carries them: the virtual host's per-filter config for each
+ * filter. On the routes, not in the filters, so that a reload which rewrites the routes file
+ * adds, removes or narrows a rule with no restart. RateLimitPerRoute.rate_limits takes the
+ * filter's own entry form, per-descriptor hits included (a route's RouteAction.rate_limits
+ * does not send those in Envoy 1.40).
+ */
+export function rateLimitsPerFilter(limits: RateLimits): Obj | undefined {
+  const out: Obj = {};
+  for (const [name, budgets] of [[FILTER_NAME, false], [BUDGET_FILTER_NAME, true]] as const) {
+    const rateLimits = envoyRateLimits(limits, budgets);
+    if (rateLimits.length) out[name] = { '@type': PER_ROUTE_TYPE, rate_limits: rateLimits };
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 function filter(name: string, limits: RateLimits, timeout: string, budgets: boolean): Obj {
   const mode = budgets ? (limits.service.budgetFailureMode ?? limits.service.failureMode) : limits.service.failureMode;
   return {
@@ -102,8 +122,8 @@ function filter(name: string, limits: RateLimits, timeout: string, budgets: bool
       failure_mode_deny: mode === 'closed',
       enable_x_ratelimit_headers: 'DRAFT_VERSION_03',
       ...(budgets ? { rate_limited_status: { code: BUDGET_MARKER_STATUS } } : {}),
-      // In the filter, not on the routes: every route at once, and these take per-descriptor hits.
-      rate_limits: envoyRateLimits(limits, budgets),
+      // The rules themselves are on the route table's virtual host, not here: with live config
+      // a reload rewrites the routes file, so adding or narrowing a rule needs no restart.
       rate_limit_service: { grpc_service: { envoy_grpc: { cluster_name: RATELIMIT_CLUSTER } }, transport_api_version: 'V3' },
     },
   };
@@ -112,13 +132,12 @@ function filter(name: string, limits: RateLimits, timeout: string, budgets: bool
 /**
  * Envoy's rate limit filters, after the processor's (they read the metadata it wrote) and
  * before the router: one for request and token rules, one for budgets (its own failure mode,
- * and a marker status so the client's 429 can say budget_exceeded).
+ * and a marker status so the client's 429 can say budget_exceeded). Both are there whenever
+ * the config has a rateLimits section, rules or not: a filter with no rules on the route
+ * calls nothing, and a later rule then needs only the routes file.
  */
 export function rateLimitFilters(limits: RateLimits, timeout: string): Obj[] {
-  const out: Obj[] = [];
-  if (limits.rules.some((r) => !r.budget)) out.push(filter('envoy.filters.http.ratelimit', limits, timeout, false));
-  if (limits.rules.some((r) => r.budget)) out.push(filter('llm_extproc.budgets', limits, timeout, true));
-  return out;
+  return [filter(FILTER_NAME, limits, timeout, false), filter(BUDGET_FILTER_NAME, limits, timeout, true)];
 }
 
 /** Where generated configs send Envoy when the config names no service (`up` starts one and says where). */

@@ -4,7 +4,7 @@
 // primary writes the file and warns, and each worker applies the rest to itself.
 import type { RuntimeConfig } from '../config/compile.js';
 import { DynamicWriter, type DynamicWriterOptions } from '../envoy/dynamic.js';
-import { envoyRateLimits, writeRatelimitConfig } from '../envoy/ratelimit.js';
+import { rateLimitsPerFilter, writeRatelimitConfig } from '../envoy/ratelimit.js';
 import { type LocalService, withLocalService } from '../ratelimit/local.js';
 import { limitsView } from '../ratelimit/remaining.js';
 import { logger } from '../logger.js';
@@ -56,11 +56,16 @@ export function startDynamicWriter(cfg: RuntimeConfig, opts: DynamicWriterOption
 /**
  * What a reload cannot apply by itself, said once per process that watches the file. A
  * limit's numbers and windows apply on reload (they live in the service's file); which rules
- * exist and what they narrow by is in Envoy's filter, which only a new Envoy config changes.
+ * exist and what they narrow by is on Envoy's routes, live with `--dynamic-dir`. The filters
+ * themselves, the service's address and failure modes come only with a new bootstrap.
  */
 export function warnAboutReload(initial: RuntimeConfig, cfg: RuntimeConfig, liveEnvoy = false): void {
-  const shape = (c: RuntimeConfig) => (c.file.rateLimits ? JSON.stringify([envoyRateLimits(c.file.rateLimits), envoyRateLimits(c.file.rateLimits, true)]) : '');
-  if (shape(initial) !== shape(cfg)) logger.warn('rate limit rules were added, removed, reordered or narrowed differently: Envoy applies that only with a regenerated config (llm-extproc envoy-config) and a restart; changed numbers and windows apply now');
+  const a = initial.file.rateLimits;
+  const b = cfg.file.rateLimits;
+  const rules = (l: typeof a) => (l ? JSON.stringify(rateLimitsPerFilter(l)) : '');
+  const service = (l: typeof a) => (l ? JSON.stringify(l.service) : '');
+  if (Boolean(a) !== Boolean(b) || service(a) !== service(b)) logger.warn('rateLimits was added or removed, or its service settings changed: Envoy applies that only with a regenerated config (llm-extproc envoy-config) and a restart; the rules themselves apply live with --dynamic-dir');
+  else if (!liveEnvoy && rules(a) !== rules(b)) logger.warn('rate limit rules were added, removed, reordered or narrowed differently: Envoy applies that only with a regenerated config (llm-extproc envoy-config) and a restart, or live with --dynamic-dir; changed numbers and windows apply now');
   const old = [...initial.backends.keys()];
   const added = [...cfg.backends.keys()].filter((b) => !old.includes(b));
   if (added.length && !liveEnvoy) logger.warn({ added }, 'new backends need routes in Envoy; regenerate the bootstrap (llm-extproc envoy-config) if Envoy is not configured for them');

@@ -389,7 +389,11 @@ rateLimits: { service: { address: "127.0.0.1:8081" }, rules: [ { clients: ["*"],
     const genHcm = gen.static_resources.listeners[0].filter_chains[0].filters[0].typed_config as Obj;
     const filterOf = (h: Obj) => (h.http_filters as Obj[]).find((f) => f.name === 'envoy.filters.http.ratelimit');
     expect(filterOf(attachHcm)).toEqual(filterOf(genHcm));
+    // The fragment leaves out the budgets filter (no budget rule in it); the rules are on the virtual host.
     expect((attachHcm.http_filters as Obj[]).map((f) => f.name)).toEqual(['envoy.filters.http.ext_proc', 'envoy.filters.http.ratelimit', 'envoy.filters.http.router']);
+    const rulesOf = (h: Obj) => h.route_config.virtual_hosts[0].typed_per_filter_config;
+    expect(rulesOf(attachHcm)).toEqual(rulesOf(genHcm));
+    expect(rulesOf(attachHcm)['envoy.filters.http.ratelimit'].rate_limits).toHaveLength(2);
     const clusterOf = (b: Obj) => (b.static_resources.clusters as Obj[]).find((c) => c.name === 'llm_ratelimit');
     expect(clusterOf(attach)).toEqual(clusterOf(gen));
   });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigObject } from '../../src/config/load.js';
 import { buildBootstrap } from '../../src/envoy/bootstrap.js';
-import { envoyRateLimits, ratelimitServiceConfig } from '../../src/envoy/ratelimit.js';
+import { envoyRateLimits, rateLimitsPerFilter, ratelimitServiceConfig } from '../../src/envoy/ratelimit.js';
 
 type Obj = Record<string, any>;
 
@@ -50,13 +50,32 @@ describe('rate limit config', () => {
     expect(e[3]!.actions.map((a: Obj) => a.metadata?.descriptor_key ?? a.generic_key.descriptor_value)).toEqual(['r2', 'backend', 'model']);
   });
 
-  it('the bootstrap: the filter after the processor’s, fail closed when asked, and the service cluster over HTTP/2', () => {
+  it('the route table carries the rules per filter: budgets to the budgets filter, the rest to the other', () => {
+    const withBudget = parseConfigObject({
+      backends: { openai: { provider: 'openai', endpoint: 'http://127.0.0.1:9' } },
+      pricing: { 'gpt-4o*': { input: 2.5, output: 10 } },
+      rateLimits: { rules: [{ requests: { limit: 1, per: 'second' } }, { clients: ['*'], budget: { costUsd: 5, per: 'day' } }] },
+    });
+    const per = rateLimitsPerFilter(withBudget.file.rateLimits!) as Obj;
+    expect(Object.keys(per)).toEqual(['envoy.filters.http.ratelimit', 'llm_extproc.budgets']);
+    expect(per['envoy.filters.http.ratelimit'].rate_limits).toHaveLength(1);
+    expect(per['llm_extproc.budgets'].rate_limits[1]).toMatchObject({ hits_addend: { format: '%DYNAMIC_METADATA(llm_extproc:cost_microusd)%' }, apply_on_stream_done: true });
+    // No rules: nothing on the routes.
+    expect(rateLimitsPerFilter(parseConfigObject({ backends: {}, rateLimits: {} }).file.rateLimits!)).toBeUndefined();
+  });
+
+  it('the bootstrap: the filters after the processor’s, fail closed when asked, rules on the routes, and the service cluster over HTTP/2', () => {
     const b = buildBootstrap(cfg, {}) as Obj;
     const hcm = b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
-    expect(hcm.http_filters.map((f: Obj) => f.name)).toEqual(['envoy.filters.http.ext_proc', 'envoy.filters.http.ratelimit', 'envoy.filters.http.router']);
+    expect(hcm.http_filters.map((f: Obj) => f.name)).toEqual(['envoy.filters.http.ext_proc', 'envoy.filters.http.ratelimit', 'llm_extproc.budgets', 'envoy.filters.http.router']);
     const rl = hcm.http_filters[1].typed_config;
     expect(rl).toMatchObject({ domain: 'llm_extproc', failure_mode_deny: true, enable_x_ratelimit_headers: 'DRAFT_VERSION_03', timeout: '0.1s' });
-    expect(rl.rate_limits).toHaveLength(4);
+    expect(hcm.http_filters[2].typed_config).toMatchObject({ rate_limited_status: { code: 402 } });
+    // The rules live on the route table (live with --dynamic-dir), not in the filters.
+    expect(rl.rate_limits).toBeUndefined();
+    const vh = hcm.route_config.virtual_hosts[0];
+    expect(vh.typed_per_filter_config['envoy.filters.http.ratelimit'].rate_limits).toEqual(envoyRateLimits(limits));
+    expect(vh.typed_per_filter_config['envoy.filters.http.ratelimit'].rate_limits).toHaveLength(4);
     const cluster = (b.static_resources.clusters as Obj[]).find((c) => c.name === 'llm_ratelimit')!;
     expect(cluster.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({ address: 'ratelimit.internal', port_value: 8081 });
     // Up to two calls per filter and request at once; HTTP/2 flood guards sized like the processor's.
@@ -64,8 +83,14 @@ describe('rate limit config', () => {
       http2_protocol_options: { max_concurrent_streams: 1024, max_outbound_control_frames: 10_240, max_outbound_frames: 102_400 },
     });
     expect(cluster.circuit_breakers.thresholds).toEqual([{ priority: 'DEFAULT', max_requests: 200_000, max_pending_requests: 200_000 }]);
-    // No rules: no filter, no cluster.
+    // No rateLimits section: no filter, no cluster.
     const none = buildBootstrap(parseConfigObject({ backends: {} }), {}) as Obj;
     expect(none.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters.map((f: Obj) => f.name)).not.toContain('envoy.filters.http.ratelimit');
+    expect(none.static_resources.clusters.map((c: Obj) => c.name)).not.toContain('llm_ratelimit');
+    // A section without rules yet: the filters and the cluster, so rules can arrive with the routes.
+    const empty = buildBootstrap(parseConfigObject({ backends: {}, rateLimits: {} }), {}) as Obj;
+    const emptyHcm = empty.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+    expect(emptyHcm.http_filters.map((f: Obj) => f.name)).toContain('envoy.filters.http.ratelimit');
+    expect(emptyHcm.route_config.virtual_hosts[0].typed_per_filter_config).toBeUndefined();
   });
 });
