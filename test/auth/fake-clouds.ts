@@ -169,13 +169,15 @@ export interface FakeImds extends FakeCloud {
   sessions: string[];
   /** Answer everything by dropping the connection (the metadata endpoint is down). */
   down?: boolean;
+  /** When each issued credential expires (epoch ms), by access key id or token: a fake upstream refuses it after. */
+  expiresAt: Map<string, number>;
 }
 
 export const IMDS_ROLE = 'gateway-instance-role';
 
 /** Keys: AKIDIMDS{n}, secret imds-secret-{n}, session token imds-session-{n}. */
 export function startFakeImds(lifetimeS = 2): Promise<FakeImds> {
-  const fake: FakeImds = Object.assign(newFake(lifetimeS), { sessions: [] as string[] });
+  const fake: FakeImds = Object.assign(newFake(lifetimeS), { sessions: [] as string[], expiresAt: new Map<string, number>() });
   return serve(createHttp(), fake, (_f, req, res) => {
     if (fake.down) return void req.socket.destroy();
     if (fake.failWith) return json(res, fake.failWith, { message: 'unavailable' });
@@ -195,6 +197,8 @@ export function startFakeImds(lifetimeS = 2): Promise<FakeImds> {
     }
     if (path === `/latest/meta-data/iam/security-credentials/${IMDS_ROLE}`) {
       const n = ++fake.issued;
+      const expiration = Date.now() + fake.lifetimeS * 1000;
+      fake.expiresAt.set(`AKIDIMDS${n}`, expiration);
       return json(res, 200, {
         Code: 'Success',
         LastUpdated: new Date().toISOString(),
@@ -202,7 +206,7 @@ export function startFakeImds(lifetimeS = 2): Promise<FakeImds> {
         AccessKeyId: `AKIDIMDS${n}`,
         SecretAccessKey: `imds-secret-${n}`,
         Token: `imds-session-${n}`,
-        Expiration: new Date(Date.now() + fake.lifetimeS * 1000).toISOString(),
+        Expiration: new Date(expiration).toISOString(),
       });
     }
     res.writeHead(404).end();
@@ -217,11 +221,12 @@ export const imdsSecret = (accessKeyId: string) => `imds-secret-${accessKeyId.re
  * (/msi/token, needs X-IDENTITY-HEADER = `identityHeader`; IDENTITY_ENDPOINT). Tokens: mi-token-{n}.
  */
 export function startFakeAzureMsi(identityHeader: string, lifetimeS = 3): Promise<FakeImds> {
-  const fake: FakeImds = Object.assign(newFake(lifetimeS), { sessions: [] as string[] });
+  const fake: FakeImds = Object.assign(newFake(lifetimeS), { sessions: [] as string[], expiresAt: new Map<string, number>() });
   return serve(createHttp(), fake, (_f, req, res) => {
     if (fake.down) return void req.socket.destroy();
     const url = new URL(req.url ?? '', 'http://x');
-    const imds = url.pathname === '/metadata/identity/oauth2/token';
+    // MSAL asks for the IMDS path with a trailing slash; Azure's IMDS answers both.
+    const imds = url.pathname.replace(/\/$/, '') === '/metadata/identity/oauth2/token';
     if (!imds && url.pathname !== '/msi/token') return json(res, 404, { error: 'not_found' });
     if (imds ? req.headers.metadata !== 'true' : req.headers['x-identity-header'] !== identityHeader) {
       return json(res, 400, { error: 'invalid_request', error_description: 'Required metadata header not specified' });
@@ -230,6 +235,7 @@ export function startFakeAzureMsi(identityHeader: string, lifetimeS = 3): Promis
     const n = ++fake.issued;
     // Both give expires_on in epoch seconds; IMDS adds expires_in (strings, as Azure sends them).
     const expiresOn = Math.floor(Date.now() / 1000) + fake.lifetimeS;
+    fake.expiresAt.set(`mi-token-${n}`, expiresOn * 1000);
     json(res, 200, {
       access_token: `mi-token-${n}`,
       expires_on: String(expiresOn),
