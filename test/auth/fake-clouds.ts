@@ -21,6 +21,10 @@ export interface FakeCloud {
   lifetimeS: number;
   /** Answer with this status instead of credentials. */
   failWith?: number;
+  /** Answer nothing, dropping each connection (the endpoint is down). */
+  down?: boolean;
+  /** When each issued credential expires (epoch ms), by access key id or token, for fakes that record it: a fake upstream refuses it after. */
+  expiresAt: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -31,6 +35,7 @@ async function serve(server: Server, fake: FakeCloud, handler: Handler, scheme: 
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
+      if (fake.down) return void req.socket.destroy();
       const path = req.url ?? '';
       fake.hits.push({ method: req.method ?? '', path, headers: req.headers, ...(req.method === 'POST' ? { form: new URLSearchParams(body) } : {}) });
       handler(fake, req, res, body);
@@ -42,7 +47,7 @@ async function serve(server: Server, fake: FakeCloud, handler: Handler, scheme: 
   return fake;
 }
 
-const newFake = (lifetimeS: number): FakeCloud => ({ url: '', hits: [], issued: 0, lifetimeS, close: async () => {} });
+const newFake = (lifetimeS: number): FakeCloud => ({ url: '', hits: [], issued: 0, lifetimeS, expiresAt: new Map(), close: async () => {} });
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -129,6 +134,7 @@ function startEntra(tenant: string, lifetimeS: number, clientOk: (form: URLSearc
         return json(res, fake.failWith ?? 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.', error_codes: [7000215] });
       }
       const n = ++fake.issued;
+      fake.expiresAt.set(`entra-token-${n}`, Date.now() + fake.lifetimeS * 1000);
       return json(res, 200, { token_type: 'Bearer', expires_in: fake.lifetimeS, ext_expires_in: fake.lifetimeS, access_token: `entra-token-${n}` });
     }
     json(res, 404, { error: 'not_found', error_description: `no ${path}` });
@@ -167,19 +173,14 @@ export function startFakeAwsSts(lifetimeS = 2): Promise<FakeCloud> {
 export interface FakeImds extends FakeCloud {
   /** Session tokens handed out by PUT /latest/api/token. */
   sessions: string[];
-  /** Answer everything by dropping the connection (the metadata endpoint is down). */
-  down?: boolean;
-  /** When each issued credential expires (epoch ms), by access key id or token: a fake upstream refuses it after. */
-  expiresAt: Map<string, number>;
 }
 
 export const IMDS_ROLE = 'gateway-instance-role';
 
 /** Keys: AKIDIMDS{n}, secret imds-secret-{n}, session token imds-session-{n}. */
 export function startFakeImds(lifetimeS = 2): Promise<FakeImds> {
-  const fake: FakeImds = Object.assign(newFake(lifetimeS), { sessions: [] as string[], expiresAt: new Map<string, number>() });
+  const fake: FakeImds = Object.assign(newFake(lifetimeS), { sessions: [] as string[] });
   return serve(createHttp(), fake, (_f, req, res) => {
-    if (fake.down) return void req.socket.destroy();
     if (fake.failWith) return json(res, fake.failWith, { message: 'unavailable' });
     const path = req.url ?? '';
     if (path === '/latest/api/token' && req.method === 'PUT') {
@@ -221,9 +222,8 @@ export const imdsSecret = (accessKeyId: string) => `imds-secret-${accessKeyId.re
  * (/msi/token, needs X-IDENTITY-HEADER = `identityHeader`; IDENTITY_ENDPOINT). Tokens: mi-token-{n}.
  */
 export function startFakeAzureMsi(identityHeader: string, lifetimeS = 3): Promise<FakeImds> {
-  const fake: FakeImds = Object.assign(newFake(lifetimeS), { sessions: [] as string[], expiresAt: new Map<string, number>() });
+  const fake: FakeImds = Object.assign(newFake(lifetimeS), { sessions: [] as string[] });
   return serve(createHttp(), fake, (_f, req, res) => {
-    if (fake.down) return void req.socket.destroy();
     const url = new URL(req.url ?? '', 'http://x');
     // MSAL asks for the IMDS path with a trailing slash; Azure's IMDS answers both.
     const imds = url.pathname.replace(/\/$/, '') === '/metadata/identity/oauth2/token';
