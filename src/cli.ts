@@ -15,7 +15,7 @@ import { dynamicResources, writeDynamicFiles } from './envoy/dynamic.js';
 import { assertPortsFree, PortInUse } from './ports.js';
 import { startProcessor } from './server/index.js';
 import { startWorkers, WorkersStartError } from './server/workers.js';
-import { logger } from './logger.js';
+import { logger, logsToStderr } from './logger.js';
 import { runUp } from './up.js';
 
 const COMMANDS: Record<string, { summary: string; usage: string; flags: string[] }> = {
@@ -227,6 +227,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(commandUsage(command));
     return 0;
   }
+  if (command === 'envoy-config' || command === 'ratelimit-config') logsToStderr();
   try {
     switch (command) {
       case 'serve':

@@ -27,7 +27,17 @@ const common = {
   },
 };
 
-export const logger: Logger = pino({ ...common, redact: { paths: REDACT, censor: '[redacted]' } });
+// Where log lines go: stdout, unless a command's stdout is its output (logsToStderr).
+let logDestination = pino.destination({ dest: 1, sync: true });
+export const logger: Logger = pino({ ...common, redact: { paths: REDACT, censor: '[redacted]' } }, { write: (line: string) => logDestination.write(line) });
+
+/**
+ * For commands whose stdout is a file someone pipes on (`envoy-config`, `ratelimit-config`):
+ * a warning logged while loading the config must not land in the YAML.
+ */
+export function logsToStderr(): void {
+  logDestination = pino.destination({ dest: 2, sync: true });
+}
 
 /**
  * The usage log: one line per request, made from a record that holds counts and names, never
