@@ -75,7 +75,7 @@ describe.skipIf(skipHelm)('helm chart, standalone live config: what rolls the po
     expect(report.summary).toEqual({ valid: ms.length, invalid: 0, errors: 0, skipped: 0 });
   });
 
-  it('backends, pools, paths, models and clients change the ConfigMap but not the pod template', () => {
+  it('backends, pools, paths, models, clients and rate limit rules change the ConfigMap but not the pod template', () => {
     const changed = render({
       ...base,
       config: {
@@ -95,6 +95,11 @@ describe.skipIf(skipHelm)('helm chart, standalone live config: what rolls the po
     // A config given as text (--set-file) is read the same way.
     const text = render({ ...base, config: 'backends:\n  # a comment\n  z: { provider: openai }\n' });
     expect(podTemplate(text)).toEqual(podTemplate(ms));
+    // Rate limit rules are on the route table: added, changed or removed, the same pods.
+    const limits = (rules: object[]) => podTemplate(render({ ...base, config: { backends: backends(['a']), rateLimits: { service: { address: 'ratelimit:8081' }, rules } } }));
+    const none = limits([]);
+    expect(limits([{ clients: ['*'], requests: { limit: 60, per: 'minute' } }])).toEqual(none);
+    expect(limits([{ clients: ['*'], tokens: { count: 'total', limit: 1000, per: 'hour' } }, { clients: ['*'], requests: { limit: 5, per: 'second' } }])).toEqual(none);
   });
 
   it('what the bootstrap holds rolls the pods (docs/LIVE-CONFIG.md, "What still needs a restart")', () => {
@@ -105,8 +110,10 @@ describe.skipIf(skipHelm)('helm chart, standalone live config: what rolls the po
       'listen host': { listen: { host: '::' } },
       'ports in the config': { ports: { envoyAdmin: 9902 } },
       'Envoy tracing': { telemetry: { otlp: { endpoint: 'http://otel:4318', envoy: true } } },
+      // A rateLimits section brings the filters and the service's cluster; its service settings are theirs.
       'rate limits': { rateLimits: { service: { address: 'ratelimit:8081' }, rules: [] } },
       'rate limit service': { rateLimits: { service: { address: 'ratelimit:9091' }, rules: [] } },
+      'rate limit failure mode': { rateLimits: { service: { address: 'ratelimit:8081', failureMode: 'closed' }, rules: [] } },
       'processor workers': { processor: { workers: 2 } },
     };
     const sums = Object.entries(changes).map(([what, extra]) => [what, with_(extra)] as const);

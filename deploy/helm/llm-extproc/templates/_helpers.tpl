@@ -110,13 +110,17 @@ backends:
 What of the config goes into Envoy's bootstrap with live config (standalone, liveConfig.enabled):
 the config without the keys that reach Envoy through the live CDS/RDS files or concern the
 processor alone (backends, pools, paths, models, clients, pricing, the selector header, the
-default backend). Whatever else the config holds (listen, ports, limits, telemetry, processor,
-rateLimits) stays in, so a key unknown here rolls the pods rather than leaving an old bootstrap
+default backend, the rate limit rules: they are on the route table). Whatever else the config
+holds (listen, ports, limits, telemetry, processor, whether rateLimits is there and its
+service) stays in, so a key unknown here rolls the pods rather than leaving an old bootstrap
 (docs/LIVE-CONFIG.md, "What still needs a restart").
 */}}
 {{- define "llm-extproc.bootstrapConfig" -}}
-{{- $cfg := include "llm-extproc.config" . | fromYaml -}}
-{{- omit $cfg "backends" "pools" "paths" "models" "clients" "pricing" "selectorHeader" "defaultBackend" | toYaml -}}
+{{- $cfg := omit (include "llm-extproc.config" . | fromYaml) "backends" "pools" "paths" "models" "clients" "pricing" "selectorHeader" "defaultBackend" -}}
+{{- if kindIs "map" $cfg.rateLimits -}}
+{{- $_ := set $cfg "rateLimits" (omit $cfg.rateLimits "rules") -}}
+{{- end -}}
+{{- toYaml $cfg -}}
 {{- end -}}
 
 {{- define "llm-extproc.serviceAccountName" -}}
