@@ -69,4 +69,23 @@ describe('file watchers follow a kubelet ..data symlink swap', () => {
     kubeletWrite(dir, { openai: 'sk-two' });
     await until('the rotated key', () => secret.value() === 'sk-two');
   });
+
+  it('a key the Secret gains after the config named it is read once the kubelet writes it', async () => {
+    // One `helm upgrade` adding a backend and its key: the kubelet updates the two volumes
+    // separately, so the config may name a file that is not there yet.
+    const dir = mkdtempSync(join(tmpdir(), 'llm-extproc-secret-'));
+    kubeletWrite(dir, { openai: 'sk-one' });
+    const warn = logger.warn;
+    logger.warn = (() => undefined) as typeof logger.warn;
+    let secret;
+    try {
+      secret = secretFrom({ file: join(dir, 'fresh') }, 50);
+    } finally {
+      logger.warn = warn;
+    }
+    expect(secret.value()).toBeUndefined();
+    await sleep(200);
+    kubeletWrite(dir, { openai: 'sk-one', fresh: 'sk-fresh' });
+    await until('the new key', () => secret.value() === 'sk-fresh');
+  });
 });
