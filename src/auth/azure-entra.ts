@@ -25,7 +25,23 @@ export function azureDefaultCredential(describe: string, scope = COGNITIVE_SERVI
       return await token.get();
     } catch (err) {
       // Entra's answers carry an AADSTS code and a description, never the client secret.
-      throw new GatewayError('credential_unavailable', `the Azure default credential chain has no Entra ID token for ${describe}: ${failureText(err)}`);
+      throw new GatewayError('credential_unavailable', `the Azure default credential chain has no Entra ID token for ${describe}: ${chainFailureText(err)}`);
     }
   };
+}
+
+/**
+ * DefaultAzureCredential's error names every link it tried, unconfigured ones first, each
+ * with a troubleshooting URL: cut to one bounded line as it is, it ended before the reason
+ * of the link that was configured (managed identity's "Network unreachable" was lost).
+ */
+function chainFailureText(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return failureText(
+    msg
+      .replace(/^ChainedTokenCredential authentication failed\.\s*/, '')
+      .replace(/(^|\n)(CredentialUnavailableError|AuthenticationRequiredError): /g, '$1')
+      .replace(/\s*(To troubleshoot, visit|To mitigate this issue, see the troubleshooting guidelines at|See the troubleshooting guide for more information:) https:\/\/\S+/g, '')
+      .replace(/\n+/g, '; '),
+  );
 }

@@ -52,6 +52,9 @@ describe('Entra ID through the Azure default credential chain (App Service manag
       expect(err).toBeInstanceOf(GatewayError);
       expect(err.code).toBe('credential_unavailable');
       expect(err.message).toContain('Azure default credential chain');
+      // The link that was configured says why, within the bounded line (the chain's
+      // unconfigured links and troubleshooting URLs come first in the library's text).
+      expect(err.message).toContain('ManagedIdentityCredential: Network unreachable');
       expect(err.message).not.toContain(IDENTITY_HEADER);
     } finally {
       msi.down = false;

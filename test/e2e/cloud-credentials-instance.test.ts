@@ -156,6 +156,8 @@ describe('Azure OpenAI through DefaultAzureCredential (managed identity, IMDS en
       expect(err.status).toBe(503);
       expect(err.code).toBe('credential_unavailable');
       expect(err.message).toContain('Azure default credential chain');
+      // The configured link's reason, not only the unconfigured links' boilerplate.
+      expect(err.message).toContain('ManagedIdentityCredential: Network unreachable');
       expect(azure.requests.length).toBe(before);
     } finally {
       msi.down = false;
