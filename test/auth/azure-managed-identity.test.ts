@@ -3,7 +3,7 @@
 // on 127.0.0.1 issuing 3-second tokens (expires_on is whole seconds). MSAL picks the managed
 // identity source once per process, so the IMDS flavour is in the e2e file
 // cloud-credentials-instance.test.ts, and this file's process sees only App Service's vars.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { azureDefaultCredential } from '../../src/auth/azure-entra.js';
 import { GatewayError } from '../../src/errors.js';
 import { type FakeImds, isolateAzureEnv, startFakeAzureMsi } from './fake-clouds.js';
@@ -17,6 +17,11 @@ beforeAll(async () => {
   msi = await startFakeAzureMsi(IDENTITY_HEADER, 3);
   // AZURE_CLIENT_ID without a tenant or secret: a user-assigned identity, not EnvironmentCredential.
   isolateAzureEnv({ IDENTITY_ENDPOINT: `${msi.url}/msi/token`, IDENTITY_HEADER, AZURE_CLIENT_ID: CLIENT });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+  msi.lifetimeS = 3;
 });
 
 afterAll(async () => {
@@ -38,6 +43,29 @@ describe('Entra ID through the Azure default credential chain (App Service manag
     // Refreshed at half its (at most 3 s) lifetime; 2.1 s is past that and past MSAL's own cache.
     await sleep(2100);
     expect(await token()).toBe('mi-token-2');
+  });
+
+  it('with a day-long token (MSAL caches it and refreshes it from half its lifetime), a new one is in use before the old one expires', async () => {
+    // Only Date moves (frozen, stepped); timers and sockets stay real.
+    const t0 = Date.now();
+    vi.setSystemTime(t0);
+    msi.lifetimeS = 24 * 3600;
+    const token = azureDefaultCredential('backend "a"');
+    const first = await token();
+    const asked = msi.hits.length;
+    vi.setSystemTime(t0 + 12 * 3600_000 + 1000);
+    expect(await token()).toBe(first);
+    expect(msi.hits.length).toBe(asked);
+    const expiresAt = msi.expiresAt.get(first)!;
+    // From 5 minutes before expiry the gateway asks the chain again; whatever MSAL hands
+    // back from its cache on the way, the token in use 10 s before expiry must be new.
+    for (const before of [4 * 60_000, 2 * 60_000, 60_000, 10_000]) {
+      vi.setSystemTime(expiresAt - before);
+      await token();
+    }
+    const later = await token();
+    expect(later).not.toBe(first);
+    expect(msi.expiresAt.get(later)!).toBeGreaterThan(expiresAt);
   });
 
   it('an identity endpoint that is down is credential_unavailable, and the message carries no identity header', async () => {

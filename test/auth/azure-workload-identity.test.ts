@@ -73,6 +73,30 @@ describe('Entra ID through the Azure default credential chain (workload identity
     expect(assertionsSent().at(-1)).toBe(projectedToken(2));
   });
 
+  it('with an hour-long token that MSAL also caches, a new one is in use before the old one expires', async () => {
+    const t0 = Date.now();
+    vi.setSystemTime(t0);
+    entra.lifetimeS = 3600;
+    try {
+      const token = azureDefaultCredential('backend "a"');
+      const first = await token();
+      const expiresAt = entra.expiresAt.get(first)!;
+      vi.setSystemTime(expiresAt - 30 * 60_000);
+      expect(await token()).toBe(first);
+      // At the gateway's refresh point MSAL may still hand back its cached token (its own
+      // margin is also 5 minutes); by 10 s before expiry the token in use must be new.
+      for (const before of [5 * 60_000, 4 * 60_000, 2 * 60_000, 10_000]) {
+        vi.setSystemTime(expiresAt - before);
+        await token();
+      }
+      const later = await token();
+      expect(later).not.toBe(first);
+      expect(entra.expiresAt.get(later)!).toBeGreaterThan(expiresAt);
+    } finally {
+      entra.lifetimeS = 2;
+    }
+  });
+
   it('an authority that refuses the projected token is credential_unavailable, and the message carries no token', async () => {
     writeFileSync(tokenFile, projectedToken(3));
     const err = (await azureDefaultCredential('backend "a"')().catch((e: unknown) => e)) as GatewayError;
