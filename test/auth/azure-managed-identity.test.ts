@@ -45,29 +45,6 @@ describe('Entra ID through the Azure default credential chain (App Service manag
     expect(await token()).toBe('mi-token-2');
   });
 
-  it('with a day-long token (MSAL caches it and refreshes it from half its lifetime), a new one is in use before the old one expires', async () => {
-    // Only Date moves (frozen, stepped); timers and sockets stay real.
-    const t0 = Date.now();
-    vi.setSystemTime(t0);
-    msi.lifetimeS = 24 * 3600;
-    const token = azureDefaultCredential('backend "a"');
-    const first = await token();
-    const asked = msi.hits.length;
-    vi.setSystemTime(t0 + 12 * 3600_000 + 1000);
-    expect(await token()).toBe(first);
-    expect(msi.hits.length).toBe(asked);
-    const expiresAt = msi.expiresAt.get(first)!;
-    // From 5 minutes before expiry the gateway asks the chain again; whatever MSAL hands
-    // back from its cache on the way, the token in use 10 s before expiry must be new.
-    for (const before of [4 * 60_000, 2 * 60_000, 60_000, 10_000]) {
-      vi.setSystemTime(expiresAt - before);
-      await token();
-    }
-    const later = await token();
-    expect(later).not.toBe(first);
-    expect(msi.expiresAt.get(later)!).toBeGreaterThan(expiresAt);
-  });
-
   it('an identity endpoint that is down is credential_unavailable, and the message carries no identity header', async () => {
     const token = azureDefaultCredential('backend "a"');
     expect(await token()).toMatch(/^mi-token-\d+$/);
@@ -88,4 +65,28 @@ describe('Entra ID through the Azure default credential chain (App Service manag
       msi.down = false;
     }
   }, 60_000);
+
+  it('with a day-long token (MSAL caches it and refreshes it from half its lifetime), a new one is in use before the old one expires', async () => {
+    // Only Date moves (frozen, stepped); timers and sockets stay real. Last in the file:
+    // MSAL's token cache is process-wide, and the day-long token would answer later cases.
+    const t0 = Date.now();
+    vi.setSystemTime(t0);
+    msi.lifetimeS = 24 * 3600;
+    const token = azureDefaultCredential('backend "a"');
+    const first = await token();
+    const asked = msi.hits.length;
+    vi.setSystemTime(t0 + 12 * 3600_000 + 1000);
+    expect(await token()).toBe(first);
+    expect(msi.hits.length).toBe(asked);
+    const expiresAt = msi.expiresAt.get(first)!;
+    // From 5 minutes before expiry the gateway asks the chain again; whatever MSAL hands
+    // back from its cache on the way, the token in use 10 s before expiry must be new.
+    for (const before of [4 * 60_000, 2 * 60_000, 60_000, 10_000]) {
+      vi.setSystemTime(expiresAt - before);
+      await token();
+    }
+    const later = await token();
+    expect(later).not.toBe(first);
+    expect(msi.expiresAt.get(later)!).toBeGreaterThan(expiresAt);
+  });
 });
