@@ -3,9 +3,9 @@
 // a change is written in the order that never routes to a cluster Envoy lacks: first every
 // cluster old and new (added ones warmed), then the routes, then the clusters without the
 // removed ones.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { RuntimeConfig } from '../config/compile.js';
 import { logger } from '../logger.js';
 import { backendClusterNames, routeConfig, upstreamClusters } from './bootstrap.js';
@@ -49,6 +49,25 @@ export function writeAtomically(dir: string, file: string, text: string): void {
   renameSync(tmp, join(dir, file));
 }
 
+/** The resources of a file written by discoveryFile, without their types; undefined when absent or unreadable. */
+function readDiscoveryFile(dir: string, file: string): Obj[] | undefined {
+  try {
+    const doc = parse(readFileSync(join(dir, file), 'utf8')) as { resources?: Obj[] } | null;
+    if (!Array.isArray(doc?.resources)) return undefined;
+    return doc.resources.map(({ '@type': _type, ...r }) => r);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the directory holds already (both files), as the writer's previous state. */
+export function readDynamicFiles(dir: string): DynamicResources | undefined {
+  const clusters = readDiscoveryFile(dir, CDS_FILE);
+  const routes = readDiscoveryFile(dir, RDS_FILE)?.[0];
+  if (!clusters || !routes) return undefined;
+  return { clusters: new Map(clusters.map((c) => [c.name as string, c])), routes };
+}
+
 /** Both files at once: for an Envoy that is not running yet (start, `envoy-config`). */
 export function writeDynamicFiles(dir: string, res: DynamicResources): void {
   mkdirSync(dir, { recursive: true });
@@ -89,11 +108,23 @@ export class DynamicWriter {
     this.adminUrl = url;
   }
 
-  /** The files for the first config, before Envoy reads them. */
-  writeInitial(cfg: RuntimeConfig): void {
-    const res = dynamicResources(cfg, this.opts.caFile);
-    writeDynamicFiles(this.opts.dir, res);
-    this.written = res;
+  /**
+   * The files for the first config. With none there yet, both at once, before Envoy reads
+   * them. Files already there may be what a running Envoy has (the processor restarted beside
+   * it, with a config changed meanwhile) or what an init container just wrote: they are the
+   * previous state, and a difference from them takes the ordered steps, so a route never
+   * names a cluster Envoy lacks. Resolves when written.
+   */
+  writeInitial(cfg: RuntimeConfig): Promise<void> {
+    const existing = readDynamicFiles(this.opts.dir);
+    if (!existing) {
+      const res = dynamicResources(cfg, this.opts.caFile);
+      writeDynamicFiles(this.opts.dir, res);
+      this.written = res;
+      return Promise.resolve();
+    }
+    this.written = existing;
+    return this.apply(cfg);
   }
 
   /** Queues a reloaded config; resolves when its files are all written. Never rejects. */

@@ -43,12 +43,13 @@ export function writeLimitsFile(cfg: RuntimeConfig, local?: LocalService): void 
 /**
  * Envoy's clusters and routes as files it watches (envoy/dynamic.ts), written for the first
  * config before Envoy starts; a failure here is fatal, since Envoy could not start without them.
- * Under `serve --workers` only the primary writes.
+ * Files already there (Envoy kept running while the processor restarted) are updated in the
+ * reload order instead. Under `serve --workers` only the primary writes.
  */
 export function startDynamicWriter(cfg: RuntimeConfig, opts: DynamicWriterOptions | undefined): DynamicWriter | undefined {
   if (!opts) return undefined;
   const writer = new DynamicWriter(opts);
-  writer.writeInitial(cfg);
+  void writer.writeInitial(cfg);
   logger.info({ dir: opts.dir }, 'wrote Envoy clusters and routes; reloads update them live');
   return writer;
 }

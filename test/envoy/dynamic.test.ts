@@ -1,7 +1,7 @@
 // Live config files: the bootstrap that reads clusters and routes from a watched directory,
 // the CDS/RDS files themselves (real `envoy --mode validate` on the pair), and the order a
 // reload writes them in.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -111,6 +111,32 @@ describe('DynamicWriter', () => {
     w.writeInitial(cfgOf({ a: be(1) }));
     await w.apply(cfgOf({ a: be(9) }));
     expect(rec.writes).toEqual([{ file: 'cds.yaml', names: ['backend_a'] }]);
+  });
+
+  it('files already there are the previous state: the same config writes nothing, a changed one takes the ordered steps', async () => {
+    const d = dir();
+    // What a running Envoy has (an earlier processor wrote it, with pools and rate limit rules).
+    const before = cfgOf({ a: be(1), b: be(2) }, { pools: { both: { backends: [{ backend: 'a' }, { backend: 'b', priority: 1 }] } }, rateLimits: { rules: [{ requests: { limit: 1, per: 'second' } }] } });
+    writeDynamicFiles(d, dynamicResources(before));
+    const same = recorder();
+    await new DynamicWriter({ dir: d, settleMs: 1, write: same.write }).writeInitial(before);
+    expect(same.writes).toEqual([]);
+    // The processor restarted with b renamed to c: never a route before its cluster.
+    const rec = recorder();
+    await new DynamicWriter({ dir: d, settleMs: 1, write: rec.write }).writeInitial(cfgOf({ a: be(1), c: be(2) }));
+    expect(rec.writes).toEqual([
+      { file: 'cds.yaml', names: ['backend_a', 'backend_b', 'pool_both', 'backend_c'] },
+      { file: 'rds.yaml', names: ['backend-a', 'backend-c', 'no-backend'] },
+      { file: 'cds.yaml', names: ['backend_a', 'backend_c'] },
+    ]);
+  });
+
+  it('an unreadable file there is replaced whole, both files at once', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'cds.yaml'), 'resources: [');
+    await new DynamicWriter({ dir: d, settleMs: 1 }).writeInitial(cfgOf({ a: be(1) }));
+    expect((parseYaml(readFileSync(join(d, 'cds.yaml'), 'utf8')) as Obj).resources.map((r: Obj) => r.name)).toEqual(['backend_a']);
+    expect(readdirSync(d).sort()).toEqual(['cds.yaml', 'rds.yaml']);
   });
 
   it('writes whole files by renaming, leaving no temporary file behind', () => {
