@@ -34,6 +34,9 @@ export const CRD_SOURCES = [
       'clienttrafficpolicies',
       'backends',
       'httproutefilters',
+      // Pools (docs/ENVOY-GATEWAY.md): retries per pool rule, the upstream filter patch.
+      'backendtrafficpolicies',
+      'envoypatchpolicies',
     ].map((n) => `charts/gateway-helm/charts/crds/crds/generated/gateway.envoyproxy.io_${n}.yaml`),
   },
   {

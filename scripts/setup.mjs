@@ -5,12 +5,13 @@
 // the e2e suite drives (scripts/python-test-requirements.txt) go into the same .venv, and the
 // rate limit parts the tests run for real: the envoyproxy/ratelimit service, built with
 // `go install` at a pinned version into .tools/bin, and Debian's redis-server (`--ratelimit`
-// installs only those). For the Helm chart tests (test/helm): Helm and kubeconform, built
-// with `go install` at pinned versions into .tools/bin, the kubernetes-validate wheel (its
+// installs only those). For the Helm chart tests (test/helm): Helm, kubeconform and Envoy
+// Gateway's egctl, built with `go install` at pinned versions into .tools/bin, the kubernetes-validate wheel (its
 // strict Kubernetes JSON schemas) into .venv, and the Go modules whose CRDs
 // scripts/kube-schemas.mjs converts (`--helm` installs only those).
 // No dependencies: runs before `npm ci`'s build.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -33,6 +34,10 @@ const tools = join(root, '.tools', 'bin');
 // tests pass --kube-version.
 const HELM = { name: 'helm', pkg: 'helm.sh/helm/v3/cmd/helm', version: 'v3.22.0' };
 const KUBECONFORM = { name: 'kubeconform', pkg: 'github.com/yannh/kubeconform/cmd/kubeconform', version: 'v0.8.0' };
+// Envoy Gateway's own translator (`egctl experimental translate`): test/helm turns the chart's
+// envoyGateway objects into the exact xDS Envoy Gateway would serve. Same module and version
+// as the CRDs in scripts/kube-schemas.mjs, so the schemas and the translator agree.
+const EGCTL = { name: 'egctl', pkg: 'github.com/envoyproxy/gateway/cmd/egctl', version: 'v1.9.1' };
 // Strict JSON schemas of Kubernetes' own kinds (the wheel's data files; the code is not used).
 const KUBERNETES_VALIDATE = { name: 'kubernetes-validate', version: '1.37.0' };
 
@@ -184,10 +189,33 @@ function setupRatelimitService() {
   });
 }
 
-/** What test/helm needs: helm, kubeconform, Kubernetes' schemas, the CRD modules. */
+/**
+ * scripts/compose-check (ours, on compose-go, the Compose Specification's loader) into
+ * .tools/bin: no Docker engine runs here, so the compose test loads docker-compose.yml with
+ * it. Rebuilt when its sources change (their hash is the stamp).
+ */
+function setupComposeCheck() {
+  const src = join(root, 'scripts', 'compose-check');
+  const hash = createHash('sha256');
+  for (const f of ['main.go', 'go.mod', 'go.sum']) hash.update(readFileSync(join(src, f)));
+  const version = hash.digest('hex').slice(0, 16);
+  const bin = join(tools, 'compose-check');
+  const stamp = join(tools, 'compose-check.version');
+  if (executable(bin) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === version) return;
+  const go = onPath('go');
+  if (!go) fail('go not found: compose-check is built from scripts/compose-check with `go build`. Install Go.');
+  mkdirSync(tools, { recursive: true });
+  console.error('setup: building compose-check into .tools/bin');
+  const r = spawnSync(go, ['build', '-o', bin, '.'], { cwd: src, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, GOFLAGS: '-mod=mod' } });
+  if (r.status !== 0) fail(`go build of compose-check failed (${r.error?.message ?? `exit code ${r.status}`}). Check access to the Go module proxy.`);
+  writeFileSync(stamp, `${version}\n`);
+}
+
+/** What test/helm needs: helm, kubeconform, egctl, Kubernetes' schemas, the CRD modules. */
 function setupHelmTools() {
   goInstall(HELM);
   goInstall(KUBECONFORM);
+  goInstall(EGCTL);
   if (!installed(KUBERNETES_VALIDATE.name, KUBERNETES_VALIDATE.version)) {
     const pip = ensureVenv();
     const spec = `${KUBERNETES_VALIDATE.name}==${KUBERNETES_VALIDATE.version}`;
@@ -219,6 +247,7 @@ if (ratelimitOnly) {
   setupRedis();
 } else if (helmOnly) {
   setupHelmTools();
+  setupComposeCheck();
 } else {
   setupEnvoy();
   if (!envoyOnly) {
@@ -226,5 +255,6 @@ if (ratelimitOnly) {
     setupRatelimitService();
     setupRedis();
     setupHelmTools();
+    setupComposeCheck();
   }
 }

@@ -109,6 +109,7 @@ describe('Bedrock through the AWS default credential chain (EC2 instance metadat
       const body = err.error as { type: string; error: { type: string; message: string } };
       expect(body.type).toBe('error');
       expect(body.error.message).toMatch(/^credential_unavailable: the AWS default credential chain has no usable credentials for backend "bedrock-ec2"/);
+      expect(JSON.stringify(body)).not.toMatch(/imds-secret-|imds-session-|imds-v2-session-/);
       expect(bedrock.requests.length).toBe(before);
     } finally {
       imds.down = false;
@@ -158,6 +159,7 @@ describe('Azure OpenAI through DefaultAzureCredential (managed identity, IMDS en
       expect(err.message).toContain('Azure default credential chain');
       // The configured link's reason, not only the unconfigured links' boilerplate.
       expect(err.message).toContain('ManagedIdentityCredential: Network unreachable');
+      expect(JSON.stringify(err.error)).not.toMatch(/mi-token-/);
       expect(azure.requests.length).toBe(before);
     } finally {
       msi.down = false;
