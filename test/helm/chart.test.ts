@@ -58,6 +58,22 @@ const CASES: Record<string, object> = {
       },
     },
   },
+  // Pool members over TLS, plain HTTP and mixed: each shape of the EnvoyPatchPolicy's patches.
+  'envoyGateway, pools (fallback, weighted, TLS) with the EnvoyPatchPolicy': {
+    mode: 'envoyGateway',
+    envoyGateway: { envoyPatchPolicy: true, gateway: { name: 'shared', namespace: 'edge' } },
+    config: {
+      backends: {
+        anthropic: { provider: 'anthropic' },
+        openai: { provider: 'openai' },
+        local: { provider: 'openai', endpoint: 'http://vllm.models.svc:8000' },
+      },
+      pools: {
+        smart: { backends: [{ backend: 'anthropic', priority: 0 }, { backend: 'openai', priority: 1 }], retry: { attempts: 2, on: [429, '5xx'], backoff: { base: '100ms', max: '1s' } } },
+        canary: { backends: [{ backend: 'openai', weight: 90 }, { backend: 'local', weight: 10 }] },
+      },
+    },
+  },
 };
 
 describe.skipIf(skipHelm)('helm chart: every manifest conforms (kubeconform -strict, local schemas)', () => {
@@ -249,6 +265,17 @@ describe.skipIf(skipHelm)('helm chart: refused values', () => {
     expect(() => render({ mode: 'sidecar' })).toThrow(/at '\/mode': value must be one of 'standalone', 'envoyGateway'/);
     expect(() => render({ replica: 3 })).toThrow(/additional properties 'replica' not allowed/);
     expect(() => render({ ports: { grpc: 'fifty' } })).toThrow(/\/ports\/grpc/);
+  });
+  it('envoyGateway pools: without envoyPatchPolicy, with three priorities, or past 16 HTTPRoute rules', () => {
+    const backends = { a: { provider: 'openai' }, b: { provider: 'anthropic' }, c: { provider: 'gemini' } };
+    const pools = { p: { backends: [{ backend: 'a' }, { backend: 'b', priority: 1 }] } };
+    expect(() => render({ mode: 'envoyGateway', config: { backends, pools } })).toThrow(/config.pools: in envoyGateway mode a pool needs the processor's upstream ext_proc filter .* set envoyGateway.envoyPatchPolicy=true/);
+    const three = { p: { backends: [{ backend: 'a' }, { backend: 'b', priority: 1 }, { backend: 'c', priority: 2 }] } };
+    expect(() => render({ mode: 'envoyGateway', envoyGateway: { envoyPatchPolicy: true }, config: { backends, pools: three } })).toThrow(/config.pools.p: 3 priorities, but Envoy Gateway has two/);
+    const many = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`b${i}`, { provider: 'openai' }]));
+    expect(() => render({ mode: 'envoyGateway', config: { backends: many } })).toThrow(/16 backends and 0 pools need 17 HTTPRoute rules/);
+    // Standalone mode runs pools in its own bootstrap: none of this applies there.
+    expect(() => render({ config: { backends, pools: three } })).not.toThrow();
   });
   it('an Azure backend without an endpoint in envoyGateway mode', () => {
     expect(() => render({ mode: 'envoyGateway', config: { backends: { az: { provider: 'azureopenai' } } } })).toThrow(/config.backends.az: provider azureopenai has no public endpoint/);
