@@ -6,12 +6,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { azureDefaultCredential } from '../../src/auth/azure-entra.js';
 import { GatewayError } from '../../src/errors.js';
-import { type FakeImds, isolateAzureEnv, startFakeAzureMsi } from './fake-clouds.js';
+import { type FakeCloud, isolateAzureEnv, startFakeAzureMsi } from './fake-clouds.js';
 
 const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
 const IDENTITY_HEADER = 'app-service-identity-header-do-not-log';
 const CLIENT = '5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d';
-let msi: FakeImds;
+let msi: FakeCloud;
 
 beforeAll(async () => {
   msi = await startFakeAzureMsi(IDENTITY_HEADER, 3);

@@ -221,9 +221,8 @@ export const imdsSecret = (accessKeyId: string) => `imds-secret-${accessKeyId.re
  * `Metadata: true`; reached through AZURE_POD_IDENTITY_AUTHORITY_HOST) and App Service's
  * (/msi/token, needs X-IDENTITY-HEADER = `identityHeader`; IDENTITY_ENDPOINT). Tokens: mi-token-{n}.
  */
-export function startFakeAzureMsi(identityHeader: string, lifetimeS = 3): Promise<FakeImds> {
-  const fake: FakeImds = Object.assign(newFake(lifetimeS), { sessions: [] as string[] });
-  return serve(createHttp(), fake, (_f, req, res) => {
+export function startFakeAzureMsi(identityHeader: string, lifetimeS = 3): Promise<FakeCloud> {
+  return serve(createHttp(), newFake(lifetimeS), (fake, req, res) => {
     const url = new URL(req.url ?? '', 'http://x');
     // MSAL asks for the IMDS path with a trailing slash; Azure's IMDS answers both.
     const imds = url.pathname.replace(/\/$/, '') === '/metadata/identity/oauth2/token';
@@ -243,7 +242,7 @@ export function startFakeAzureMsi(identityHeader: string, lifetimeS = 3): Promis
       resource: url.searchParams.get('resource'),
       token_type: 'Bearer',
     });
-  }, 'http') as Promise<FakeImds>;
+  }, 'http');
 }
 
 const AWS_AMBIENT = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'];

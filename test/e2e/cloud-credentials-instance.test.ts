@@ -11,7 +11,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySigV4 } from '../helpers/sigv4-reference.js';
-import { type FakeImds, IMDS_ROLE, imdsSecret, isolateAwsToImds, isolateAzureEnv, startFakeAzureMsi, startFakeImds } from '../auth/fake-clouds.js';
+import { type FakeCloud, type FakeImds, IMDS_ROLE, imdsSecret, isolateAwsToImds, isolateAzureEnv, startFakeAzureMsi, startFakeImds } from '../auth/fake-clouds.js';
 import { chatCompletion } from './fixtures.js';
 import { type FakeUpstream, type Gateway, type Recorded, type Reply, startFakeUpstream, startGateway } from './harness.js';
 import { captureLogs } from './observe.js';
@@ -24,7 +24,7 @@ const accessKeyOf = (r: Recorded) => /Credential=([^/]+)\//.exec(header(r, 'auth
 /** Everything the gateway wrote that a secret could leak into: its log lines and Envoy's access log. */
 const written = () => JSON.stringify(logs.lines) + JSON.stringify(gw.accessLog());
 
-let imds: FakeImds, msi: FakeImds;
+let imds: FakeImds, msi: FakeCloud;
 let bedrock: FakeUpstream, azure: FakeUpstream;
 let gw: Gateway;
 const logs = captureLogs();
