@@ -359,3 +359,50 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
     expect(fakes.green.requests.length - g0).toBeGreaterThan(5);
   });
 });
+
+describe.skipIf(skipEgctl)('envoyGateway pools with TLS members, through the translator only (no provider to reach here)', () => {
+  // All-TLS, mixed and plain pools: Envoy Gateway sets the cluster's HttpProtocolOptions only
+  // when every member is TLS (autoConfig, for ALPN), and puts a transport socket match in each
+  // TLS endpoint's metadata. The patches must add to both, never replace them: a lost match
+  // would send a provider's key over plain HTTP.
+  const tlsConfig = {
+    backends: {
+      openai: { provider: 'openai' },
+      anthropic: { provider: 'anthropic' },
+      local: { provider: 'openai', endpoint: 'http://vllm.models.svc:8000' },
+    },
+    pools: {
+      secure: { backends: [{ backend: 'anthropic' }, { backend: 'openai', priority: 1 }] },
+      mixed: { backends: [{ backend: 'openai', weight: 3 }, { backend: 'local', weight: 1 }] },
+    },
+  };
+  const values = { mode: 'envoyGateway', config: tlsConfig, envoyGateway: { gateway: { name: 'llm-gateway', namespace: GW_NS }, envoyPatchPolicy: true } };
+
+  it('the upstream filter joins Envoy Gateway\'s own protocol options; each TLS endpoint keeps its transport socket match', () => {
+    const ms = render(values, { namespace: RELEASE_NS });
+    const input = [...gatewayFor('llm-gateway', GW_NS), ...ms];
+    const t = egTranslate(input);
+    expect(falseConditions(t)).toEqual([]);
+    const before = new Map(xdsResources(egTranslate(input.filter((m) => m.kind !== 'EnvoyPatchPolicy')).xds).clusters.map((c) => [c.name, c]));
+    const pools = xdsResources(t.xds).clusters.filter((c) => c.metadata?.filterMetadata?.['envoy-gateway']?.resources?.[0]?.sectionName in tlsConfig.pools);
+    expect(pools).toHaveLength(2);
+    for (const c of pools) {
+      const pool = c.metadata.filterMetadata['envoy-gateway'].resources[0].sectionName as keyof typeof tlsConfig.pools;
+      const b = before.get(c.name)!;
+      const opts = c.typedExtensionProtocolOptions['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
+      expect(opts.httpFilters.map((f: Obj) => f.name)).toEqual(['envoy.filters.http.ext_proc', 'envoy.filters.http.upstream_codec']);
+      const { httpFilters: _f, ...rest } = opts;
+      if (pool === 'secure') expect(rest).toEqual(b.typedExtensionProtocolOptions['envoy.extensions.upstreams.http.v3.HttpProtocolOptions']);
+      else expect(b.typedExtensionProtocolOptions).toBeUndefined();
+      expect(c.transportSocketMatches).toEqual(b.transportSocketMatches);
+      c.loadAssignment.endpoints.forEach((l: Obj, i: number) => {
+        const md = l.lbEndpoints[0].metadata.filterMetadata;
+        expect(md.llm_extproc).toEqual({ backend: tlsConfig.pools[pool].backends[i]!.backend });
+        const { llm_extproc: _m, ...kept } = md;
+        expect(kept).toEqual(b.loadAssignment.endpoints[i].lbEndpoints[0].metadata?.filterMetadata ?? {});
+      });
+      // The TLS members do have a match to keep (a test that compared nothing would pass too).
+      expect(c.loadAssignment.endpoints.filter((l: Obj) => l.lbEndpoints[0].metadata.filterMetadata['envoy.transport_socket_match'])).toHaveLength(pool === 'secure' ? 2 : 1);
+    }
+  });
+});
