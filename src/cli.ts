@@ -8,7 +8,7 @@ import { missingSecret } from './auth/secrets.js';
 import { ConfigProblems, type RuntimeConfig } from './config/compile.js';
 import { MAX_WORKERS } from './config/schema.js';
 import { configFromEnv } from './config/from-env.js';
-import { loadConfigFile, parseConfigObject } from './config/load.js';
+import { parseConfigObject, readConfigFile } from './config/load.js';
 import { ratelimitConfigYaml } from './envoy/ratelimit.js';
 import { generateBootstrap } from './envoy/bootstrap.js';
 import { dynamicResources, writeDynamicFiles } from './envoy/dynamic.js';
@@ -109,16 +109,17 @@ function port(flag: string | undefined, name: string): number | undefined {
 }
 
 /** Loads the config and applies the host and port flags over the file's. */
-function loadConfig(flags: Flags, required: boolean): { cfg: RuntimeConfig; path?: string } {
+function loadConfig(flags: Flags, required: boolean): { cfg: RuntimeConfig; path?: string; text?: string } {
   const path = flags.config ?? process.env.LLM_EXTPROC_CONFIG;
   if (!path && required) throw new ConfigProblems(['--config FILE is required (or set LLM_EXTPROC_CONFIG)']);
-  const cfg = path ? loadConfigFile(path) : parseConfigObject(configFromEnv());
+  const loaded = path ? readConfigFile(path) : { cfg: parseConfigObject(configFromEnv()), text: undefined };
+  const cfg = loaded.cfg;
   const ports = { ...cfg.ports };
   ports.envoy = port(flags.port, 'port') ?? ports.envoy;
   ports.envoyAdmin = port(flags['envoy-admin-port'], 'envoy-admin-port') ?? ports.envoyAdmin;
   ports.grpc = port(flags['grpc-port'], 'grpc-port') ?? ports.grpc;
   ports.admin = port(flags['admin-port'], 'admin-port') ?? ports.admin;
-  return { cfg: { ...cfg, ports, listenHost: flags.host ?? cfg.listenHost }, path };
+  return { cfg: { ...cfg, ports, listenHost: flags.host ?? cfg.listenHost }, path, text: loaded.text };
 }
 
 function processorAddress(flag: string | undefined, cfg: RuntimeConfig) {
@@ -158,11 +159,11 @@ async function serve(flags: Flags): Promise<void> {
   const envoyDynamic = flags['dynamic-dir'] ? { dir: flags['dynamic-dir'], adminUrl: flags['envoy-admin-url']?.replace(/\/+$/, '') } : undefined;
   let stopProcessor: () => Promise<boolean>;
   if (workers > 1) {
-    const running = await startWorkers({ config: cfg, configPath: loaded.path, workers, host: cfg.listenHost, grpcListen: cfg.ports.grpc, adminPort: cfg.ports.admin, graceMs: grace, envoyDynamic });
+    const running = await startWorkers({ config: cfg, configPath: loaded.path, configText: loaded.text, workers, host: cfg.listenHost, grpcListen: cfg.ports.grpc, adminPort: cfg.ports.admin, graceMs: grace, envoyDynamic });
     stopProcessor = () => running.stop();
   } else {
     // One worker: this process is the processor, no cluster at all.
-    const proc = await startProcessor({ config: cfg, configPath: loaded.path, host: cfg.listenHost, envoyDynamic });
+    const proc = await startProcessor({ config: cfg, configPath: loaded.path, configText: loaded.text, host: cfg.listenHost, envoyDynamic });
     stopProcessor = () => proc.stop(grace).then(() => true);
   }
   const stop = (signal: string) => {

@@ -29,7 +29,7 @@ async function localLimits(cfg: RuntimeConfig): Promise<{ cfg: RuntimeConfig; st
   };
 }
 
-export async function runUp(loaded: { cfg: RuntimeConfig; path?: string }, opts: { accessLogPath?: string }): Promise<void> {
+export async function runUp(loaded: { cfg: RuntimeConfig; path?: string; text?: string }, opts: { accessLogPath?: string }): Promise<void> {
   const { path } = loaded;
   const limits = await localLimits(loaded.cfg);
   const cfg = limits.cfg;
@@ -41,7 +41,7 @@ export async function runUp(loaded: { cfg: RuntimeConfig; path?: string }, opts:
   const removeDynamicDir = () => rmSync(dynamicDir, { recursive: true, force: true });
   let proc: Awaited<ReturnType<typeof startProcessor>>;
   try {
-    proc = await startProcessor({ config: cfg, configPath: path, host, localRateLimits: limits.service, envoyDynamic: { dir: dynamicDir, caFile } });
+    proc = await startProcessor({ config: cfg, configPath: path, configText: loaded.text, host, localRateLimits: limits.service, envoyDynamic: { dir: dynamicDir, caFile } });
   } catch (err) {
     await limits.stop();
     removeDynamicDir();

@@ -27,13 +27,18 @@ export function parseConfigObject(raw: unknown): RuntimeConfig {
 }
 
 export function loadConfigFile(path: string): RuntimeConfig {
+  return readConfigFile(path).cfg;
+}
+
+/** The config and the text it was made from (what a watcher compares later changes with). */
+export function readConfigFile(path: string): { cfg: RuntimeConfig; text: string } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigProblems([`${path}: ${(err as Error).message}`]);
   }
-  return parseConfigText(text, path);
+  return { cfg: parseConfigText(text, path), text };
 }
 
 /** Holds the live config; swaps it atomically when the watched file changes and validates. */
@@ -44,6 +49,8 @@ export class ConfigHolder {
   constructor(
     private cfg: RuntimeConfig,
     private readonly path?: string,
+    /** The file's text the config was made from, when the caller read it: changes since then are caught up at watch(). */
+    private readonly loadedText?: string,
   ) {}
 
   get current(): RuntimeConfig {
@@ -58,12 +65,20 @@ export class ConfigHolder {
   watch(intervalMs = 500): void {
     if (!this.path) return;
     const path = this.path;
-    try {
-      this.lastText = readFileSync(path, 'utf8');
-    } catch {
-      /* reported by the first reload attempt */
+    if (this.loadedText !== undefined) {
+      this.lastText = this.loadedText;
+    } else {
+      try {
+        this.lastText = readFileSync(path, 'utf8');
+      } catch {
+        /* reported by the first reload attempt */
+      }
     }
     watchFile(path, { interval: intervalMs, persistent: false }, () => this.reload());
+    // The poll's baseline is taken now: a change since the config was loaded (a kubelet swap
+    // while the process started, say) would go unseen until the next one. Compare once, after
+    // the caller has registered its reload listeners.
+    if (this.loadedText !== undefined) setImmediate(() => this.reload());
   }
 
   reload(): boolean {
@@ -84,9 +99,13 @@ export class ConfigHolder {
       logger.error({ file: this.path, problems }, 'config reload rejected; keeping the running config');
       return false;
     }
+    this.announce();
+    return true;
+  }
+
+  private announce(): void {
     logger.info({ file: this.path, backends: [...this.cfg.backends.keys()] }, 'config reloaded');
     for (const fn of this.listeners) fn(this.cfg);
-    return true;
   }
 
   close(): void {

@@ -18,6 +18,8 @@ export interface ProcessorOptions {
   config: RuntimeConfig;
   /** Watched and reloaded when given. */
   configPath?: string;
+  /** The config file's text `config` was made from: a change before the watch starts is caught up. */
+  configText?: string;
   grpcListen?: number | string;
   adminPort?: number;
   host?: string;
@@ -46,7 +48,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<RunningPro
   const dynamic = startDynamicWriter(opts.config, opts.envoyDynamic);
   // `serve --workers` forks; this in-process start (up, tests, serve with one worker) is one process.
   if (opts.config.file.processor.workers > 1) logger.warn({ workers: opts.config.file.processor.workers }, 'processor.workers applies to `llm-extproc serve`; this processor runs in one process');
-  const holder = new ConfigHolder(opts.config, opts.configPath);
+  const holder = new ConfigHolder(opts.config, opts.configPath, opts.configText);
   const host = opts.host ?? opts.config.listenHost;
   const grpc = await startGrpcServer(holder, opts.grpcListen ?? opts.config.ports.grpc, host);
   const admin = await startAdminServer(holder, opts.adminPort ?? opts.config.ports.admin, host);

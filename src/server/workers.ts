@@ -22,6 +22,8 @@ export interface WorkersOptions {
   config: RuntimeConfig;
   /** Watched; each valid change goes to every worker. */
   configPath?: string;
+  /** The config file's text `config` was made from: a change before the watch starts is caught up. */
+  configText?: string;
   workers: number;
   host: string;
   grpcListen: number | string;
@@ -100,7 +102,7 @@ export async function startWorkers(opts: WorkersOptions): Promise<RunningWorkers
   cluster.setupPrimary({ exec: WORKER_MAIN, args: [] });
   writeLimitsFile(opts.config);
   const dynamic = startDynamicWriter(opts.config, opts.envoyDynamic);
-  const holder = new ConfigHolder(opts.config, opts.configPath);
+  const holder = new ConfigHolder(opts.config, opts.configPath, opts.configText);
   const slots: Slot[] = Array.from({ length: opts.workers }, () => ({ serving: false, quickFailures: 0 }));
   const live = () => slots.flatMap((s) => (s.worker ? [s.worker] : []));
   const metrics = supervisorMetrics();
