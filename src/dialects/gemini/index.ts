@@ -34,6 +34,11 @@ const STATUS: Record<number, string> = {
   504: 'DEADLINE_EXCEEDED',
 };
 
+/** Google's canonical status name for an HTTP status (AIP-193), for error bodies made from other providers' errors too. */
+export function googleStatus(httpStatus: number): string {
+  return STATUS[httpStatus] ?? (httpStatus >= 500 ? 'INTERNAL' : 'UNKNOWN');
+}
+
 export function geminiError(e: ErrorShape): unknown {
   return { error: { code: e.status, message: `${e.code}: ${e.message}`, status: STATUS[e.status] ?? 'UNKNOWN' } };
 }

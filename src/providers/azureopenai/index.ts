@@ -1,11 +1,12 @@
-// Azure OpenAI: OpenAI's API behind per-deployment paths, `api-key` header auth or a
+// Azure OpenAI: OpenAI's API behind per-deployment paths, for OpenAI, Anthropic and
+// Gemini clients alike (translated as for OpenAI itself), `api-key` header auth or a
 // Microsoft Entra ID bearer token (authToken: { kind: AzureAD }).
 // One backend can serve many deployments: `deployment` may be a template
 // (seed 002: "$(uri_captures.deployment)"), rendered per request.
 import { z } from 'zod';
 import { azureDefaultCredential } from '../../auth/azure-entra.js';
 import type { ProviderSpec } from '../types.js';
-import { AzureOpenAITranslator, servesOperation } from './translator.js';
+import { AzureOpenAITranslator, serves } from './translator.js';
 
 // Azure has no public default endpoint, so the backend must name its resource;
 // declared here (same rule as every backend's endpoint) so validate() can see it.
@@ -34,8 +35,7 @@ export const azureopenai: ProviderSpec = {
   nativeDialect: 'openai',
   nativeOperation: 'chat',
   translator(ctx) {
-    if (ctx.dialect === 'openai' && servesOperation(ctx.operation)) return new AzureOpenAITranslator(ctx);
-    return undefined;
+    return serves(ctx.dialect, ctx.operation) ? new AzureOpenAITranslator(ctx) : undefined;
   },
   validate(options) {
     return options.endpoint ? [] : ['endpoint: Required (Azure OpenAI has no public default: set https://{resource}.openai.azure.com)'];

@@ -13,7 +13,7 @@ import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamReq
 import { toOpenAIChatRequest } from './from-anthropic-request.js';
 import { toAnthropicError, toAnthropicMessage } from './from-anthropic-response.js';
 import { OpenAIToAnthropicStream } from './from-anthropic-stream.js';
-import { withBasePath } from '../shared/base-path.js';
+import { type ChatTargetFor, openAIChatTarget } from './chat-target.js';
 import { fromOpenAIUsage } from './usage.js';
 
 // Anthropic SDK headers mean nothing to OpenAI; accept-encoding goes so the body can be read.
@@ -28,15 +28,21 @@ export class AnthropicToOpenAI implements Translator {
   private plainModel: string | undefined;
   private readonly plainProgress = new ResponseProgress();
 
-  constructor(private readonly ctx: TranslationContext) {}
+  constructor(
+    private readonly ctx: TranslationContext,
+    /** Where the request goes: OpenAI's path by default, Azure's deployment path when Azure wraps this. */
+    private readonly target: ChatTargetFor = (model) => openAIChatTarget(ctx, model),
+  ) {}
 
   request(body: unknown): UpstreamRequest {
     if (body === undefined) throw new GatewayError('invalid_json', 'a Messages request needs a JSON body');
-    // OpenAI's own API wants max_completion_tokens (its reasoning models refuse max_tokens); compatible servers know max_tokens.
-    const maxTokensField = this.ctx.backend.host === 'api.openai.com' ? 'max_completion_tokens' : 'max_tokens';
-    const out = toOpenAIChatRequest(body as MessagesRequest, { model: this.ctx.model, maxTokensField });
+    const req = body as MessagesRequest;
+    const named = this.ctx.model ?? (typeof req.model === 'string' && req.model !== '' ? req.model : undefined);
+    const target = named === undefined ? undefined : this.target(named);
+    // Without a model, toOpenAIChatRequest refuses the body (after naming any unsupported field first).
+    const out = toOpenAIChatRequest(req, { model: target?.model, maxTokensField: target?.maxTokensField ?? 'max_tokens' });
     return {
-      path: withBasePath(this.ctx.backend, '/v1/chat/completions'),
+      path: target!.path,
       body: Buffer.from(JSON.stringify(out)),
       model: out.model,
       stream: out.stream === true,

@@ -1,7 +1,9 @@
 // OpenAI and every OpenAI-compatible server (Ollama, vLLM, Mistral, DeepSeek…):
-// Bearer key, the OpenAI dialect natively.
+// Bearer key, the OpenAI dialect natively; Anthropic Messages and Gemini
+// generateContent clients translated to Chat Completions.
 import type { ProviderSpec } from '../types.js';
 import { AnthropicToOpenAI } from './from-anthropic.js';
+import { GeminiToOpenAI } from './from-gemini.js';
 import { OpenAISameDialect } from './same-dialect.js';
 
 export const openai: ProviderSpec = {
@@ -16,6 +18,7 @@ export const openai: ProviderSpec = {
   translator(ctx) {
     if (ctx.dialect === 'openai') return new OpenAISameDialect(ctx);
     if (ctx.dialect === 'anthropic' && ctx.operation === 'chat') return new AnthropicToOpenAI(ctx);
+    if (ctx.dialect === 'gemini' && ctx.operation === 'chat') return new GeminiToOpenAI(ctx);
     return undefined;
   },
 };
