@@ -49,9 +49,13 @@ type Name = keyof typeof BACKENDS;
 const NAMES = Object.keys(BACKENDS) as Name[];
 const hostPort = (n: Name) => new URL(BACKENDS[n].endpoint).host;
 
+/** A provider Envoy cannot reach: its address maps to a local port where nothing listens. */
+const DOWN = { endpoint: 'http://down.llm.test:8009', key: 'sk-down' };
+
 const config = {
   defaultBackend: 'primary',
   backends: {
+    down: { provider: 'openai', endpoint: DOWN.endpoint, authToken: { kind: 'SecretRef', secretRef: { file: '/run/secrets/llm-extproc/down' } } },
     ...Object.fromEntries(
       NAMES.map((n) => [n, { provider: BACKENDS[n].provider, endpoint: BACKENDS[n].endpoint, authToken: { kind: 'SecretRef', secretRef: { file: `/run/secrets/llm-extproc/${n}` } } }]),
     ),
@@ -183,7 +187,7 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
       {
         mode: 'envoyGateway',
         config,
-        secrets: { values: Object.fromEntries(NAMES.map((n) => [n, BACKENDS[n].key])) },
+        secrets: { values: { ...Object.fromEntries(NAMES.map((n) => [n, BACKENDS[n].key])), down: DOWN.key } },
         ports,
         envoyGateway: { gateway: { name: 'llm-gateway', namespace: GW_NS }, envoyPatchPolicy: true },
       },
@@ -202,6 +206,7 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
     addresses = {
       [`${clusterIp?.address}:${clusterIp?.portValue}`]: { address: '127.0.0.1', port: ports.grpc },
       ...Object.fromEntries(NAMES.map((n) => [hostPort(n), { address: '127.0.0.1', port: fakes[n].port }])),
+      [new URL(DOWN.endpoint).host]: { address: '127.0.0.1', port: await freePort() },
     };
     processor = await startRenderedProcessor(manifests, ports.admin);
     gateway = await runEnvoy(translation, addresses);
@@ -241,7 +246,7 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
     expect(cfg.failureModeAllow ?? false).toBe(false);
     const routes = x.routes.get(`${GW_NS}/llm-gateway/http`)!.virtualHosts[0].routes as Obj[];
     // Every rule of the chart's HTTPRoute, the catch-all included, turns the filter on.
-    expect(routes).toHaveLength(NAMES.length + Object.keys(config.pools).length + 1);
+    expect(routes).toHaveLength(Object.keys(config.backends).length + Object.keys(config.pools).length + 1);
     for (const r of routes) expect(r.typedPerFilterConfig?.[EXT_PROC_FILTER], r.name).toMatchObject({ '@type': 'type.googleapis.com/envoy.config.route.v3.FilterConfig' });
     const byBackend = (n: string) => routes.find((r) => r.match.headers?.[0]?.stringMatch?.exact === n)!;
     expect(byBackend('custom').route.hostRewriteLiteral).toBe('apic.example.com');
@@ -345,6 +350,26 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
     const r = await ask(gateway!, { 'x-llm-backend': 'smart' });
     expect(problems).toEqual([]);
     expect(r).toEqual({ text: 'Hello from claude', backend: 'claude' });
+  });
+
+  // A known gap, kept visible: the standalone bootstrap maps Envoy's own replies (here a refused
+  // connection) to the client's error shape with its local_reply_config; Envoy Gateway's
+  // listener has none and no API for one, so the OpenAI client gets Envoy's text/plain 503.
+  // `it.fails` turns red the day it is fixed, so the docs can change with it.
+  it.fails('a provider Envoy cannot reach: 503 upstream_unavailable in the client\'s dialect (not in envoyGateway mode: no local reply mapping)', async () => {
+    const err = await client(gateway!, { 'x-llm-backend': 'down' })
+      .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
+    expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('upstream_unavailable');
+  });
+
+  it('a provider Envoy cannot reach: the client gets a 503 (Envoy\'s own text), never another provider or a 200', async () => {
+    const r = await fetch(`${gateway!.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-llm-backend': 'down' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }) });
+    expect(r.status).toBe(503);
+    expect(r.headers.get('x-llm-backend')).toBe('down');
+    expect(await r.text()).toMatch(/^upstream connect error or disconnect\/reset before headers/);
   });
 
   it('a weighted pool reaches both members', async () => {
