@@ -372,6 +372,20 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
     expect(await r.text()).toMatch(/^upstream connect error or disconnect\/reset before headers/);
   });
 
+  // The ClientTrafficPolicy raises the listener's buffer for the router-level filter. The pool's
+  // cluster keeps Envoy Gateway's 32 KiB per-connection limit, and the upstream filter, which
+  // buffers the body again for each attempt, is not bound by it (Envoy 1.40): no policy needed.
+  it('a 4 MiB request through a pool: the upstream filter buffers it past the cluster\'s 32 KiB connection limit', async () => {
+    const clusters = xdsResources(translation.xds).clusters.filter((c) => c.metadata?.filterMetadata?.['envoy-gateway']?.resources?.[0]?.sectionName in config.pools);
+    for (const c of clusters) expect(c.perConnectionBufferLimitBytes, c.name).toBe(32 * 1024);
+    const big = 'x'.repeat(4 * 1024 * 1024);
+    const r = await client(gateway!, { 'x-llm-backend': 'canary' }).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: big }] });
+    expect(problems).toEqual([]);
+    expect(r.choices[0]?.message.content).toMatch(/^Hello from (blue|green)$/);
+    const got = [fakes.blue.requests.at(-1), fakes.green.requests.at(-1)].find((x) => x && x.body.length > big.length)!;
+    expect(JSON.parse(got.body.toString()).messages[0].content).toBe(big);
+  });
+
   it('a weighted pool reaches both members', async () => {
     const b0 = fakes.blue.requests.length;
     const g0 = fakes.green.requests.length;
