@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type RunningEnvoy, startEnvoy } from '../../src/envoy/launcher.js';
 import { skipRealEnvoy, theEnvoy } from '../envoy/available.js';
-import { chatCompletion } from '../e2e/fixtures.js';
+import { chatCompletion, chatStream } from '../e2e/fixtures.js';
 import { type FakeUpstream, type Recorded, type Reply, startFakeUpstream } from '../e2e/harness.js';
 import { type AddressMap, staticBootstrap, xdsResources } from './eg-bootstrap.js';
 import { egTranslate, falseConditions, gatewayFor, skipEgctl, type Translation } from './egctl.js';
@@ -116,6 +116,7 @@ function provider(name: Name, expect: { host: string; path: string; auth: [strin
         json: { id: 'msg_1', type: 'message', role: 'assistant', model: body.model, content: [{ type: 'text', text: `Hello from ${name}` }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 9, output_tokens: 4 } },
       };
     }
+    if (body.stream === true) return { sse: chatStream(String(body.model), ['Hello', ' from ', name], body.stream_options?.include_usage === true), delayMs: 20 };
     return { json: chatCompletion(String(body.model ?? 'gpt-4o-mini'), `Hello from ${name}`) };
   };
 }
@@ -298,6 +299,22 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
     expect(r).toEqual({ text: 'Hello from primary', backend: 'primary' });
     expect(fakes.primary.requests.length).toBe(before + 1);
     expect(fakes.primary.last().headers['x-llm-backend']).toBe('primary');
+  });
+
+  it('a stream (the policy\'s Streamed response body, the processor\'s mode override): every chunk arrives, the usage-only chunk the client did not ask for does not', async () => {
+    const stream = await client(gateway!).chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const chunks: string[] = [];
+    let usageChunks = 0;
+    for await (const c of stream) {
+      if (c.usage) usageChunks++;
+      const t = c.choices[0]?.delta.content;
+      if (t) chunks.push(t);
+    }
+    expect(problems).toEqual([]);
+    expect(chunks).toEqual(['Hello', ' from ', 'primary']);
+    // The processor asked the provider for usage, and kept that chunk from a client that did not ask.
+    expect(JSON.parse(fakes.primary.last().body.toString()).stream_options).toEqual({ include_usage: true });
+    expect(usageChunks).toBe(0);
   });
 
   it('a backend with hostOverride, pathOverride and authHeaderOverride, selected by header', async () => {
