@@ -146,6 +146,14 @@ const ask = async (run: Run, headers: Record<string, string>, model = 'gpt-4o-mi
   return { text: r.data.choices[0]?.message.content, backend: r.response.headers.get('x-llm-backend') };
 };
 
+/** Envoy's count of header mutations the ext_proc filter refused (its mutation rules). */
+async function rejectedMutations(run: Run): Promise<number> {
+  const text = await (await fetch(`${run.envoy.adminUrl}/stats?filter=ext_proc.*rejected_header_mutations`)).text();
+  const counts = [...text.matchAll(/rejected_header_mutations: (\d+)/g)].map((m) => Number(m[1]));
+  if (!counts.length) throw new Error(`no rejected_header_mutations counter in: ${text}`);
+  return counts.reduce((a, b) => a + b, 0);
+}
+
 function findFilter(listener: Obj, name: string): Obj | undefined {
   for (const chain of [...(listener.filterChains ?? []), ...(listener.defaultFilterChain ? [listener.defaultFilterChain] : [])]) {
     for (const f of chain.filters ?? []) for (const h of f.typedConfig?.httpFilters ?? []) if (h.name === name) return h;
@@ -328,10 +336,13 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
   });
 
   it("the caveat is real: a rule without the URLRewrite keeps the client's host, though the processor set the provider's", async () => {
+    const before = await rejectedMutations(gateway!);
     const r = await ask(gateway!, { 'x-llm-backend': 'plain' });
     expect(problems).toEqual([]);
-    // The host the SDK sent (Envoy's listener), not plain.llm.test:8002 that the processor wrote.
+    // The host the SDK sent (Envoy's listener), not plain.llm.test:8002 that the processor wrote...
     expect(r.text).toBe(`host=${new URL(gateway!.url).host}`);
+    // ...which Envoy dropped and counted (disallowed mutations are not errors by default).
+    expect(await rejectedMutations(gateway!)).toBeGreaterThan(before);
   });
 
   it("...and the cause is the missing mutation_rules: with allow_all_routing on EG's filter, the same rule gets the processor's host", async () => {
@@ -342,6 +353,7 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
     try {
       const r = await ask(control, { 'x-llm-backend': 'plain' });
       expect(r.text).toBe(`host=${hostPort('plain')}`);
+      expect(await rejectedMutations(control)).toBe(0);
     } finally {
       await control.envoy.stop();
     }
