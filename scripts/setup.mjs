@@ -12,7 +12,7 @@
 // No dependencies: runs before `npm ci`'s build.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -171,8 +171,13 @@ function goInstall({ name, pkg, version, env = {}, hint }) {
     env: { ...process.env, GOBIN: gobin, GOFLAGS: '-mod=mod', ...env },
   });
   if (r.status !== 0) fail(`go install of ${name} failed (${r.error?.message ?? `exit code ${r.status}`}). Check access to the Go module proxy.`);
-  copyFileSync(join(gobin, pkg.split('/').pop()), bin);
-  chmodSync(bin, 0o755);
+  // Copied beside it, then renamed over it: writing into a binary that a test is running
+  // (egctl, helm) fails with ETXTBSY, while a rename leaves the running one its old inode.
+  const fresh = `${bin}.new-${process.pid}`;
+  copyFileSync(join(gobin, pkg.split('/').pop()), fresh);
+  chmodSync(fresh, 0o755);
+  renameSync(fresh, bin);
+  rmSync(gobin, { recursive: true, force: true });
   writeFileSync(stamp, `${version}\n`);
   console.error(`setup: ${name} built in ${Math.round((Date.now() - started) / 1000)} s`);
 }
