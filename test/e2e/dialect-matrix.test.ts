@@ -56,6 +56,16 @@ function openaiFake(req: Recorded): Reply {
     if (!call) return { status: 400, json: { error: { message: "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.", type: 'invalid_request_error', param: 'messages', code: null } } };
     return { json: chatCompletion(model, `Paris: ${String(last.content)}`, { prompt_tokens: 90, completion_tokens: 12, total_tokens: 102 }) };
   }
+  if (last.content === 'fail midway' && body.stream) {
+    const base = { id: 'chatcmpl-e2e-fail', object: 'chat.completion.chunk', created: 1727967470, model };
+    return {
+      sse: [
+        ev({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: 'Once upon' }, logprobs: null, finish_reason: null }], usage: null }),
+        ev({ error: { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: null } }),
+      ],
+      delayMs: 20,
+    };
+  }
   if (body.tools && body.stream) return { sse: toolCallStream(model), delayMs: 5 };
   if (body.stream) return { sse: chatStream(model, ['Packets ', 'flow ', 'like ', 'streams'], body.stream_options?.include_usage === true), delayMs: 5 };
   return { json: chatCompletion(model, 'Hello from OpenAI', { prompt_tokens: 21, completion_tokens: 4, total_tokens: 25 }) };
@@ -186,6 +196,18 @@ describe('@google/genai against an OpenAI backend', () => {
     expect(openai.requests.length).toBe(before);
   });
 
+  it('an error inside the OpenAI stream is raised by the SDK after the text before it, never a short success', async () => {
+    const stream = await ai().models.generateContentStream({ model: 'gpt-4o-mini', contents: 'fail midway' });
+    const texts: string[] = [];
+    const err = await (async () => {
+      for await (const chunk of stream) texts.push(chunk.text ?? '');
+    })().catch((e: unknown) => e);
+    expect(texts).toEqual(['Once upon']);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(500);
+    expect((err as ApiError).message).toContain('The server had an error while processing your request');
+  });
+
   it('an upstream error keeps its status and reaches the SDK as Google\'s error', async () => {
     const err = await ai()
       .models.generateContent({ model: 'gpt-4o-mini', contents: 'rate limit me' })
@@ -194,6 +216,24 @@ describe('@google/genai against an OpenAI backend', () => {
     expect((err as ApiError).status).toBe(429);
     expect((err as ApiError).message).toContain('Rate limit reached for requests');
     expect((err as ApiError).message).toContain('RESOURCE_EXHAUSTED');
+  });
+});
+
+describe('@google/genai against an Azure OpenAI backend', () => {
+  it('generateContentStream reaches the deployment with only api-version in the query and Azure\'s api-key', async () => {
+    const ai = new GoogleGenAI({ apiKey: 'AIza-client-key', httpOptions: { baseUrl: gw.url, headers: { 'x-llm-backend': 'azure' } } });
+    const stream = await ai.models.generateContentStream({ model: 'gpt-4o', contents: 'Hello', config: { maxOutputTokens: 20 } });
+    let text = '';
+    for await (const chunk of stream) text += chunk.text ?? '';
+    expect(text).toBe('Hi from Azure');
+    const up = azure.last();
+    // The SDK's ?alt=sse stays behind; the fake refuses any other query parameter.
+    expect(up.url).toBe('/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21');
+    expect(up.headers['api-key']).toBe(AZURE_KEY);
+    expect(JSON.stringify(up.headers)).not.toContain('AIza-client-key');
+    expect(upstreamBody(up)).toEqual({ model: 'gpt-4o-prod', messages: [{ role: 'user', content: 'Hello' }], stream: true, stream_options: { include_usage: true }, max_completion_tokens: 20 });
+    const log = await gw.waitForAccessLogEntry((l) => l.backend === 'azure' && l.total_tokens === 14 && String(l.path).endsWith(':streamGenerateContent'));
+    expect(log).toMatchObject({ provider: 'azureopenai', input_tokens: 11, output_tokens: 3 });
   });
 });
 
@@ -228,7 +268,7 @@ describe('@anthropic-ai/sdk against an Azure OpenAI backend', () => {
     expect(msg.content).toEqual([{ type: 'text', text: 'Hi from Azure' }]);
     expect(msg.usage).toMatchObject({ input_tokens: 9, output_tokens: 3, cache_read_input_tokens: 2 });
     expect(upstreamBody(azure.last())).toMatchObject({ stream: true, stream_options: { include_usage: true } });
-    const log = await gw.waitForAccessLogEntry((l) => l.backend === 'azure' && l.total_tokens === 14);
+    const log = await gw.waitForAccessLogEntry((l) => l.backend === 'azure' && l.total_tokens === 14 && l.path === '/v1/messages');
     expect(log).toMatchObject({ input_tokens: 11, output_tokens: 3, cached_input_tokens: 2, stream_end: 'complete' });
   });
 });

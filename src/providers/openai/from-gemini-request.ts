@@ -203,7 +203,8 @@ function applyToolConfig(out: ChatCompletionRequest, tc: GeminiToolConfig): void
   const fc = tc.functionCallingConfig;
   if (!fc) return;
   const p = 'toolConfig.functionCallingConfig';
-  const names = fc.allowedFunctionNames ?? [];
+  const names: unknown = fc.allowedFunctionNames ?? [];
+  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) return unsupported(`${p}.allowedFunctionNames`, 'must be a list of function names');
   const mode = fc.mode ?? 'AUTO';
   if (names.length > 0 && mode !== 'ANY') unsupported(`${p}.allowedFunctionNames`, 'only applies with mode ANY');
   if (mode === 'AUTO' || (mode as string) === 'MODE_UNSPECIFIED') out.tool_choice = 'auto';

@@ -1,15 +1,18 @@
 // Gemini's OpenAPI-3 schema subset (function parameters, responseSchema) -> JSON
 // Schema for OpenAI. Gemini spells types in upper case and marks nullability with a
 // flag; JSON Schema wants lower-case types and `null` in the type list. Keys that
-// only steer Gemini's own decoder (propertyOrdering, format "enum") are left out,
-// since OpenAI rejects or ignores them and they ask for nothing a JSON Schema can say.
+// only steer Gemini's own decoder (propertyOrdering, format "enum", example) are left
+// out: they ask for nothing a JSON Schema can say. Any other key is a JSON Schema
+// keyword a client wrote (additionalProperties, const…) and goes on as it is.
 import type { GeminiSchema } from '../../dialects/gemini/types.js';
 import { GatewayError } from '../../errors.js';
 
 type Json = Record<string, unknown>;
 
-const COPIED = ['title', 'description', 'enum', 'minItems', 'maxItems', 'minProperties', 'maxProperties', 'minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'default'];
-const DROPPED = new Set(['propertyOrdering', 'example', 'nullable', 'type', 'format', 'properties', 'items', 'required', 'anyOf']);
+/** Converted below, or Gemini's own. */
+const HANDLED = new Set(['propertyOrdering', 'example', 'nullable', 'type', 'format', 'properties', 'items', 'required', 'anyOf']);
+/** int64 in Gemini's schema, which its JSON mapping may spell as strings ("3"); JSON Schema wants numbers. */
+const COUNTS = new Set(['minItems', 'maxItems', 'minProperties', 'maxProperties', 'minLength', 'maxLength']);
 const MAX_DEPTH = 32;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -23,14 +26,13 @@ function convert(s: unknown, param: string, depth: number): Json {
   if (depth > MAX_DEPTH) throw new GatewayError('unsupported_field', `${param} nests deeper than the gateway translates`, param);
   const g = s as GeminiSchema;
   const out: Json = {};
-  for (const key of Object.keys(g)) {
-    if (!COPIED.includes(key) && !DROPPED.has(key)) throw new GatewayError('unsupported_field', `${param}.${key} has no JSON Schema counterpart the gateway knows`, `${param}.${key}`);
+  const type: unknown = g.type;
+  if (typeof type === 'string' && type !== 'TYPE_UNSPECIFIED') out.type = g.nullable === true ? [type.toLowerCase(), 'null'] : type.toLowerCase();
+  else if (Array.isArray(type)) out.type = type.map((t) => (typeof t === 'string' ? t.toLowerCase() : t));
+  for (const [key, value] of Object.entries(g)) {
+    if (HANDLED.has(key) || value === undefined) continue;
+    out[key] = COUNTS.has(key) && typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   }
-  if (typeof g.type === 'string' && g.type !== 'TYPE_UNSPECIFIED') {
-    const type = g.type.toLowerCase();
-    out.type = g.nullable === true ? [type, 'null'] : type;
-  }
-  for (const key of COPIED) if (g[key] !== undefined) out[key] = g[key];
   // Gemini's "enum" format only says the string is one of `enum`; date-time and the numeric widths are JSON Schema formats too.
   if (typeof g.format === 'string' && g.format !== 'enum') out.format = g.format;
   if (isObject(g.properties)) {

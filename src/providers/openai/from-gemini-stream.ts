@@ -67,11 +67,13 @@ export class OpenAIToGeminiStream {
       throw new GatewayError('upstream_response_invalid', 'the provider sent a stream chunk that is not JSON');
     }
     if (chunk.error) {
-      // An error mid-stream: the status is sent already, so the error is the stream's last event.
+      // An error mid-stream, after a 200: Google writes its error JSON into the body outside
+      // the SSE framing, and that is what @google/genai raises as an ApiError (a bare JSON
+      // chunk), or as an incomplete segment when it arrives joined to earlier events.
       this.done = true;
       this.progress.markComplete();
       const message = typeof chunk.error.message === 'string' ? chunk.error.message : 'upstream stream error';
-      return sseEvent(JSON.stringify(googleErrorBody(500, message)));
+      return JSON.stringify(googleErrorBody(500, message));
     }
     if (typeof chunk.id === 'string' && chunk.id !== '') this.id ??= chunk.id;
     // Azure's first chunk (prompt filter results) carries model "": not the answering model.
