@@ -19,7 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
+import { packageRoot } from '../../src/envoy/find.js';
 import { type RunningEnvoy, startEnvoy } from '../../src/envoy/launcher.js';
 import { skipRealEnvoy, theEnvoy } from '../envoy/available.js';
 import { chatCompletion, chatStream } from '../e2e/fixtures.js';
@@ -472,5 +473,37 @@ describe.skipIf(skipEgctl)('envoyGateway pools with TLS members, through the tra
       // The TLS members do have a match to keep (a test that compared nothing would pass too).
       expect(c.loadAssignment.endpoints.filter((l: Obj) => l.lbEndpoints[0].metadata.filterMetadata['envoy.transport_socket_match'])).toHaveLength(pool === 'secure' ? 2 : 1);
     }
+  });
+});
+
+describe.skipIf(skipEgctl)('deploy/envoy-gateway/extension-policy.yaml, the attach file, through the translator', () => {
+  it("Envoy Gateway accepts it and makes the same ext_proc filter and listener buffer as the chart's policies", () => {
+    const file = parseAllDocuments(readFileSync(join(packageRoot(), 'deploy', 'envoy-gateway', 'extension-policy.yaml'), 'utf8')).map((d) => d.toJS() as Manifest);
+    const service: Manifest = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'llm-extproc', namespace: 'llm-gateway' },
+      spec: { ports: [{ name: 'grpc', port: 50051, targetPort: 50051, appProtocol: 'kubernetes.io/h2c' }] },
+    };
+    // A route to turn the filter on (Envoy Gateway enables it per route); any will do.
+    const route: Manifest = {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'any', namespace: 'llm-gateway' },
+      spec: { parentRefs: [{ name: 'llm-gateway' }], rules: [{ backendRefs: [{ name: 'llm-extproc', port: 50051 }] }] },
+    };
+    const t = egTranslate([...gatewayFor('llm-gateway', 'llm-gateway'), service, route, ...file]);
+    expect(falseConditions(t)).toEqual([]);
+    const fromFile = xdsResources(t.xds).listeners.find((l) => l.name === 'llm-gateway/llm-gateway/http')!;
+    const chart = egTranslate([...gatewayFor('llm-gateway', 'llm-gateway'), ...render({ mode: 'envoyGateway', envoyGateway: { gateway: { name: 'llm-gateway' } } }, { namespace: 'llm-gateway' })]);
+    const fromChart = xdsResources(chart.xds).listeners.find((l) => l.name === 'llm-gateway/llm-gateway/http')!;
+    const filterOf = (l: Obj, policy: string) => {
+      const f = findFilter(l, `envoy.filters.http.ext_proc/envoyextensionpolicy/llm-gateway/${policy}/extproc/0`)!;
+      const { grpcService: _g, ...rest } = f.typedConfig;
+      return rest;
+    };
+    expect(filterOf(fromFile, 'llm-extproc')).toEqual(filterOf(fromChart, 'gw-llm-extproc'));
+    expect(fromFile.perConnectionBufferLimitBytes).toBe(8256 * 1024);
+    expect(fromChart.perConnectionBufferLimitBytes).toBe(fromFile.perConnectionBufferLimitBytes);
   });
 });
