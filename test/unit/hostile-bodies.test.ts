@@ -18,7 +18,7 @@ const BACKENDS: Record<string, Record<string, unknown>> = {
 };
 
 /** The client dialects each provider serves (others are a 404 unsupported_endpoint, and nothing to translate). */
-const SERVES: Record<string, string[]> = { openai: ['openai', 'anthropic'], anthropic: ['openai', 'anthropic'], gemini: ['openai', 'gemini'], bedrock: ['openai', 'anthropic'], azure: ['openai'] };
+const SERVES: Record<string, string[]> = { openai: ['openai', 'anthropic', 'gemini'], anthropic: ['openai', 'anthropic'], gemini: ['openai', 'gemini'], bedrock: ['openai', 'anthropic'], azure: ['openai', 'anthropic', 'gemini'] };
 
 const junk = fc.jsonValue({ maxDepth: 3 });
 /** Mostly `arb`, sometimes any JSON at all. */
@@ -79,17 +79,20 @@ const anthropicMessages = opt({
   thinking: or(fc.record({ type: fc.constantFrom('enabled', 'disabled'), budget_tokens: or(fc.integer({ min: 1024, max: 4096 })) })),
 }, ['messages']);
 
+// Text parts are what real conversations mostly hold; calls and responses drawn at random rarely pair up.
 const geminiPart = fc.oneof(
-  fc.record({ text: or(text) }),
+  { weight: 5, arbitrary: fc.record({ text: or(text) }) },
   fc.record({ inlineData: or(fc.record({ mimeType: or(fc.constant('image/png')), data: or(text) })) }),
   fc.record({ functionCall: or(fc.record({ name: or(text), args: or(jsonObject) })) }),
   fc.record({ functionResponse: or(fc.record({ name: or(text), response: or(jsonObject) })) }),
   fc.record({ fileData: or(fc.record({ fileUri: or(text), mimeType: or(text) })) }),
 );
 const geminiContent = fc.record({ role: or(fc.constantFrom('user', 'model', 'function')), parts: or(fc.array(or(geminiPart), { minLength: 1, maxLength: 3 })) }, { requiredKeys: ['parts'] });
+/** Real clients write their system instruction as text; now and then anything else. */
+const geminiSystem = fc.oneof({ weight: 4, arbitrary: fc.record({ parts: fc.array(fc.record({ text: or(text) }), { minLength: 1, maxLength: 2 }) }) }, { weight: 1, arbitrary: or(geminiContent) });
 const geminiGenerate = opt({
   contents: or(fc.array(or(geminiContent), { minLength: 1, maxLength: 3 })),
-  systemInstruction: or(geminiContent),
+  systemInstruction: geminiSystem,
   tools: or(fc.array(or(fc.record({ functionDeclarations: or(fc.array(or(opt({ name: or(text), description: or(text), parameters: or(schema) })), { maxLength: 2 })) })), { maxLength: 2 })),
   generationConfig: or(opt({ temperature: or(fc.double({ min: 0, max: 2, noNaN: true })), maxOutputTokens: or(fc.integer({ min: 1, max: 2048 })), responseMimeType: or(fc.constantFrom('application/json', 'text/plain')), responseSchema: or(schema), stopSequences: or(fc.array(text, { maxLength: 2 })) })),
 }, ['contents']);
@@ -108,6 +111,9 @@ const CLIENTS: Client[] = [
   {
     dialect: 'gemini',
     calls: [
+      ['/v1beta/models/gemini-2.0-flash:generateContent', geminiGenerate],
+      ['/v1beta/models/gemini-2.0-flash:streamGenerateContent', geminiGenerate],
+      // Chat twice as often, as for OpenAI clients: it is what most providers translate.
       ['/v1beta/models/gemini-2.0-flash:generateContent', geminiGenerate],
       ['/v1beta/models/gemini-2.0-flash:streamGenerateContent', geminiGenerate],
       ['/v1beta/models/e:batchEmbedContents', geminiEmbed],
