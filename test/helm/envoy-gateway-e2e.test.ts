@@ -18,13 +18,14 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { packageRoot } from '../../src/envoy/find.js';
 import { type RunningEnvoy, startEnvoy } from '../../src/envoy/launcher.js';
 import { skipRealEnvoy, theEnvoy } from '../envoy/available.js';
 import { chatCompletion, chatStream } from '../e2e/fixtures.js';
 import { type FakeUpstream, type Recorded, type Reply, startFakeUpstream } from '../e2e/harness.js';
+import { sampleValue, scrape } from '../e2e/observe.js';
 import { type AddressMap, staticBootstrap, xdsResources } from './eg-bootstrap.js';
 import { egTranslate, falseConditions, gatewayFor, skipEgctl, type Translation } from './egctl.js';
 import { freePort, type RunningProcessor, startRenderedProcessor } from './rendered-processor.js';
@@ -222,6 +223,11 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
     gateway = await runEnvoy(translation, addresses);
   }, 120_000);
 
+  // Each test answers for what the fakes saw during it.
+  beforeEach(() => {
+    problems.splice(0);
+  });
+
   afterAll(async () => {
     await gateway?.envoy.stop();
     await processor?.stop();
@@ -361,6 +367,8 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
   });
 
   it('a fallback pool: its primary (Anthropic) answers 503, the fallback (OpenAI) answers; each attempt translated and keyed for its member', async () => {
+    const fallbacks = async () => sampleValue(await scrape(`http://127.0.0.1:${ports.admin}`), 'llm_extproc_fallbacks_total', { pool: 'smart', backend: 'backup' });
+    const f0 = await fallbacks();
     outage.add('claude');
     try {
       const c0 = fakes.claude.requests.length;
@@ -373,6 +381,8 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
       // The first attempt was an Anthropic Messages request, the second an OpenAI one, with the member's model.
       expect(JSON.parse(fakes.backup.last().body.toString()).model).toBe('gpt-4o');
       expect(fakes.backup.last().headers['x-api-key']).toBeUndefined();
+      // The processor counted it as the pool's fallback, by the member that answered.
+      expect(await fallbacks()).toBe(f0 + 1);
     } finally {
       outage.delete('claude');
     }
