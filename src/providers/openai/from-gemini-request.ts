@@ -10,14 +10,14 @@
 import type { GeminiContent, GeminiFunctionDeclaration, GeminiGenerationConfig, GeminiPart, GeminiTool, GeminiToolConfig, GenerateContentRequest } from '../../dialects/gemini/types.js';
 import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatTool, ChatToolCall } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../errors.js';
+import type { ChatTarget } from './chat-target.js';
 import { fromGeminiSchema } from './from-gemini-schema.js';
 import { mediaPart } from './from-gemini-media.js';
 
 export interface FromGeminiOptions {
   model: string;
   stream: boolean;
-  /** `max_completion_tokens` where the API takes it (OpenAI's own, recent Azure versions); `max_tokens` for compatible servers. */
-  maxTokensField: 'max_tokens' | 'max_completion_tokens';
+  maxTokensField: ChatTarget['maxTokensField'];
 }
 
 const HANDLED = new Set(['contents', 'systemInstruction', 'tools', 'toolConfig', 'generationConfig', 'safetySettings', 'model']);
@@ -47,8 +47,12 @@ export function geminiToChat(body: GenerateContentRequest, opts: FromGeminiOptio
     out.stream_options = { include_usage: true };
   }
   if (body.generationConfig) applyGeneration(out, body.generationConfig, opts);
-  if (body.tools && body.tools.length > 0) out.tools = body.tools.flatMap((t, i) => toolsOf(t, `tools[${i}]`));
-  if (body.toolConfig) applyToolConfig(out, body.toolConfig);
+  const tools = (body.tools ?? []).flatMap((t, i) => toolsOf(t, `tools[${i}]`));
+  // OpenAI refuses an empty tools list and a tool_choice without tools; Gemini takes both and calls nothing.
+  if (tools.length > 0) {
+    out.tools = tools;
+    if (body.toolConfig) applyToolConfig(out, body.toolConfig);
+  }
   return out;
 }
 
@@ -213,7 +217,8 @@ function applyToolConfig(out: ChatCompletionRequest, tc: GeminiToolConfig): void
     if (names.length === 1) out.tool_choice = { type: 'function', function: { name: names[0]! } };
     else {
       // "One of these": OpenAI's tool_choice names one function or any, so the others are not declared.
-      if (names.length > 1) out.tools = (out.tools ?? []).filter((t) => names.includes(t.function.name));
+      if (names.length > 1) out.tools = out.tools!.filter((t) => names.includes(t.function.name));
+      if (out.tools!.length === 0) unsupported(`${p}.allowedFunctionNames`, 'names no declared function');
       out.tool_choice = 'required';
     }
   } else unsupported(`${p}.mode`, `"${String(mode)}" has no OpenAI tool_choice`);
