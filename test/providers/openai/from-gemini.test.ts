@@ -131,7 +131,10 @@ describe('geminiToChat', () => {
     refused({ cachedContent: 'cachedContents/abc' }, 'cachedContent');
     refused({ tools: [{ googleSearch: {} }] }, 'tools[0].googleSearch');
     refused({ tools: [{ codeExecution: {} }] }, 'tools[0].codeExecution');
-    refused({ toolConfig: { functionCallingConfig: { mode: 'VALIDATED' } } }, 'toolConfig.functionCallingConfig.mode');
+    const declared = [{ functionDeclarations: [{ name: 'f' }] }];
+    refused({ tools: declared, toolConfig: { functionCallingConfig: { mode: 'VALIDATED' } } }, 'toolConfig.functionCallingConfig.mode');
+    refused({ tools: declared, toolConfig: { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['g', 'h'] } } }, 'toolConfig.functionCallingConfig.allowedFunctionNames');
+    refused({ tools: declared, toolConfig: { retrievalConfig: { latLng: { latitude: 1, longitude: 2 } } } as never }, 'toolConfig.retrievalConfig');
     refused({ contents: [{ role: 'user', parts: [{ fileData: { fileUri: 'gs://bucket/a.png', mimeType: 'image/png' } }] }] }, 'contents[0].parts[0].fileData.fileUri');
     refused({ contents: [{ role: 'user', parts: [{ inlineData: { mimeType: 'video/mp4', data: 'AAAA' } }] }] }, 'contents[0].parts[0].inlineData.mimeType');
     refused({ contents: [{ role: 'user', parts: [{ text: 'x' }] }, { role: 'model', parts: [{ inlineData: { mimeType: 'image/png', data: 'AAAA' } }] }] }, 'contents[1].parts[0]');
@@ -146,6 +149,12 @@ describe('geminiToChat', () => {
     expect(out.tool_choice).toBe('required');
     // Gemini's int64 schema counts may come as strings; JSON Schema wants numbers.
     expect(out.tools![0]!.function.parameters).toEqual({ type: 'object', properties: { q: { type: 'string', maxLength: 10 } } });
+  });
+
+  it('sends no tools and no tool_choice for an empty declaration list (OpenAI refuses both)', () => {
+    const out = geminiToChat({ contents: user, tools: [{ functionDeclarations: [] }], toolConfig: { functionCallingConfig: { mode: 'ANY' } } }, opts);
+    expect(out.tools).toBeUndefined();
+    expect(out.tool_choice).toBeUndefined();
   });
 
   it('maps thinking levels and budgets to reasoning_effort', () => {
