@@ -172,15 +172,17 @@ function applyResponseFormat(out: ChatCompletionRequest, g: GeminiGenerationConf
   out.response_format = { type: 'json_schema', json_schema: { name: 'response', schema } };
 }
 
-// Gemini 3 levels share OpenAI's effort names; Gemini 2.5 budgets map by size, with the thresholds the Anthropic translator uses.
+// Gemini 3 levels share OpenAI's effort names; Gemini 2.5 budgets map by size, with the thresholds the
+// Anthropic translator uses. A budget of 0 (thinking off) and -1 (the model decides) send no effort, as
+// disabled thinking does from Anthropic: models that do not reason refuse reasoning_effort outright.
 function applyThinking(out: ChatCompletionRequest, t: Record<string, unknown>): void {
   const p = 'generationConfig.thinkingConfig';
   for (const key of Object.keys(t)) if (!['thinkingBudget', 'thinkingLevel', 'includeThoughts'].includes(key)) unsupported(`${p}.${key}`, 'has no OpenAI equivalent');
   if (t.includeThoughts === true) unsupported(`${p}.includeThoughts`, "cannot be honoured: Chat Completions returns no thought summaries");
   if (typeof t.thinkingLevel === 'string' && t.thinkingLevel !== 'THINKING_LEVEL_UNSPECIFIED') out.reasoning_effort = t.thinkingLevel.toLowerCase();
-  else if (typeof t.thinkingBudget === 'number' && t.thinkingBudget >= 0) {
+  else if (typeof t.thinkingBudget === 'number' && t.thinkingBudget > 0) {
     const b = t.thinkingBudget;
-    out.reasoning_effort = b === 0 ? 'minimal' : b < 4096 ? 'low' : b < 16384 ? 'medium' : 'high';
+    out.reasoning_effort = b < 4096 ? 'low' : b < 16384 ? 'medium' : 'high';
   }
 }
 

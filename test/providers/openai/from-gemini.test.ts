@@ -160,7 +160,7 @@ describe('geminiToChat', () => {
   it('maps thinking levels and budgets to reasoning_effort', () => {
     const effort = (thinkingConfig: Record<string, unknown>) => geminiToChat({ contents: user, generationConfig: { thinkingConfig } }, opts).reasoning_effort;
     expect(effort({ thinkingLevel: 'HIGH' })).toBe('high');
-    expect(effort({ thinkingBudget: 0 })).toBe('minimal');
+    expect(effort({ thinkingBudget: 0 })).toBeUndefined();
     expect(effort({ thinkingBudget: 1024 })).toBe('low');
     expect(effort({ thinkingBudget: 8192 })).toBe('medium');
     expect(effort({ thinkingBudget: 24576 })).toBe('high');
