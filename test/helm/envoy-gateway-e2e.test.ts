@@ -207,7 +207,7 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
     // The chart's workaround taken away from one rule, to show what Envoy Gateway does without it.
     const route = structuredClone(manifests.find((m) => m.kind === 'HTTPRoute')!);
     const plainRule = route.spec.rules.find((r: Obj) => r.name === 'plain');
-    delete plainRule.filters;
+    plainRule.filters = plainRule.filters.filter((f: Obj) => f.type !== 'URLRewrite');
     const input = [...gatewayFor('llm-gateway', GW_NS), ...manifests.map((m) => (m.kind === 'HTTPRoute' ? route : m))];
     translation = egTranslate(input);
     withoutPatches = egTranslate(input.filter((m) => m.kind !== 'EnvoyPatchPolicy'));
@@ -264,6 +264,8 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
     // Every rule of the chart's HTTPRoute, the catch-all included, turns the filter on.
     expect(routes).toHaveLength(Object.keys(config.backends).length + Object.keys(config.pools).length + 1);
     for (const r of routes) expect(r.typedPerFilterConfig?.[EXT_PROC_FILTER], r.name).toMatchObject({ '@type': 'type.googleapis.com/envoy.config.route.v3.FilterConfig' });
+    // Every route to a provider strips the header that marks Envoy's own replies.
+    for (const r of routes.filter((x) => x.route)) expect(r.responseHeadersToRemove, r.name).toEqual(['x-llm-error-code']);
     const byBackend = (n: string) => routes.find((r) => r.match.headers?.[0]?.stringMatch?.exact === n)!;
     expect(byBackend('custom').route.hostRewriteLiteral).toBe('apic.example.com');
     expect(byBackend('primary').route.hostRewriteLiteral).toBe('primary.llm.test');
@@ -424,6 +426,27 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
     expect(r.choices[0]?.message.content).toMatch(/^Hello from (blue|green)$/);
     const got = [fakes.blue.requests.at(-1), fakes.green.requests.at(-1)].find((x) => x && x.body.length > big.length)!;
     expect(JSON.parse(got.body.toString()).messages[0].content).toBe(big);
+  });
+
+  // The processor takes a response carrying x-llm-error-code for Envoy's own reply and passes it
+  // on untranslated; a provider must not be able to pass for Envoy (the standalone bootstrap
+  // strips the header from upstream answers on its virtual host).
+  it("a provider's answer cannot pass for Envoy's own reply: x-llm-error-code is stripped, the error translated", async () => {
+    const reply = fakes.claude.reply;
+    fakes.claude.reply = () => ({ status: 429, headers: { 'x-llm-error-code': 'forged', 'retry-after': '7' }, json: { type: 'error', error: { type: 'rate_limit_error', message: 'slow down' } } });
+    try {
+      const r = await fetch(`${gateway!.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-llm-backend': 'claude' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }) });
+      expect(r.status).toBe(429);
+      expect(r.headers.get('x-llm-error-code')).toBeNull();
+      expect(r.headers.get('retry-after')).toBe('7');
+      // OpenAI's error shape for the OpenAI client, not Anthropic's.
+      const body = (await r.json()) as Obj;
+      expect(body.type).toBeUndefined();
+      expect(Object.keys(body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
+      expect(body.error.message).toBe('slow down');
+    } finally {
+      fakes.claude.reply = reply;
+    }
   });
 
   it('a weighted pool reaches both members', async () => {
