@@ -47,7 +47,7 @@ export class AzureOpenAITranslator extends DelegatingTranslator {
       const up = inner.request(body);
       return { ...up, model: up.model ?? deployment };
     }
-    const target = (model: string): ChatTarget => {
+    const target = (model: string | undefined): ChatTarget => {
       const deployment = this.deployment(model);
       // The deployment names what runs; a route or backend model pin still wins in the body.
       return { path: this.path(deployment, 'chat/completions'), model: ctx.model ?? deployment, maxTokensField: maxTokensField(this.apiVersion()) };

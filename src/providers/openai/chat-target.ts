@@ -14,10 +14,14 @@ export interface ChatTarget {
   maxTokensField: 'max_tokens' | 'max_completion_tokens';
 }
 
-/** Builds the target once the request's model (route, backend or client) is known. */
-export type ChatTargetFor = (model: string) => ChatTarget;
+/**
+ * Builds the target from the request's model (route, backend or client; undefined when none
+ * names one). Undefined back means there is no model to ask for: a 400 missing_model.
+ */
+export type ChatTargetFor = (model: string | undefined) => ChatTarget | undefined;
 
-export function openAIChatTarget(ctx: TranslationContext, model: string): ChatTarget {
+export function openAIChatTarget(ctx: TranslationContext, model: string | undefined): ChatTarget | undefined {
+  if (model === undefined) return undefined;
   return {
     path: withBasePath(ctx.backend, '/v1/chat/completions'),
     model,

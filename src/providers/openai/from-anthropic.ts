@@ -37,9 +37,8 @@ export class AnthropicToOpenAI implements Translator {
   request(body: unknown): UpstreamRequest {
     if (body === undefined) throw new GatewayError('invalid_json', 'a Messages request needs a JSON body');
     const req = body as MessagesRequest;
-    const named = this.ctx.model ?? (typeof req.model === 'string' && req.model !== '' ? req.model : undefined);
-    const target = named === undefined ? undefined : this.target(named);
-    // Without a model, toOpenAIChatRequest refuses the body (after naming any unsupported field first).
+    const target = this.target(this.ctx.model ?? (typeof req.model === 'string' && req.model !== '' ? req.model : undefined));
+    // Without a target, toOpenAIChatRequest refuses the body for its missing model (after naming any unsupported field first).
     const out = toOpenAIChatRequest(req, { model: target?.model, maxTokensField: target?.maxTokensField ?? 'max_tokens' });
     return {
       path: target!.path,

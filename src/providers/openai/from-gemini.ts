@@ -42,9 +42,8 @@ export class GeminiToOpenAI implements Translator {
     if (body === undefined) throw new GatewayError('invalid_json', 'a generateContent request needs a JSON body');
     const found = matchGeminiPath(this.ctx.path);
     this.streamed = found?.pathStream === true;
-    const model = this.ctx.model ?? found?.pathModel;
-    if (!model) throw new GatewayError('missing_model', 'the request names no model, and neither does the backend or the route', 'model');
-    const target = this.target(model);
+    const target = this.target(this.ctx.model ?? (found?.pathModel || undefined));
+    if (!target) throw new GatewayError('missing_model', 'the request names no model, and neither does the backend or the route', 'model');
     const out = geminiToChat(body as GenerateContentRequest, { model: target.model, stream: this.streamed, maxTokensField: target.maxTokensField });
     return { path: target.path, body: Buffer.from(JSON.stringify(out)), model: target.model, stream: this.streamed, removeHeaders: DROP_HEADERS };
   }
