@@ -106,13 +106,18 @@ export class OpenAIChatToGemini implements Translator {
     const events = this.sse.push(chunk, end);
     let out = '';
     for (const ev of events) {
-      if (ev.data === undefined || ev.data.trim() === '') continue;
+      if (ev.data === undefined) {
+        // Google writes an error that ends a stream as its error JSON outside the SSE framing
+        // (no `data:` line), after the events so far: skipping it would end the client's
+        // stream as if the answer were whole.
+        const e = ev.raw.trimStart().startsWith('{') ? parseGoogleError(ev.raw) : undefined;
+        if (e) out += errorEvent(e);
+        continue;
+      }
+      if (ev.data.trim() === '') continue;
       const res = parseResponse(ev.data);
-      const err = (res as { error?: unknown }).error;
-      if (err) {
-        // An error mid-stream: OpenAI SDKs raise an event carrying `error` as an API error.
-        const e = parseGoogleError(ev.data);
-        out += `data: ${JSON.stringify(openAIError({ status: e?.code ?? 500, code: e?.status ?? 'upstream_error', message: e?.message ?? 'upstream stream error' }))}\n\n`;
+      if ((res as { error?: unknown }).error) {
+        out += errorEvent(parseGoogleError(ev.data));
         continue;
       }
       out += writer.event(res);
@@ -132,6 +137,11 @@ export class OpenAIChatToGemini implements Translator {
   progress(): ResponseProgress {
     return this.writer ? this.writer.progress : this.plainProgress;
   }
+}
+
+/** An error mid-stream as OpenAI streams carry one: the SDKs raise an event with `error` as an API error. */
+function errorEvent(e: ReturnType<typeof parseGoogleError>): string {
+  return `data: ${JSON.stringify(openAIError({ status: e?.code ?? 500, code: e?.status ?? 'upstream_error', message: e?.message ?? 'upstream stream error' }))}\n\n`;
 }
 
 /** A compressed body cannot be rewritten; request() asked for identity, so this is a misbehaving upstream. */
