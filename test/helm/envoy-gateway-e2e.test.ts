@@ -46,6 +46,7 @@ const BACKENDS = {
   backup: { endpoint: 'http://backup.llm.test:8004', key: 'sk-backup', provider: 'openai' },
   blue: { endpoint: 'http://blue.llm.test:8005', key: 'sk-blue', provider: 'openai' },
   green: { endpoint: 'http://green.llm.test:8006', key: 'sk-green', provider: 'openai' },
+  slow: { endpoint: 'http://slow.llm.test:8007', key: 'sk-slow', provider: 'openai' },
 } as const;
 type Name = keyof typeof BACKENDS;
 const NAMES = Object.keys(BACKENDS) as Name[];
@@ -61,6 +62,8 @@ const config = {
     ...Object.fromEntries(
       NAMES.map((n) => [n, { provider: BACKENDS[n].provider, endpoint: BACKENDS[n].endpoint, authToken: { kind: 'SecretRef', secretRef: { file: `/run/secrets/llm-extproc/${n}` } } }]),
     ),
+    // Its own timeouts, short enough to watch one expire.
+    slow: { provider: 'openai', endpoint: BACKENDS.slow.endpoint, timeouts: { request: '2s' }, authToken: { kind: 'SecretRef', secretRef: { file: '/run/secrets/llm-extproc/slow' } } },
     custom: {
       provider: 'openai',
       endpoint: BACKENDS.custom.endpoint,
@@ -167,6 +170,7 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
   let manifests: Manifest[];
   let translation: Translation;
   let withoutPatches: Translation;
+  let withoutTraffic: Translation;
   let addresses: AddressMap;
   let processor: RunningProcessor | undefined;
   let gateway: Run | undefined;
@@ -211,6 +215,7 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
     const input = [...gatewayFor('llm-gateway', GW_NS), ...manifests.map((m) => (m.kind === 'HTTPRoute' ? route : m))];
     translation = egTranslate(input);
     withoutPatches = egTranslate(input.filter((m) => m.kind !== 'EnvoyPatchPolicy'));
+    withoutTraffic = egTranslate(input.filter((m) => m.kind !== 'BackendTrafficPolicy'));
     const x = xdsResources(translation.xds);
     const processorCla = x.endpoints.get(`envoyextensionpolicy/${GW_NS}/gw-llm-extproc/extproc/0`);
     const clusterIp = processorCla?.endpoints[0].lbEndpoints[0].endpoint.address.socketAddress;
@@ -264,8 +269,15 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
     // Every rule of the chart's HTTPRoute, the catch-all included, turns the filter on.
     expect(routes).toHaveLength(Object.keys(config.backends).length + Object.keys(config.pools).length + 1);
     for (const r of routes) expect(r.typedPerFilterConfig?.[EXT_PROC_FILTER], r.name).toMatchObject({ '@type': 'type.googleapis.com/envoy.config.route.v3.FilterConfig' });
-    // Every route to a provider strips the header that marks Envoy's own replies.
-    for (const r of routes.filter((x) => x.route)) expect(r.responseHeadersToRemove, r.name).toEqual(['x-llm-error-code']);
+    // Every route to a provider strips the header that marks Envoy's own replies, and has the
+    // config's timeouts (else Envoy's 15 s default route timeout; see withoutTraffic below).
+    for (const r of routes.filter((x) => x.route)) {
+      expect(r.responseHeadersToRemove, r.name).toEqual(['x-llm-error-code']);
+      const slow = r.match.headers[0].stringMatch.exact === 'slow';
+      expect([r.route.timeout, r.route.idleTimeout, r.route.retryPolicy?.perTryTimeout], r.name).toEqual([slow ? '2s' : '600s', '60s', '120s']);
+    }
+    const bare = xdsResources(withoutTraffic.xds).routes.get(`${GW_NS}/llm-gateway/http`)!.virtualHosts[0].routes as Obj[];
+    for (const r of bare.filter((x) => x.route)) expect(r.route.timeout, r.name).toBeUndefined();
     const byBackend = (n: string) => routes.find((r) => r.match.headers?.[0]?.stringMatch?.exact === n)!;
     expect(byBackend('custom').route.hostRewriteLiteral).toBe('apic.example.com');
     expect(byBackend('primary').route.hostRewriteLiteral).toBe('primary.llm.test');
@@ -332,6 +344,36 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
     // The processor asked the provider for usage, and kept that chunk from a client that did not ask.
     expect(JSON.parse(fakes.primary.last().body.toString()).stream_options).toEqual({ include_usage: true });
     expect(usageChunks).toBe(0);
+  });
+
+  // Envoy's route timeout defaults to 15 s and spans the whole answer: without the chart's
+  // BackendTrafficPolicy (requestTimeout) a longer answer, streamed or not, would be cut.
+  it('a stream that lasts 16 s gets through (the route timeout is the config\'s 600 s, not Envoy\'s 15 s)', { timeout: 40_000 }, async () => {
+    const reply = fakes.primary.reply;
+    fakes.primary.reply = (req) => ({ sse: chatStream('gpt-4o-mini', Array.from({ length: 16 }, (_, i) => `w${i} `), JSON.parse(req.body.toString()).stream_options?.include_usage === true), delayMs: 1000 });
+    try {
+      const started = Date.now();
+      const stream = await client(gateway!).chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+      let text = '';
+      for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
+      expect(text).toBe(Array.from({ length: 16 }, (_, i) => `w${i} `).join(''));
+      expect(Date.now() - started).toBeGreaterThan(15_000);
+    } finally {
+      fakes.primary.reply = reply;
+    }
+  });
+
+  it("a backend's own timeouts.request applies: a 2 s limit cuts a longer stream", async () => {
+    fakes.slow.reply = () => ({ sse: chatStream('gpt-4o-mini', ['a', 'b', 'c', 'd', 'e', 'f'], false), delayMs: 700 });
+    const started = Date.now();
+    const stream = await client(gateway!, { 'x-llm-backend': 'slow' }).chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    let text = '';
+    const err = await (async () => {
+      for await (const c of stream) text += c.choices[0]?.delta.content ?? '';
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(text.length).toBeLessThan(6);
+    expect(Date.now() - started).toBeLessThan(4000);
   });
 
   it('a backend with hostOverride, pathOverride and authHeaderOverride, selected by header', async () => {
