@@ -24,10 +24,13 @@ export class ToolCallIds {
   private seed: string | undefined;
   private n = 0;
 
+  /** `prefix`: how the client's API spells its ids (call_ for OpenAI, toolu_ for Anthropic). */
+  constructor(private readonly prefix = 'call') {}
+
   next(call: GeminiFunctionCall, responseId: string | undefined): string {
     if (typeof call.id === 'string' && call.id !== '') return call.id;
     this.seed ??= (responseId ?? randomBytes(9).toString('base64url')).replace(/[^A-Za-z0-9_-]/g, '');
-    return `call_${this.seed}_${this.n++}`;
+    return `${this.prefix}_${this.seed}_${this.n++}`;
   }
 }
 

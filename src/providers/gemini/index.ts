@@ -1,8 +1,10 @@
 // Google AI Studio's Gemini API: `x-goog-api-key`, the Gemini dialect natively,
-// and OpenAI chat/embeddings translated to generateContent / batchEmbedContents.
+// OpenAI chat/embeddings translated to generateContent / batchEmbedContents, and
+// Anthropic Messages (and count_tokens) translated to generateContent / countTokens.
 import { z } from 'zod';
 import type { ProviderSpec, TranslationContext, Translator } from '../types.js';
 import { OpenAIEmbeddingsToGemini } from './embeddings.js';
+import { AnthropicCountTokensToGemini, AnthropicToGemini } from './from-anthropic.js';
 import { OpenAIChatToGemini } from './openai-chat.js';
 import { GeminiSameDialect } from './same-dialect.js';
 import { aiStudioTarget, GEMINI_API_VERSIONS, type GeminiTarget } from './target.js';
@@ -15,6 +17,9 @@ export function geminiTranslator(ctx: TranslationContext, target: GeminiTarget):
   if (ctx.dialect === 'gemini') return new GeminiSameDialect(ctx, target);
   if (ctx.dialect === 'openai' && ctx.operation === 'chat') return new OpenAIChatToGemini(ctx, target);
   if (ctx.dialect === 'openai' && ctx.operation === 'embeddings' && target.methods.has('batchEmbedContents')) return new OpenAIEmbeddingsToGemini(ctx, target);
+  if (ctx.dialect === 'anthropic' && ctx.operation === 'chat') return new AnthropicToGemini(ctx, target);
+  // 'other' is Anthropic's /v1/messages/count_tokens: Gemini's countTokens answers it.
+  if (ctx.dialect === 'anthropic' && ctx.operation === 'other') return new AnthropicCountTokensToGemini(ctx, target);
   return undefined;
 }
 

@@ -2,6 +2,7 @@
 // GenerateContent wire format at different paths, so every Gemini translator takes
 // a GeminiTarget instead of building paths itself.
 import { GatewayError } from '../../errors.js';
+import type { GenerateContentRequest } from '../../dialects/gemini/types.js';
 import type { TranslationContext } from '../types.js';
 
 export type GeminiMethod = 'generateContent' | 'streamGenerateContent' | 'embedContent' | 'batchEmbedContents' | 'countTokens';
@@ -18,6 +19,11 @@ export interface GeminiTarget {
   jsonSchemaField: 'responseJsonSchema' | 'responseSchema';
   /** The methods this target serves from the Gemini dialect. */
   methods: ReadonlySet<GeminiMethod>;
+  /**
+   * A countTokens body for a translated request: AI Studio counts system instructions and
+   * tools only inside `generateContentRequest`; Vertex takes them at the top level.
+   */
+  countTokensBody(req: GenerateContentRequest, model: string): unknown;
 }
 
 export const GEMINI_API_VERSIONS = ['v1', 'v1beta'] as const;
@@ -30,6 +36,7 @@ export function aiStudioTarget(options: Record<string, unknown>): GeminiTarget {
     embedModelName: (model) => `models/${model}`,
     jsonSchemaField: version === 'v1' ? 'responseSchema' : 'responseJsonSchema',
     methods: new Set(['generateContent', 'streamGenerateContent', 'embedContent', 'batchEmbedContents', 'countTokens']),
+    countTokensBody: (req, model) => ({ generateContentRequest: { model: `models/${model}`, ...req } }),
   };
 }
 

@@ -1,5 +1,5 @@
 // Google Cloud Vertex AI: Gemini models through the Gemini translators with Vertex
-// paths, Claude models through the Anthropic provider's translators with Vertex's
+// paths (OpenAI, Anthropic and Gemini clients alike), Claude models through the Anthropic provider's translators with Vertex's
 // rawPredict body rules, OpenAI embeddings through :predict. Requests carry an
 // OAuth2 token (service-account key or Application Default Credentials), no static key.
 import { z } from 'zod';
@@ -46,13 +46,15 @@ function translator(ctx: TranslationContext): Translator | undefined {
       if (fixed === 'anthropic' || ctx.operation === 'embeddings') return undefined;
       return new VertexTranslator(ctx, () => new GeminiSameDialect(ctx, gemini));
     case 'anthropic':
-      if (fixed === 'google' || ctx.operation !== 'chat') return undefined;
+      if (ctx.operation !== 'chat' && ctx.operation !== 'other') return undefined;
+      // Claude models take the Messages body natively (count_tokens is not offered there); Gemini models by translation.
       return new VertexTranslator(ctx, (body) => {
         const model = requireModel(ctx, (body as { model?: unknown } | undefined)?.model);
-        if (publisherOf(ctx.options, model) !== 'anthropic') {
-          throw new GatewayError('unsupported_endpoint', `${model} is not a Claude model; Anthropic's Messages API reaches only Claude models on Vertex AI`);
+        if (publisherOf(ctx.options, model) === 'anthropic') {
+          if (ctx.operation === 'chat') return new VertexClaudeFromAnthropic(ctx);
+          throw new GatewayError('unsupported_endpoint', `count_tokens for Claude models on Vertex AI is not served by this gateway`);
         }
-        return new VertexClaudeFromAnthropic(ctx);
+        return geminiTranslator(ctx, gemini)!;
       });
     case 'openai':
       if (ctx.operation === 'embeddings') return fixed === 'anthropic' ? undefined : new VertexTranslator(ctx, () => new OpenAIEmbeddingsToVertex(ctx));

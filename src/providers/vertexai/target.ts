@@ -41,5 +41,6 @@ export function vertexGeminiTarget(options: Record<string, unknown>): GeminiTarg
     jsonSchemaField: 'responseJsonSchema',
     // Vertex embeds through :predict (see embeddings.ts), not the Gemini API's embed methods.
     methods: new Set(['generateContent', 'streamGenerateContent', 'countTokens']),
+    countTokensBody: (req) => req,
   };
 }

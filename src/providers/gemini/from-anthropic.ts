@@ -1,0 +1,206 @@
+// Anthropic dialect in, Gemini out (AI Studio, or Vertex's Gemini models through another
+// GeminiTarget): /v1/messages as generateContent / streamGenerateContent?alt=sse, and
+// /v1/messages/count_tokens as countTokens. Plain answers are rewritten whole, streams
+// event by event; upstream errors keep their status and get Anthropic's error shape.
+import { randomBytes } from 'node:crypto';
+import type { MessagesRequest } from '../../dialects/anthropic/types.js';
+import type { GenerateContentResponse } from '../../dialects/gemini/types.js';
+import { GatewayError } from '../../errors.js';
+import { SseParser } from '../../usage/sse.js';
+import { ResponseProgress, WholeBodyProgress } from '../../usage/progress.js';
+import type { Usage } from '../../usage/types.js';
+import { BodyCollector } from '../shared/body.js';
+import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
+import { ToolCallIds } from './chat-response.js';
+import { parseGoogleError } from './errors.js';
+import { geminiFromAnthropic } from './from-anthropic-request.js';
+import { googleErrorToAnthropic, messageFromGemini } from './from-anthropic-response.js';
+import { AnthropicEventsFromGemini } from './from-anthropic-stream.js';
+import { observeGemini } from './progress.js';
+import { type GeminiTarget, requireModel } from './target.js';
+import { fromGeminiUsage } from './usage.js';
+
+// Anthropic SDK headers mean nothing to Google; accept-encoding goes so the body can be read.
+const DROP_HEADERS = ['anthropic-version', 'anthropic-beta', 'anthropic-dangerous-direct-browser-access', 'accept-encoding'];
+
+/** `stream-json`: a stream was asked for but Google answered one JSON document (or an array of them). */
+type Mode = 'plain' | 'stream' | 'stream-json' | 'error';
+
+export class AnthropicToGemini implements Translator {
+  private mode: Mode = 'plain';
+  private status = 0;
+  private stream = false;
+  private model = '';
+  private readonly fallbackId = `msg_${randomBytes(12).toString('hex')}`;
+  private readonly ids = new ToolCallIds('toolu');
+  private readonly body = new BodyCollector();
+  private readonly sse = new SseParser();
+  private writer: AnthropicEventsFromGemini | undefined;
+  private plainUsage: Usage = {};
+  private plainModel: string | undefined;
+  private readonly plainProgress = new ResponseProgress();
+
+  constructor(
+    private readonly ctx: TranslationContext,
+    private readonly target: GeminiTarget,
+  ) {}
+
+  request(body: unknown): UpstreamRequest {
+    if (body === undefined) throw new GatewayError('invalid_json', 'a Messages request needs a JSON body');
+    const req = body as MessagesRequest;
+    // Unsupported fields are named before a missing model: the client learns what to change first.
+    const upstream = geminiFromAnthropic(req, this.target);
+    this.model = requireModel(this.ctx, req.model);
+    this.stream = req.stream === true;
+    const method = this.stream ? 'streamGenerateContent' : 'generateContent';
+    return {
+      path: this.target.path(this.model, method) + (this.stream ? '?alt=sse' : ''),
+      body: Buffer.from(JSON.stringify(upstream)),
+      removeHeaders: DROP_HEADERS,
+      model: this.model,
+      stream: this.stream,
+    };
+  }
+
+  responseHeaders(status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
+    this.status = status;
+    const ok = status >= 200 && status < 300;
+    if (ok) requireIdentity(headers);
+    const eventStream = (headers.get('content-type') ?? '').includes('text/event-stream');
+    this.mode = !ok ? 'error' : !this.stream ? 'plain' : eventStream ? 'stream' : 'stream-json';
+    if (this.mode === 'stream' || this.mode === 'stream-json') this.writer = new AnthropicEventsFromGemini(this.ids, { id: this.fallbackId, model: this.model });
+    return { rewritesBody: true, setHeaders: { 'content-type': this.writer ? 'text/event-stream' : 'application/json' }, removeHeaders: ['content-encoding'] };
+  }
+
+  responseChunk(chunk: Buffer, end: boolean): Buffer {
+    if (this.mode === 'stream') return this.streamChunk(chunk, end);
+    const whole = this.body.push(chunk, end);
+    if (!whole) return Buffer.alloc(0);
+    if (this.mode === 'error') return googleErrorToAnthropic(this.status, whole);
+    if (this.mode === 'stream-json') return this.jsonAsStream(whole);
+    const res = asResponse(parseJson(whole.toString('utf8')));
+    this.plainModel = res.modelVersion;
+    this.plainUsage = fromGeminiUsage(res.usageMetadata, true) ?? {};
+    const msg = messageFromGemini(res, this.ids, { id: this.fallbackId, model: this.model });
+    observeGemini(this.plainProgress, res, true);
+    return Buffer.from(JSON.stringify(msg));
+  }
+
+  /** The whole answer at once, still as the stream the client asked for. */
+  private jsonAsStream(whole: Buffer): Buffer {
+    const parsed = parseJson(whole.toString('utf8'));
+    const events = Array.isArray(parsed) ? parsed : [parsed];
+    let out = '';
+    for (const ev of events) out += this.writer!.event(asResponse(ev));
+    return Buffer.from(out + this.writer!.end());
+  }
+
+  private streamChunk(chunk: Buffer, end: boolean): Buffer {
+    const writer = this.writer!;
+    let out = '';
+    for (const ev of this.sse.push(chunk, end)) {
+      if (ev.data === undefined || ev.data.trim() === '' || writer.finished) continue;
+      const parsed = parseJson(ev.data);
+      if (parsed && typeof parsed === 'object' && 'error' in parsed) {
+        // An error mid-stream: the Anthropic SDKs raise an `error` event as an API error.
+        const e = parseGoogleError(ev.data);
+        out += writer.error('api_error', e?.status ? `${e.status}: ${e.message ?? ''}` : (e?.message ?? 'upstream stream error'));
+        continue;
+      }
+      out += writer.event(asResponse(parsed));
+    }
+    if (end) out += writer.end();
+    return Buffer.from(out);
+  }
+
+  usage(): Usage {
+    return this.writer ? this.writer.usage : this.plainUsage;
+  }
+
+  responseModel(): string | undefined {
+    return this.writer ? this.writer.responseModel : this.plainModel;
+  }
+
+  progress(): ResponseProgress {
+    return this.writer ? this.writer.progress : this.plainProgress;
+  }
+}
+
+/**
+ * /v1/messages/count_tokens as Gemini's countTokens: the same translation of the
+ * conversation (generation settings aside), answered as `{"input_tokens": N}`.
+ */
+export class AnthropicCountTokensToGemini implements Translator {
+  private status = 0;
+  private readonly body = new BodyCollector();
+  private readonly done = new WholeBodyProgress();
+  private model: string | undefined;
+
+  constructor(
+    private readonly ctx: TranslationContext,
+    private readonly target: GeminiTarget,
+  ) {}
+
+  request(body: unknown): UpstreamRequest {
+    if (body === undefined) throw new GatewayError('invalid_json', 'a count_tokens request needs a JSON body');
+    const req = body as MessagesRequest;
+    const { generationConfig: _g, toolConfig: _t, ...counted } = geminiFromAnthropic(req, this.target);
+    const model = requireModel(this.ctx, req.model);
+    return {
+      path: this.target.path(model, 'countTokens'),
+      body: Buffer.from(JSON.stringify(this.target.countTokensBody(counted, model))),
+      removeHeaders: DROP_HEADERS,
+      model,
+      stream: false,
+    };
+  }
+
+  responseHeaders(status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
+    this.status = status;
+    if (status >= 200 && status < 300) requireIdentity(headers);
+    return { rewritesBody: true, setHeaders: { 'content-type': 'application/json' }, removeHeaders: ['content-encoding'] };
+  }
+
+  responseChunk(chunk: Buffer, end: boolean): Buffer {
+    const whole = this.body.push(chunk, end);
+    if (!whole) return Buffer.alloc(0);
+    this.done.markComplete();
+    if (this.status < 200 || this.status >= 300) return googleErrorToAnthropic(this.status, whole);
+    const res = parseJson(whole.toString('utf8')) as { totalTokens?: unknown; modelVersion?: unknown } | null;
+    if (typeof res?.totalTokens !== 'number') throw new GatewayError('upstream_response_invalid', 'the Gemini countTokens answer has no totalTokens');
+    if (typeof res.modelVersion === 'string') this.model = res.modelVersion;
+    return Buffer.from(JSON.stringify({ input_tokens: res.totalTokens }));
+  }
+
+  /** Counting tokens generates nothing and is not billed. */
+  usage(): Usage {
+    return {};
+  }
+
+  responseModel(): string | undefined {
+    return this.model;
+  }
+
+  progress(): ResponseProgress {
+    return this.done;
+  }
+}
+
+/** A compressed body cannot be rewritten; request() asked for identity, so this is a misbehaving upstream. */
+function requireIdentity(headers: ReadonlyMap<string, string>): void {
+  const enc = (headers.get('content-encoding') ?? '').trim().toLowerCase();
+  if (enc !== '' && enc !== 'identity') throw new GatewayError('upstream_response_invalid', `the provider answered with a ${enc}-encoded body, which the gateway cannot translate`);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new GatewayError('upstream_response_invalid', 'the Gemini response is not JSON');
+  }
+}
+
+function asResponse(v: unknown): GenerateContentResponse {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new GatewayError('upstream_response_invalid', 'the Gemini response is not a GenerateContentResponse object');
+  return v as GenerateContentResponse;
+}
