@@ -18,7 +18,8 @@ interface Case {
   request: { method?: string; path: string; headers?: Record<string, string>; body?: unknown };
   expectUpstream?: { path?: string; headers?: Record<string, string | null>; body?: unknown };
   response?: { status: number; headers?: Record<string, string>; body?: unknown; bodyFile?: string };
-  expectClient?: { status?: number; headers?: Record<string, string | null>; body?: unknown; bodyFile?: string };
+  /** `unchanged`: the client gets the upstream's bytes exactly (a same-dialect stream passed through). */
+  expectClient?: { status?: number; headers?: Record<string, string | null>; body?: unknown; bodyFile?: string; unchanged?: boolean };
   expectUsage?: Record<string, unknown>;
   expectError?: { status: number; code: string; body?: unknown };
 }
@@ -87,6 +88,7 @@ describe.each(pairs)('%s', (pair) => {
       } else if (c.expectClient?.body !== undefined) {
         expect(mismatches(c.expectClient.body, JSON.parse(client.body.toString()))).toEqual([]);
       }
+      if (c.expectClient?.unchanged) expect(client.body.equals(upstreamBytes), `split every ${size} bytes: the client's bytes differ from the upstream's`).toBe(true);
       if (firstClient === undefined) firstClient = client.body;
       else expect(client.body.toString(), `split every ${size} bytes changed the client bytes`).toBe(firstClient.toString());
       if (c.expectUsage) expect(mismatches(c.expectUsage, pick(res.metadata ?? {}, Object.keys(c.expectUsage)))).toEqual([]);

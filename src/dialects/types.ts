@@ -7,7 +7,10 @@ export type Operation =
   | 'completions' // OpenAI legacy /completions
   | 'embeddings'
   | 'models'
-  | 'other';
+  | 'responses' // OpenAI Responses API: POST /responses (create), the one that generates
+  | 'responses_compact' // OpenAI POST /responses/compact: a billed model pass over a conversation
+  | 'responses_state' // OpenAI stored responses: GET/DELETE /responses/{id}, POST …/cancel, GET …/input_items
+  | 'other'; // token counting: Anthropic /messages/count_tokens, Gemini :countTokens, OpenAI /responses/input_tokens
 
 export interface DialectRequest {
   dialect: DialectName;

@@ -23,8 +23,18 @@ import { usageMetadata } from '../usage/metadata.js';
 import type { Usage } from '../usage/types.js';
 import type { GatewayError } from '../errors.js';
 
-/** gen_ai.operation.name for the operations that generate (or embed) and are billed by the token. */
-const GENAI_OPERATION: Partial<Record<Operation, string>> = { chat: 'chat', completions: 'text_completion', embeddings: 'embeddings' };
+/**
+ * gen_ai.operation.name for the operations that generate (or embed) and are billed by the token.
+ * The Responses API is a chat operation in OpenTelemetry's terms (its well-known values have no
+ * other); the usage log's path tells it from Chat Completions.
+ */
+const GENAI_OPERATION: Partial<Record<Operation, string>> = {
+  chat: 'chat',
+  completions: 'text_completion',
+  embeddings: 'embeddings',
+  responses: 'chat',
+  responses_compact: 'chat',
+};
 
 export interface Routed {
   backend: string;

@@ -27,7 +27,7 @@ export function countTokens(text: string, model: string | undefined): number {
   return enc.encode_ordinary(text).length;
 }
 
-const TEXT_KEYS = new Set(['content', 'text', 'system', 'input', 'prompt', 'arguments', 'name', 'description', 'systemInstruction']);
+const TEXT_KEYS = new Set(['content', 'text', 'system', 'instructions', 'input', 'prompt', 'arguments', 'name', 'description', 'systemInstruction']);
 
 /** Every string a model reads in a request body, whatever the dialect (messages, contents, tools…). */
 export function promptText(body: unknown): string {

@@ -9,7 +9,34 @@ const OPERATIONS: [suffix: string, op: DialectRequest['operation']][] = [
   ['/models', 'models'],
 ];
 
+/**
+ * The Responses API's paths, matched on their tail (`/v1/responses…`, Azure's `/openai/v1/responses…`):
+ * create, compact and input_tokens by name; anything else under /responses is one stored response
+ * (retrieve, delete, cancel, input_items), whose id is any one path segment.
+ */
+const RESPONSES = /\/responses(?:\/(compact|input_tokens)|\/[^/]+(?:\/(?:cancel|input_items))?)?$/;
+
+/** The `/responses…` tail of a Responses API path (what a provider puts under its own base), or undefined. */
+export function responsesTail(path: string): string | undefined {
+  const m = RESPONSES.exec(path);
+  return m ? path.slice(m.index) : undefined;
+}
+
+function matchResponses(path: string): DialectRequest | undefined {
+  const m = RESPONSES.exec(path);
+  if (!m) return undefined;
+  const tail = path.slice(m.index);
+  if (tail === '/responses') return { dialect: 'openai', operation: 'responses' };
+  if (m[1] === 'compact') return { dialect: 'openai', operation: 'responses_compact' };
+  if (m[1] === 'input_tokens') return { dialect: 'openai', operation: 'other' };
+  return { dialect: 'openai', operation: 'responses_state' };
+}
+
 export function matchOpenAIPath(path: string): DialectRequest | undefined {
+  if (path.includes('/responses')) {
+    const found = matchResponses(path);
+    if (found) return found;
+  }
   for (const [suffix, operation] of OPERATIONS) {
     if (path.endsWith(suffix)) return { dialect: 'openai', operation };
   }
@@ -45,5 +72,6 @@ export const openAIDialect: Dialect = {
   headers: [],
   error: openAIError,
   validate: validateOpenAI,
-  messages: (b) => b.messages ?? b.prompt ?? b.input,
+  // Chat's messages, legacy prompt, Responses' instructions + input (or embeddings' input).
+  messages: (b) => b.messages ?? b.prompt ?? (b.instructions !== undefined ? { instructions: b.instructions, input: b.input } : b.input),
 };

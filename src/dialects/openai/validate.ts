@@ -1,8 +1,10 @@
 // The OpenAI request shapes the translators rely on (Chat Completions, legacy Completions,
-// Embeddings), checked once before any translation: wrong types are a 400 naming the JSON
-// path, never a silent drop or a crash further in. Unknown fields and unknown content part
-// types pass: OpenAI adds them, and a same-dialect request forwards them untouched.
+// Embeddings; the Responses API's are in responses-validate.ts), checked once before any
+// translation: wrong types are a 400 naming the JSON path, never a silent drop or a crash
+// further in. Unknown fields and unknown content part types pass: OpenAI adds them, and a
+// same-dialect request forwards them untouched.
 import type { Operation } from '../types.js';
+import { validateResponsesConversation, validateResponsesCreate } from './responses-validate.js';
 import {
   array,
   at,
@@ -137,7 +139,14 @@ function embeddings(b: Obj): void {
   optString(b, 'user', '');
 }
 
-const BY_OPERATION: Partial<Record<Operation, (b: Obj) => void>> = { chat, completions, embeddings };
+const BY_OPERATION: Partial<Record<Operation, (b: Obj) => void>> = {
+  chat,
+  completions,
+  embeddings,
+  responses: validateResponsesCreate,
+  responses_compact: validateResponsesConversation,
+  other: validateResponsesConversation, // POST /responses/input_tokens
+};
 
 export function validateOpenAI(operation: Operation, body: Obj): void {
   BY_OPERATION[operation]?.(body);

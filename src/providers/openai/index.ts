@@ -1,9 +1,10 @@
 // OpenAI and every OpenAI-compatible server (Ollama, vLLM, Mistral, DeepSeek…):
-// Bearer key, the OpenAI dialect natively; Anthropic Messages and Gemini
+// Bearer key, the OpenAI dialect natively (Chat Completions, Responses…); Anthropic Messages and Gemini
 // generateContent clients translated to Chat Completions.
 import type { ProviderSpec } from '../types.js';
 import { AnthropicToOpenAI } from './from-anthropic.js';
 import { GeminiToOpenAI } from './from-gemini.js';
+import { isResponsesCall, OpenAIResponsesSameDialect } from './responses.js';
 import { OpenAISameDialect } from './same-dialect.js';
 
 export const openai: ProviderSpec = {
@@ -16,6 +17,7 @@ export const openai: ProviderSpec = {
   nativeDialect: 'openai',
   nativeOperation: 'chat',
   translator(ctx) {
+    if (ctx.dialect === 'openai' && isResponsesCall(ctx)) return new OpenAIResponsesSameDialect(ctx);
     if (ctx.dialect === 'openai') return new OpenAISameDialect(ctx);
     if (ctx.dialect === 'anthropic' && ctx.operation === 'chat') return new AnthropicToOpenAI(ctx);
     if (ctx.dialect === 'gemini' && ctx.operation === 'chat') return new GeminiToOpenAI(ctx);
