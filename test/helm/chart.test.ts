@@ -64,7 +64,7 @@ const CASES: Record<string, object> = {
     envoyGateway: { envoyPatchPolicy: true, gateway: { name: 'shared', namespace: 'edge' } },
     config: {
       backends: {
-        anthropic: { provider: 'anthropic' },
+        anthropic: { provider: 'anthropic', timeouts: { connect: '5s', firstByte: '60s', streamIdle: '30s', request: '300s' }, retry: { attempts: 3, on: ['reset', 503] } },
         openai: { provider: 'openai' },
         local: { provider: 'openai', endpoint: 'http://vllm.models.svc:8000' },
       },
@@ -266,7 +266,7 @@ describe.skipIf(skipHelm)('helm chart: refused values', () => {
     expect(() => render({ replica: 3 })).toThrow(/additional properties 'replica' not allowed/);
     expect(() => render({ ports: { grpc: 'fifty' } })).toThrow(/\/ports\/grpc/);
   });
-  it('envoyGateway pools: without envoyPatchPolicy, with three priorities, or past 16 HTTPRoute rules', () => {
+  it('envoyGateway: pools without envoyPatchPolicy, three priorities, past 16 HTTPRoute rules, a fractional duration', () => {
     const backends = { a: { provider: 'openai' }, b: { provider: 'anthropic' }, c: { provider: 'gemini' } };
     const pools = { p: { backends: [{ backend: 'a' }, { backend: 'b', priority: 1 }] } };
     expect(() => render({ mode: 'envoyGateway', config: { backends, pools } })).toThrow(/config.pools: in envoyGateway mode a pool needs the processor's upstream ext_proc filter .* set envoyGateway.envoyPatchPolicy=true/);
@@ -274,6 +274,8 @@ describe.skipIf(skipHelm)('helm chart: refused values', () => {
     expect(() => render({ mode: 'envoyGateway', envoyGateway: { envoyPatchPolicy: true }, config: { backends, pools: three } })).toThrow(/config.pools.p: 3 priorities, but Envoy Gateway has two/);
     const many = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`b${i}`, { provider: 'openai' }]));
     expect(() => render({ mode: 'envoyGateway', config: { backends: many } })).toThrow(/16 backends and 0 pools need 17 HTTPRoute rules/);
+    // The config takes 1.5s; a Gateway API duration does not (the API server would refuse it).
+    expect(() => render({ mode: 'envoyGateway', config: { backends: { a: { provider: 'openai', timeouts: { firstByte: '1.5s' } } } } })).toThrow(/config \(rule a\): firstByte 1.5s is not a duration Gateway API can express/);
     // Standalone mode runs pools in its own bootstrap: none of this applies there.
     expect(() => render({ config: { backends, pools: three } })).not.toThrow();
   });
