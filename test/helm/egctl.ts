@@ -4,7 +4,7 @@
 // proxies, with no cluster and no controller running. With CI=true a missing egctl fails the
 // tests, like helm and kubeconform (tools.ts).
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -13,7 +13,9 @@ import { type Manifest, requireTools, skipHelm } from './tools.js';
 
 function executable(path: string): string | undefined {
   try {
+    // A directory passes the X_OK check too.
     accessSync(path, constants.X_OK);
+    if (!statSync(path).isFile()) return undefined;
     return path;
   } catch {
     return undefined;
