@@ -1,16 +1,20 @@
 // Azure OpenAI out, for every client dialect the OpenAI provider translates. Azure
 // speaks OpenAI's bodies but routes by path: /openai/deployments/{deployment}/
-// {operation}?api-version=…. Everything about bodies, streams and usage is the OpenAI
-// provider's translators' (same dialect, Anthropic's, Gemini's); this wrapper only
-// decides the deployment, the API version and the path, and hands them the result.
+// {operation}?api-version=… (the Responses API: the v1 API's /openai/v1/responses…).
+// Everything about bodies, streams and usage is the OpenAI provider's translators' (same
+// dialect, Anthropic's, Gemini's); this wrapper only decides the deployment, the API
+// version and the path, and hands them the result.
 import { matchGeminiPath } from '../../dialects/gemini/index.js';
+import { responsesTail } from '../../dialects/openai/index.js';
 import type { DialectName, Operation } from '../../dialects/types.js';
 import { GatewayError } from '../../errors.js';
 import type { ChatTarget } from '../openai/chat-target.js';
 import { AnthropicToOpenAI } from '../openai/from-anthropic.js';
 import { GeminiToOpenAI } from '../openai/from-gemini.js';
+import { isResponsesCall, OpenAIResponsesSameDialect } from '../openai/responses.js';
 import { OpenAISameDialect } from '../openai/same-dialect.js';
 import { DelegatingTranslator } from '../shared/delegate.js';
+import { EstimatedAnthropicTokenCount } from '../shared/estimated-count.js';
 import type { TranslationContext, Translator, UpstreamRequest } from '../types.js';
 
 /** The GA API version used when neither the backend nor the client names one. */
@@ -24,8 +28,8 @@ const OPERATION_PATH: Partial<Record<Operation, string>> = {
 
 /** What each client dialect can reach on Azure: OpenAI's own operations, chat from the others. */
 const SERVED: Record<DialectName, readonly Operation[]> = {
-  openai: ['chat', 'completions', 'embeddings'],
-  anthropic: ['chat'],
+  openai: ['chat', 'completions', 'embeddings', 'responses', 'responses_compact', 'responses_state', 'other'],
+  anthropic: ['chat', 'other'],
   gemini: ['chat'],
 };
 
@@ -40,12 +44,19 @@ export class AzureOpenAITranslator extends DelegatingTranslator {
 
   request(body: unknown, raw: Buffer | undefined): UpstreamRequest {
     const { ctx } = this;
+    if (ctx.dialect === 'openai' && isResponsesCall(ctx)) return this.responses(body);
     if (ctx.dialect === 'openai') {
       const deployment = this.deployment(nonEmpty((body as { model?: unknown } | undefined)?.model));
       const inner = new OpenAISameDialect(ctx, { path: this.path(deployment, OPERATION_PATH[ctx.operation]!), modelOptional: true });
       this.inner = inner;
       const up = inner.request(body);
       return { ...up, model: up.model ?? deployment };
+    }
+    if (ctx.dialect === 'anthropic' && ctx.operation === 'other') {
+      // count_tokens: estimated by the gateway with the deployment's tokenizer; nothing goes to Azure.
+      const inner = new EstimatedAnthropicTokenCount(ctx, this.deployment(nonEmpty((body as { model?: unknown } | undefined)?.model)));
+      this.inner = inner;
+      return inner.request(body);
     }
     const target = (model: string | undefined): ChatTarget => {
       const deployment = this.deployment(model);
@@ -77,6 +88,26 @@ export class AzureOpenAITranslator extends DelegatingTranslator {
   private apiVersion(): string {
     const client = this.ctx.dialect === 'openai' ? new URLSearchParams(this.ctx.query).get('api-version') : null;
     return nonEmpty(this.ctx.options.apiVersion) ?? nonEmpty(client) ?? DEFAULT_API_VERSION;
+  }
+
+  /**
+   * The Responses API lives only in Azure's v1 API (`/openai/v1/responses…`), which routes by
+   * the body's model (the deployment) and takes no dated api-version: one meant for the
+   * deployment paths is not sent; `preview` (preview features) and `v1` are.
+   */
+  private responses(body: unknown): UpstreamRequest {
+    const { ctx } = this;
+    const stored = ctx.operation === 'responses_state';
+    const deployment = stored ? undefined : this.deployment(nonEmpty((body as { model?: unknown } | undefined)?.model));
+    const query = new URLSearchParams(ctx.query);
+    const version = [ctx.options.apiVersion, query.get('api-version')].find((v) => v === 'preview' || v === 'v1');
+    if (version) query.set('api-version', version as string);
+    else query.delete('api-version');
+    const search = query.toString();
+    const path = `/openai/v1${responsesTail(ctx.path) ?? '/responses'}${search ? `?${search}` : ''}`;
+    const inner = new OpenAIResponsesSameDialect(ctx, { path, model: deployment });
+    this.inner = inner;
+    return inner.request(body);
   }
 
   private path(deployment: string, operation: string): string {
