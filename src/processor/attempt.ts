@@ -28,6 +28,8 @@ export class AttemptProcessor {
   private current: ReadonlyMap<string, string> = new Map();
   private attempt: PoolRequest | undefined;
   private dialect: DialectName = 'openai';
+  /** This member's own answer (a count the gateway estimates for it): no upstream is called. */
+  private local: ProcessingResponse | undefined;
   log: Logger;
 
   constructor(private readonly ctx: AttemptContext) {
@@ -39,8 +41,10 @@ export class AttemptProcessor {
       switch (req.request) {
         case 'request_headers':
           return await this.onRequestHeaders(req.request_headers ?? {}, req);
-        case 'request_body':
-          return { request_body: { response: await this.prepare(req.request_body ?? {}) } };
+        case 'request_body': {
+          const response = await this.prepare(req.request_body ?? {});
+          return this.local ?? { request_body: { response } };
+        }
         case 'response_headers':
           return this.onResponseHeaders(req.response_headers ?? {});
         case 'response_body':
@@ -76,6 +80,14 @@ export class AttemptProcessor {
     const raw = b?.body && b.body.length > 0 ? b.body : undefined;
     const body = raw ? parseJson(raw) : undefined;
     const p = plan(selection, headers, body, raw);
+    if (p.up.localAnswer) {
+      // The router-level filter translates (passes) it as this member's answer, named by the header.
+      const a = await p.up.localAnswer();
+      const h = new MutationBuilder().setHeader(BACKEND_HEADER, selection.backend.name);
+      for (const [k, v] of Object.entries(a.headers)) h.setHeader(k, v);
+      this.local = { immediate_response: { status: { code: a.status }, headers: h.build(), body: a.body, details: 'llm_extproc_local_answer' } };
+      return {};
+    }
     const m = await upstreamMutation(this.ctx.config, selection, headers.get(':method') ?? 'POST', headers, p, raw);
     // Route cache clearing means nothing here: the cluster and host are chosen already.
     return { header_mutation: reconcile(this.current, headers, m.header_mutation), ...(m.body_mutation ? { body_mutation: m.body_mutation } : {}) };

@@ -47,6 +47,8 @@ export class RequestProcessor {
   private answeredBy: string | undefined;
   /** A pool request as handed to the upstream filter, and its body: the answer of whichever member gave it is translated from them. */
   private pool: { request: string; body: Record<string, unknown> | undefined; raw: Buffer | undefined } | undefined;
+  /** The gateway's own answer to the request (a translator's localAnswer), sent instead of the request body reply. */
+  private local: ProcessingResponse | undefined;
   /** The response body is rewritten whole: Envoy buffers it and holds the headers back. */
   private bufferResponse = false;
   private account: RequestAccount | undefined;
@@ -169,7 +171,8 @@ export class RequestProcessor {
       this.select(selectByModel(this.cfg, this.facts!, typeof parsed?.model === 'string' ? parsed.model : undefined));
       if (this.routeType === 'passthrough') return { request_body: { response: this.passthroughMutation() } };
     }
-    return { request_body: { response: await this.prepare(raw, parsed) } };
+    const response = await this.prepare(raw, parsed);
+    return this.local ?? { request_body: { response } };
   }
 
   /** Gateway keys: the principal (or a 401), and the key gone from everything after this. */
@@ -240,12 +243,24 @@ export class RequestProcessor {
     const asked = typeof body?.model === 'string' ? body.model : detectDialect(sel.path)?.pathModel;
     if (sel.pool) {
       this.authorize('model', asked ?? sel.model ?? sel.pool.members[0]!.model);
-      return this.withoutGatewayKey(this.handOff(sel, body, raw));
+      return this.withoutGatewayKey(await this.handOff(sel, body, raw));
     }
     const p = plan(sel, this.headers, body, raw);
     this.authorize('model', asked ?? p.up.model);
     this.adopt(p, body);
+    if (p.up.localAnswer) return this.answerLocally(p, sel.backend.name);
     return this.withoutGatewayKey(await upstreamMutation(this.cfg, sel, this.facts!.method, this.headers, p, raw));
+  }
+
+  /** A translator that answers the request itself: an immediate response, no upstream. */
+  private async answerLocally(p: Plan, backend: string): Promise<CommonResponse> {
+    const a = await p.up.localAnswer!();
+    this.account?.answered(a.status);
+    const headers = new MutationBuilder().setHeader(BACKEND_HEADER, backend);
+    if (p.up.model) headers.setHeader('x-llm-model', p.up.model);
+    for (const [k, v] of Object.entries(a.headers)) headers.setHeader(k, v);
+    this.local = { immediate_response: { status: { code: a.status }, headers: headers.build(), body: a.body, details: 'llm_extproc_local_answer' } };
+    return {};
   }
 
   /** The translator this request's answer goes through, and what accounting needs of it. */
@@ -259,7 +274,7 @@ export class RequestProcessor {
    * A pool: Envoy picks the member and retries or falls back; the upstream filter translates
    * each attempt. Here the request is routed to the pool's cluster, and handed over as sent.
    */
-  private handOff(sel: Selection, body: Record<string, unknown> | undefined, raw: Buffer | undefined): CommonResponse {
+  private async handOff(sel: Selection, body: Record<string, unknown> | undefined, raw: Buffer | undefined): Promise<CommonResponse> {
     const pool = sel.pool!;
     const mut = new MutationBuilder();
     const start = new Map(this.headers);
@@ -275,7 +290,12 @@ export class RequestProcessor {
     const request = encodePoolRequest(sel, start);
     // The primary must be able to take it (each member answers for itself in its attempt).
     const primary = decodePoolRequest(pool, pool.members[0]!, request);
-    plan(primary.selection, primary.headers, body, raw);
+    const first = plan(primary.selection, primary.headers, body, raw);
+    if (first.up.localAnswer) {
+      // Answered by the gateway (an estimate): no member is called, so none can fail over.
+      this.adopt(first, body);
+      return this.answerLocally(first, primary.selection.backend.name);
+    }
     this.pool = { request, body, raw };
     this.account?.poolRequest(request);
     mut.setHeader(BACKEND_HEADER, pool.name);

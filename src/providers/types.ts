@@ -51,6 +51,17 @@ export interface UpstreamRequest {
   model?: string;
   /** True when the client asked for a streamed response. */
   stream: boolean;
+  /**
+   * The gateway answers this request itself and no upstream is called (a token count the
+   * provider has no API for, estimated here). Async so that work runs off the event loop.
+   */
+  localAnswer?: () => Promise<LocalAnswer>;
+}
+
+export interface LocalAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
 }
 
 export interface ResponseHeadersResult {

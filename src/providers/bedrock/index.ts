@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { awsDefaultChain } from '../../auth/aws-chain.js';
 import { missingSecret, secretFrom } from '../../auth/secrets.js';
 import { SigV4Authorizer } from '../../auth/sigv4.js';
+import { EstimatedAnthropicTokenCount } from '../shared/estimated-count.js';
 import type { ProviderSpec } from '../types.js';
 import { BedrockAnthropicChat } from './anthropic-chat.js';
 import { BedrockOpenAIChat } from './openai-chat.js';
@@ -75,6 +76,8 @@ export const bedrock: ProviderSpec = {
     if (ctx.dialect === 'openai' && ctx.operation === 'chat') return new BedrockOpenAIChat(ctx);
     if (ctx.dialect === 'openai' && ctx.operation === 'embeddings') return new BedrockOpenAIEmbeddings(ctx);
     if (ctx.dialect === 'anthropic' && ctx.operation === 'chat') return new BedrockAnthropicChat(ctx);
+    // Anthropic's count_tokens: estimated by the gateway (x-llm-tokens-estimated: true).
+    if (ctx.dialect === 'anthropic' && ctx.operation === 'other') return new EstimatedAnthropicTokenCount(ctx);
     return undefined;
   },
 };

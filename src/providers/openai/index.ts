@@ -1,6 +1,7 @@
 // OpenAI and every OpenAI-compatible server (Ollama, vLLM, Mistral, DeepSeek…):
 // Bearer key, the OpenAI dialect natively (Chat Completions, Responses…); Anthropic Messages and Gemini
 // generateContent clients translated to Chat Completions.
+import { EstimatedAnthropicTokenCount } from '../shared/estimated-count.js';
 import type { ProviderSpec } from '../types.js';
 import { AnthropicToOpenAI } from './from-anthropic.js';
 import { GeminiToOpenAI } from './from-gemini.js';
@@ -20,6 +21,8 @@ export const openai: ProviderSpec = {
     if (ctx.dialect === 'openai' && isResponsesCall(ctx)) return new OpenAIResponsesSameDialect(ctx);
     if (ctx.dialect === 'openai') return new OpenAISameDialect(ctx);
     if (ctx.dialect === 'anthropic' && ctx.operation === 'chat') return new AnthropicToOpenAI(ctx);
+    // Anthropic's count_tokens: OpenAI has no such API, so the gateway estimates (x-llm-tokens-estimated: true).
+    if (ctx.dialect === 'anthropic' && ctx.operation === 'other') return new EstimatedAnthropicTokenCount(ctx);
     if (ctx.dialect === 'gemini' && ctx.operation === 'chat') return new GeminiToOpenAI(ctx);
     return undefined;
   },
