@@ -1,0 +1,50 @@
+// Anthropic's /v1/messages/count_tokens on providers without a counting API (OpenAI, Azure
+// OpenAI, Bedrock): the gateway answers itself with a tokenizer count, marked as an estimate,
+// and never calls the provider. Counts are checked against tiktoken directly.
+import { describe, expect, it } from 'vitest';
+import { countTokens, promptText } from '../../src/usage/estimate.js';
+import { config, drive } from '../helpers/drive.js';
+
+const BODY = {
+  model: 'claude-sonnet-4-5',
+  system: 'You are terse.',
+  tools: [{ name: 'get_weather', description: 'Current weather for a city', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }],
+  messages: [
+    { role: 'user', content: 'Weather in Oslo?' },
+    { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Oslo' } }] },
+    { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: '4 degrees, overcast' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgoAAAANSUhEUg==' } }] },
+  ],
+};
+
+const BACKENDS: Record<string, Record<string, unknown>> = {
+  openai: { provider: 'openai', endpoint: 'http://127.0.0.1:9', model: 'gpt-4o-mini', authToken: { kind: 'Inline', inline: 'sk-gw' } },
+  azureopenai: { provider: 'azureopenai', endpoint: 'http://127.0.0.1:9', deployment: 'gpt-4o-prod', authToken: { kind: 'Inline', inline: 'az-gw' } },
+  bedrock: { provider: 'bedrock', region: 'us-east-1', aws: { accessKeyId: { env: 'HOME' }, secretAccessKey: { env: 'HOME' } } },
+};
+
+/** The model whose tokenizer counts: the backend's pin, Azure's deployment, else the client's. */
+const COUNTED_AS: Record<string, string> = { openai: 'gpt-4o-mini', azureopenai: 'gpt-4o-prod', bedrock: 'claude-sonnet-4-5' };
+
+describe.each(Object.keys(BACKENDS))('count_tokens on %s', (name) => {
+  it('is answered by the gateway, estimated, without calling the provider', async () => {
+    const cfg = config({ defaultBackend: 'b', backends: { b: BACKENDS[name] } });
+    const res = await drive(cfg, { path: '/v1/messages/count_tokens', headers: { 'anthropic-version': '2023-06-01', 'x-api-key': 'sk-ant-client' }, body: BODY }, () => {
+      throw new Error('the provider must not be called');
+    });
+    expect(res.upstream).toBeUndefined();
+    expect(res.immediate?.status).toBe(200);
+    const want = countTokens(promptText({ system: BODY.system, messages: BODY.messages, tools: BODY.tools }), COUNTED_AS[name]);
+    expect(want).toBeGreaterThan(20);
+    expect(res.immediate?.body).toEqual({ input_tokens: want });
+    expect(res.immediate?.headers).toMatchObject({ 'content-type': 'application/json', 'x-llm-tokens-estimated': 'true', 'x-llm-backend': 'b', 'x-llm-model': COUNTED_AS[name] });
+    // The image's base64 is not text the model reads as tokens.
+    expect(promptText(BODY.messages)).not.toContain('iVBORw0KGgo');
+  });
+
+  it('still refuses a body that is not a Messages request (400 in Anthropic\'s shape)', async () => {
+    const cfg = config({ defaultBackend: 'b', backends: { b: BACKENDS[name] } });
+    const res = await drive(cfg, { path: '/v1/messages/count_tokens', headers: { 'anthropic-version': '2023-06-01' }, body: { model: 'x', messages: 'hi' } });
+    expect(res.immediate?.status).toBe(400);
+    expect(res.immediate?.body).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+  });
+});
