@@ -75,7 +75,7 @@ const config = {
   },
   pools: {
     // Fallback: Anthropic first (translated from the OpenAI dialect), then an OpenAI backend.
-    smart: { backends: [{ backend: 'claude', model: 'claude-sonnet-4-5', priority: 0 }, { backend: 'backup', model: 'gpt-4o', priority: 1 }] },
+    smart: { backends: [{ backend: 'claude', model: 'claude-sonnet-4-5', priority: 0 }, { backend: 'backup', model: 'gpt-4o', priority: 1 }], outlierDetection: { consecutiveErrors: 3 } },
     // Weighted: one locality each, same weight.
     canary: { backends: [{ backend: 'blue', weight: 1 }, { backend: 'green', weight: 1 }] },
   },
@@ -311,6 +311,8 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
       expect(localities.map((l) => [l.lbEndpoints[0].metadata.filterMetadata.llm_extproc.backend, `${l.lbEndpoints[0].endpoint.address.socketAddress.address}:${l.lbEndpoints[0].endpoint.address.socketAddress.portValue}`, l.priority ?? 0])).toEqual(
         members.map((m) => [m.backend, hostPort(m.backend as Name), 'priority' in m ? m.priority : 0]),
       );
+      // outlierDetection, where the config has it (5xx and connection failures; not 429s).
+      expect(c.outlierDetection ?? null, pool).toEqual(pool === 'smart' ? expect.objectContaining({ consecutive5xx: 3, interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: 100 }) : null);
       // Nothing else differs from what Envoy Gateway made without the patch.
       const before = structuredClone(plain.get(c.name)!);
       const after = structuredClone(c);
