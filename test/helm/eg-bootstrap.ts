@@ -139,3 +139,11 @@ export function staticBootstrap(dump: ConfigDump, addresses: AddressMap, accessL
   if (unused.size) throw new Error(`addresses never used (the dump has no such endpoint): ${[...unused].join(', ')}`);
   return { bootstrap: b, rewrites };
 }
+
+/** The HTTP filter of this name in the listener's HTTP connection managers (the dumped or the static form). */
+export function findFilter(listener: Obj, name: string): Obj | undefined {
+  for (const chain of [...(listener.filterChains ?? []), ...(listener.defaultFilterChain ? [listener.defaultFilterChain] : [])]) {
+    for (const f of chain.filters ?? []) for (const h of f.typedConfig?.httpFilters ?? []) if (h.name === name) return h;
+  }
+  return undefined;
+}
