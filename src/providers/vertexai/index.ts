@@ -4,11 +4,11 @@
 // OAuth2 token (service-account key or Application Default Credentials), no static key.
 import { z } from 'zod';
 import { missingSecret, type SecretSource } from '../../auth/secrets.js';
-import { GatewayError } from '../../errors.js';
 import { geminiTranslator } from '../gemini/index.js';
 import { GeminiSameDialect } from '../gemini/same-dialect.js';
 import { requireModel } from '../gemini/target.js';
 import { DelegatingTranslator } from '../shared/delegate.js';
+import { EstimatedAnthropicTokenCount } from '../shared/estimated-count.js';
 import type { ProviderSpec, TranslationContext, Translator, UpstreamRequest } from '../types.js';
 import { VertexClaudeFromAnthropic, VertexClaudeFromOpenAI } from './anthropic.js';
 import { vertexAuthorizer } from './auth.js';
@@ -51,8 +51,8 @@ function translator(ctx: TranslationContext): Translator | undefined {
       return new VertexTranslator(ctx, (body) => {
         const model = requireModel(ctx, (body as { model?: unknown } | undefined)?.model);
         if (publisherOf(ctx.options, model) === 'anthropic') {
-          if (ctx.operation === 'chat') return new VertexClaudeFromAnthropic(ctx);
-          throw new GatewayError('unsupported_endpoint', `count_tokens for Claude models on Vertex AI is not served by this gateway`);
+          // count_tokens for Claude here is estimated by the gateway (x-llm-tokens-estimated: true).
+          return ctx.operation === 'chat' ? new VertexClaudeFromAnthropic(ctx) : new EstimatedAnthropicTokenCount(ctx);
         }
         return geminiTranslator(ctx, gemini)!;
       });

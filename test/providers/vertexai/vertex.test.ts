@@ -176,10 +176,29 @@ describe('anthropic dialect -> Claude on Vertex', () => {
     expect(JSON.parse(res2.client!.body.toString())).toEqual(claude);
   });
 
-  it('refuses a Gemini model from an Anthropic client', async () => {
-    const res = await drive(vertexConfig(), { path: '/v1/messages', body: { ...anthropicBody, model: 'gemini-2.0-flash' } });
-    expect(res.immediate?.status).toBe(404);
-    expect(res.immediate?.body).toMatchObject({ type: 'error', error: { message: expect.stringContaining('unsupported_endpoint') } });
+  it('translates for a Gemini model from an Anthropic client: generateContent under the google publisher, with the minted token', async () => {
+    const res = await drive(vertexConfig(), { path: '/v1/messages', headers: { 'x-api-key': 'sk-ant-client' }, body: { ...anthropicBody, model: 'gemini-2.0-flash' } }, () => ({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      chunks: [Buffer.from(JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text: 'Hi' }] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 1, totalTokenCount: 5 }, responseId: 'v-1' }))],
+    }));
+    expect(res.upstream!.headers[':path']).toBe(`${GEMINI_PATH}/gemini-2.0-flash:generateContent`);
+    expect(res.upstream!.headers.authorization).toMatch(/^Bearer /);
+    expect(res.upstream!.headers['x-api-key']).toBeUndefined();
+    expect(JSON.parse(res.upstream!.body!.toString())).toEqual({ contents: [{ role: 'user', parts: [{ text: 'Hello' }] }], systemInstruction: { parts: [{ text: 'Be brief.' }] }, generationConfig: { maxOutputTokens: 256 } });
+    expect(JSON.parse(res.client!.body.toString())).toMatchObject({ type: 'message', id: 'msg_v-1', content: [{ type: 'text', text: 'Hi' }], stop_reason: 'end_turn', usage: { input_tokens: 4, output_tokens: 1 } });
+  });
+
+  it('count_tokens: countTokens for a Gemini model; estimated by the gateway for a Claude model', async () => {
+    const count = { model: 'gemini-2.0-flash', messages: [{ role: 'user', content: 'Hello' }] };
+    const gem = await drive(vertexConfig(), { path: '/v1/messages/count_tokens', body: count }, () => ({ status: 200, headers: { 'content-type': 'application/json' }, chunks: [Buffer.from('{"totalTokens":3}')] }));
+    expect(gem.upstream!.headers[':path']).toBe(`${GEMINI_PATH}/gemini-2.0-flash:countTokens`);
+    expect(JSON.parse(gem.client!.body.toString())).toEqual({ input_tokens: 3 });
+    const claude = await drive(vertexConfig(), { path: '/v1/messages/count_tokens', body: { ...count, model: 'claude-sonnet-4-5@20250929' } });
+    expect(claude.upstream).toBeUndefined();
+    expect(claude.immediate?.status).toBe(200);
+    expect(claude.immediate?.headers['x-llm-tokens-estimated']).toBe('true');
+    expect((claude.immediate?.body as { input_tokens: number }).input_tokens).toBeGreaterThan(0);
   });
 });
 
