@@ -171,9 +171,19 @@ function statusReason(r: ResponseObject): unknown {
   return r.status === 'incomplete' ? (r.incomplete_details?.reason ?? 'incomplete') : r.status;
 }
 
-/** The `type` of an event that came without an `event:` line (its JSON's first key, as OpenAI writes it). */
+/**
+ * The `type` of an event that came without an `event:` line (compatible servers): its JSON's
+ * first key, as OpenAI writes it, read without parsing; else the parsed event's.
+ */
 function eventType(data: string): string | undefined {
-  return /^\s*\{\s*"type"\s*:\s*"([^"]+)"/.exec(data)?.[1];
+  const first = /^\s*\{\s*"type"\s*:\s*"([^"]+)"/.exec(data)?.[1];
+  if (first !== undefined) return first;
+  try {
+    const type = (JSON.parse(data) as { type?: unknown }).type;
+    return typeof type === 'string' ? type : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Deltas of generated text: the answer, refusals, tool-call arguments, reasoning and its summaries. */
