@@ -4,7 +4,7 @@ import { validateAnthropic } from './validate.js';
 
 export function matchAnthropicPath(path: string): DialectRequest | undefined {
   if (path.endsWith('/messages')) return { dialect: 'anthropic', operation: 'chat' };
-  // Token counting takes a Messages body but returns no completion: same-dialect only.
+  // Token counting takes a Messages body but returns no completion: Anthropic answers it, Gemini counts it (countTokens), other providers get the gateway's estimate.
   if (path.endsWith('/messages/count_tokens')) return { dialect: 'anthropic', operation: 'other' };
   return undefined;
 }
