@@ -101,6 +101,7 @@ beforeAll(async () => {
       'resp-stream': { provider: 'openai', endpoint: openai.url, authToken: key },
       'resp-stored': { provider: 'openai', endpoint: openai.url, authToken: key },
       'resp-abort': { provider: 'openai', endpoint: stall.url, authToken: key },
+      'resp-hangup': { provider: 'openai', endpoint: openai.url, authToken: key },
       'resp-azure': { provider: 'azureopenai', endpoint: azure.url, deployment: 'gpt-4.1-mini-prod', apiVersion: '2024-10-21', authToken: { kind: 'Inline', inline: 'azure-gateway-key' } },
       'resp-anthropic': { provider: 'anthropic', endpoint: openai.url, authToken: key },
     },
@@ -249,6 +250,22 @@ function rawStream(path: string, body: unknown, headers: Record<string, string>,
     socket.on('close', () => reject(new Error(`the gateway closed the connection first; got: ${received.slice(0, 300)}`)));
   });
 }
+
+describe('a client that hangs up right after response.completed', () => {
+  it('is counted exactly, in Envoy\'s access log too: the counts go out with the terminal event, before the upstream body ends 25 ms later', async () => {
+    const n = 10;
+    const body = { model: 'gpt-4.1-mini', stream: true, input: 'What is the weather in Paris?' };
+    for (let i = 0; i < n; i++) {
+      const got = await rawStream('/v1/responses', body, { 'x-llm-backend': 'resp-hangup' }, (t) => t.includes('"total_tokens":314}'));
+      expect(got).toContain('event: response.completed');
+    }
+    const entries = await gw.waitForAccessLogEntry(() => gw.accessLog().filter((l) => l.backend === 'resp-hangup').length >= n, 15_000).then(() => gw.accessLog().filter((l) => l.backend === 'resp-hangup'));
+    expect(entries).toHaveLength(n);
+    for (const e of entries) expect(e).toMatchObject({ input_tokens: 291, output_tokens: 23, total_tokens: 314, cached_input_tokens: 128, tokens_estimated: false, stream_end: 'complete', response_model: 'gpt-4.1-mini-2025-04-14' });
+    const lines = await usageLines('resp-hangup', n);
+    for (const l of lines) expect(l).toMatchObject({ totalTokens: 314, streamEnd: 'complete', tokensEstimated: false });
+  });
+});
 
 describe('a client that hangs up mid-stream', () => {
   it('is counted from what was delivered, as chat streams are: input from the request, output estimated, client_cancelled', async () => {
