@@ -48,3 +48,25 @@ describe.each(Object.keys(BACKENDS))('count_tokens on %s', (name) => {
     expect(res.immediate?.body).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
   });
 });
+
+describe('count_tokens through a pool', () => {
+  const pools = (first: string, second: string) =>
+    config({
+      defaultBackend: 'p',
+      backends: { openai: BACKENDS.openai, gemini: { provider: 'gemini', endpoint: 'http://127.0.0.1:9', authToken: { kind: 'Inline', inline: 'AIza-gw' } } },
+      pools: { p: { backends: [{ backend: first }, { backend: second }] } },
+    });
+
+  it('a primary without a counting API: the gateway answers for it, no member is called', async () => {
+    const res = await drive(pools('openai', 'gemini'), { path: '/v1/messages/count_tokens', headers: { 'anthropic-version': '2023-06-01' }, body: BODY });
+    expect(res.upstream).toBeUndefined();
+    expect(res.immediate).toMatchObject({ status: 200, headers: { 'x-llm-tokens-estimated': 'true', 'x-llm-backend': 'openai' } });
+    expect(res.immediate?.body).toEqual({ input_tokens: expect.any(Number) });
+  });
+
+  it('a primary that counts (Gemini): handed to the pool like any request', async () => {
+    const res = await drive(pools('gemini', 'openai'), { path: '/v1/messages/count_tokens', headers: { 'anthropic-version': '2023-06-01' }, body: BODY });
+    expect(res.immediate).toBeUndefined();
+    expect(res.upstream?.headers['x-llm-backend']).toBe('p');
+  });
+});
