@@ -33,7 +33,7 @@ interface Loaded {
 }
 
 /** Pairs whose client dialect has an SDK in this suite; Gemini-native clients are covered in google-azure.test.ts and dialect-matrix.test.ts. */
-const PAIRS = ['openai-anthropic', 'openai-gemini', 'openai-bedrock', 'openai-azureopenai', 'openai-vertexai', 'anthropic-anthropic', 'anthropic-openai', 'anthropic-bedrock', 'anthropic-azureopenai'];
+const PAIRS = ['openai-anthropic', 'openai-gemini', 'openai-bedrock', 'openai-azureopenai', 'openai-vertexai', 'anthropic-anthropic', 'anthropic-openai', 'anthropic-bedrock', 'anthropic-azureopenai', 'anthropic-gemini'];
 
 function load(): Loaded[] {
   const out: Loaded[] = [];
