@@ -241,12 +241,15 @@ export class RequestProcessor {
     if (body) validateRequest(dialect, operation, body);
     // The model the client asked for (a pool's name counts); the route's or backend's when it named none.
     const asked = typeof body?.model === 'string' ? body.model : detectDialect(sel.path)?.pathModel;
+    // A stored response (retrieve, delete, cancel, input_items) is reached by its id and spends
+    // nothing: a gateway key's model allow-list has nothing to check there (its backends still do).
+    const spends = operation !== 'responses_state';
     if (sel.pool) {
-      this.authorize('model', asked ?? sel.model ?? sel.pool.members[0]!.model);
+      if (spends) this.authorize('model', asked ?? sel.model ?? sel.pool.members[0]!.model);
       return this.withoutGatewayKey(await this.handOff(sel, body, raw));
     }
     const p = plan(sel, this.headers, body, raw);
-    this.authorize('model', asked ?? p.up.model);
+    if (spends) this.authorize('model', asked ?? p.up.model);
     this.adopt(p, body);
     if (p.up.localAnswer) return this.answerLocally(p, sel.backend.name);
     return this.withoutGatewayKey(await upstreamMutation(this.cfg, sel, this.facts!.method, this.headers, p, raw));
