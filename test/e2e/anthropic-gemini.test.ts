@@ -105,25 +105,47 @@ function geminiFake(req: Recorded): Reply {
   return refuse(body as unknown as GenerateBody) ?? answer(model!, method === 'streamGenerateContent', body as unknown as GenerateBody);
 }
 
+const VERTEX_TOKEN = 'ya29.e2e-client-token';
+const VERTEX_MODELS = '/v1/projects/e2e-project/locations/us-central1/publishers/google/models/';
+const COUNT_FIELDS = new Set(['contents', 'systemInstruction', 'tools', 'generationConfig']);
+
+/** Vertex AI's Gemini models: the same wire format under the project's resource path, a Bearer token, countTokens without a wrapper. */
+function vertexFake(req: Recorded): Reply {
+  if (req.headers.authorization !== `Bearer ${VERTEX_TOKEN}`) return { status: 401, json: [{ error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } }] };
+  if (!req.url.startsWith(VERTEX_MODELS)) return { status: 404, json: [{ error: { code: 404, message: `not found: ${req.url}`, status: 'NOT_FOUND' } }] };
+  const m = /^([^/:?]+):(generateContent|streamGenerateContent|countTokens)(\?alt=sse)?$/.exec(req.url.slice(VERTEX_MODELS.length));
+  if (req.method !== 'POST' || !m) return { status: 404, json: [{ error: { code: 404, message: `not found: ${req.url}`, status: 'NOT_FOUND' } }] };
+  const [, model, method] = m;
+  const body = JSON.parse(req.body.toString()) as Record<string, unknown>;
+  if (method === 'countTokens') {
+    for (const k of Object.keys(body)) if (!COUNT_FIELDS.has(k)) return bad(`Invalid JSON payload received. Unknown name "${k}": Cannot find field.`);
+    return refuse(body as unknown as GenerateBody) ?? { json: { totalTokens: 17, totalBillableCharacters: 60 } };
+  }
+  return refuse(body as unknown as GenerateBody) ?? answer(model!, method === 'streamGenerateContent', body as unknown as GenerateBody);
+}
+
 let gemini: FakeUpstream;
+let vertex: FakeUpstream;
 let openai: FakeUpstream;
 let gw: Gateway;
 
 beforeAll(async () => {
   gemini = await startFakeUpstream(geminiFake);
   openai = await startFakeUpstream(() => ({ status: 500, json: { error: { message: 'the OpenAI fake must not be called for count_tokens' } } }));
+  vertex = await startFakeUpstream(vertexFake);
   gw = await startGateway({
     defaultBackend: 'gemini',
     backends: {
       gemini: { provider: 'gemini', endpoint: gemini.url, authToken: { kind: 'Inline', inline: GEMINI_KEY } },
       openai: { provider: 'openai', endpoint: openai.url, model: 'gpt-4o-mini', authToken: { kind: 'Inline', inline: 'sk-gw-openai' } },
+      vertex: { provider: 'vertexai', projectId: 'e2e-project', location: 'us-central1', endpoint: vertex.url, authToken: { kind: 'Passthrough' } },
     },
   });
 }, 60_000);
 
 afterAll(async () => {
   await gw?.stop();
-  await Promise.all([gemini?.close(), openai?.close()]);
+  await Promise.all([gemini?.close(), openai?.close(), vertex?.close()]);
 });
 
 const client = (backend = 'gemini') => new Anthropic({ baseURL: gw.url, apiKey: 'sk-ant-client-key', defaultHeaders: { 'x-llm-backend': backend }, maxRetries: 0 });
@@ -236,5 +258,34 @@ describe('@anthropic-ai/sdk against a Gemini backend', () => {
     expect((err as Error).message).toContain('unsupported_field');
     expect((err as Error).message).toContain('web_search_20250305');
     expect(gemini.requests.length).toBe(before);
+  });
+});
+
+describe('@anthropic-ai/sdk against Gemini models on Vertex AI', () => {
+  const vclient = () => new Anthropic({ baseURL: gw.url, authToken: VERTEX_TOKEN, apiKey: null, defaultHeaders: { 'x-llm-backend': 'vertex' }, maxRetries: 0 });
+
+  it('messages.stream reaches the google publisher path with the client\'s token; tool_use comes back whole', async () => {
+    const stream = vclient().messages.stream({ model: 'gemini-2.5-flash', max_tokens: 200, tools: [WEATHER_TOOL], messages: [{ role: 'user', content: 'Weather in Paris?' }] });
+    const msg = await stream.finalMessage();
+    expect(msg.content.find((b) => b.type === 'tool_use')).toMatchObject({ name: 'get_weather', input: { city: 'Paris' } });
+    expect(msg.stop_reason).toBe('tool_use');
+    expect(vertex.last().url).toBe(`${VERTEX_MODELS}gemini-2.5-flash:streamGenerateContent?alt=sse`);
+    const log = await gw.waitForAccessLogEntry((l) => l.backend === 'vertex' && l.total_tokens === 61);
+    expect(log).toMatchObject({ provider: 'vertexai', input_tokens: 50, output_tokens: 11 });
+  });
+
+  it('count_tokens is Vertex\'s countTokens, system and tools at the top level', async () => {
+    const res = await vclient().messages.countTokens({ model: 'gemini-2.5-flash', system: 'Be brief.', tools: [WEATHER_TOOL], tool_choice: { type: 'auto' }, messages: [{ role: 'user', content: 'Weather in Paris?' }] });
+    expect(res).toEqual({ input_tokens: 17 });
+    expect(vertex.last().url).toBe(`${VERTEX_MODELS}gemini-2.5-flash:countTokens`);
+    expect(Object.keys(JSON.parse(vertex.last().body.toString())).sort()).toEqual(['contents', 'systemInstruction', 'tools']);
+  });
+
+  it('a Google error from Vertex (a one-element array) reaches the SDK as Anthropic\'s error, status kept', async () => {
+    const err = await new Anthropic({ baseURL: gw.url, authToken: 'ya29.wrong', apiKey: null, defaultHeaders: { 'x-llm-backend': 'vertex' }, maxRetries: 0 })
+      .messages.create({ model: 'gemini-2.5-flash', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.AuthenticationError);
+    expect((err as Error).message).toContain('UNAUTHENTICATED: Request had invalid authentication credentials.');
   });
 });
