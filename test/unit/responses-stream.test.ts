@@ -99,9 +99,9 @@ describe('Responses streams, cut anywhere', () => {
     expect(reasoning.progress().outputText()).toBe('**Working out** the product\n\nSix times seven is 42.');
   });
 
-  it('a stored response streamed again (GET …?stream=true) is not counted: 0 tokens, complete at its end', () => {
+  it('a stored response streamed again (GET …?stream=true) is not counted: 0 tokens, complete at its terminal event', () => {
     const t = translator('responses_state');
-    feed(t, [Buffer.from(TOOL)]);
+    t.responseChunk(Buffer.from(TOOL), false);
     expect(t.usage()).toEqual({ inputTokens: 0, outputTokens: 0, totalTokens: 0 });
     expect(t.progress().complete).toBe(true);
     expect(t.progress().outputText()).toBeUndefined();

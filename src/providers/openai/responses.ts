@@ -88,7 +88,9 @@ export class OpenAIResponsesSameDialect implements Translator {
 
   responseHeaders(status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
     const ok = status >= 200 && status < 300;
-    if (ok && this.generates) this.watching = (headers.get('content-type') ?? '').includes('text/event-stream') ? 'stream' : 'plain';
+    const sse = (headers.get('content-type') ?? '').includes('text/event-stream');
+    // A stored response streamed again (GET …?stream=true) is watched for its end only.
+    if (ok && (this.generates || sse)) this.watching = sse ? 'stream' : 'plain';
     return { rewritesBody: false };
   }
 
@@ -122,6 +124,10 @@ export class OpenAIResponsesSameDialect implements Translator {
   /** One stream event: deltas are kept as they are; the lifecycle events are parsed. */
   private observe(type: string | undefined, data: string): void {
     if (type === undefined) return;
+    if (!this.generates) {
+      if (TERMINAL.has(type)) this.answer.markComplete();
+      return;
+    }
     if (type.endsWith('.delta')) {
       if (isTextDelta(type) && this.deltas.length < MAX_KEPT_DELTAS) this.deltas.push(data);
       return;
