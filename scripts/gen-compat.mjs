@@ -75,6 +75,8 @@ const CACHE = /"(cache_control|cachePoint|cachedContent)"\s*:|"(cache_read_input
 /** What one fixture proves: its row and the features it exercises (none when it is a refusal). */
 export function classify(dialect, dir, c) {
   const op = operation(dialect, c.request.method, c.request.path);
+  // The gateway's own answer (a token count it estimates where the provider has no API for it).
+  if (c.expectLocal) return { op, features: ok(c.expectLocal.status) ? ['plain'] : [] };
   if (c.expectError || !c.response || !ok(c.response.status) || !ok(c.expectClient?.status)) return { op, features: [] };
   const sent = JSON.stringify(c.request.body ?? {});
   const upstreamRequest = c.expectUpstream?.body === undefined ? '' : JSON.stringify(c.expectUpstream.body);

@@ -22,6 +22,8 @@ interface Case {
   expectClient?: { status?: number; headers?: Record<string, string | null>; body?: unknown; bodyFile?: string; unchanged?: boolean };
   expectUsage?: Record<string, unknown>;
   expectError?: { status: number; code: string; body?: unknown };
+  /** Answered by the gateway itself (a token count estimated for a provider without one): no upstream request. */
+  expectLocal?: { status: number; headers?: Record<string, string | null>; body?: unknown };
 }
 
 function sseData(text: string): unknown[] {
@@ -65,6 +67,13 @@ describe.each(pairs)('%s', (pair) => {
         const body = JSON.stringify(res.immediate!.body);
         expect(body).toContain(c.expectError.code);
         if (c.expectError.body) expect(mismatches(c.expectError.body, res.immediate!.body)).toEqual([]);
+        return;
+      }
+      if (c.expectLocal) {
+        expect(res.upstream, 'the gateway answers itself: nothing goes upstream').toBeUndefined();
+        expect(res.immediate?.status).toBe(c.expectLocal.status);
+        if (c.expectLocal.headers) expect(headerMismatches(c.expectLocal.headers, res.immediate!.headers)).toEqual([]);
+        if (c.expectLocal.body !== undefined) expect(mismatches(c.expectLocal.body, res.immediate!.body)).toEqual([]);
         return;
       }
       expect(res.immediate, `unexpected immediate response ${JSON.stringify(res.immediate?.body)}`).toBeUndefined();
