@@ -24,6 +24,8 @@ export type GatewayErrorCode =
   | 'request_too_large'
   | 'request_headers_too_large'
   | 'upstream_response_invalid'
+  | 'upstream_unavailable'
+  | 'upstream_timeout'
   | 'credential_unavailable'
   | 'internal_error';
 
@@ -42,6 +44,8 @@ const STATUS: Record<GatewayErrorCode, number> = {
   request_too_large: 413,
   request_headers_too_large: 431,
   upstream_response_invalid: 502,
+  upstream_unavailable: 503,
+  upstream_timeout: 504,
   credential_unavailable: 503,
   internal_error: 500,
 };

@@ -3,7 +3,7 @@
 // provider specifics stay behind ProviderSpec/Translator.
 import type { RuntimeConfig } from '../config/compile.js';
 import type { RouteType } from '../config/schema.js';
-import { detectDialect, guessDialect, validateRequest } from '../dialects/index.js';
+import { detectDialect, guessDialect, renderError, validateRequest } from '../dialects/index.js';
 import type { DialectName } from '../dialects/types.js';
 import type { Translator } from '../providers/types.js';
 import { decodePoolRequest, encodePoolRequest, poolMember } from '../routing/handoff.js';
@@ -15,6 +15,7 @@ import type { ClientKeys } from '../auth/clients.js';
 import { GatewayKey } from './gateway-key.js';
 import { RequestAccount } from './accounting.js';
 import { asGatewayError, errorReply } from './error-reply.js';
+import { codeDetails, envoyReplyError } from './envoy-reply.js';
 import { envoyHints } from '../envoy/hints.js';
 import { modelsResponse } from './models-list.js';
 import { GatewayError } from '../errors.js';
@@ -90,7 +91,7 @@ export class RequestProcessor {
       case 'request_body':
         return this.onRequestBody(req.request_body ?? {});
       case 'response_headers':
-        return this.onResponseHeaders(req.response_headers ?? {});
+        return this.onResponseHeaders(req.response_headers ?? {}, req.attributes);
       case 'response_body':
         return this.onResponseBody(req.response_body ?? {});
       case 'request_trailers':
@@ -322,14 +323,18 @@ export class RequestProcessor {
     this.answeredBy = b.name;
   }
 
-  private onResponseHeaders(h: HttpHeaders): ProcessingResponse {
+  private onResponseHeaders(h: HttpHeaders, attributes: ProcessingRequest['attributes']): ProcessingResponse {
     const headers = headerMap(h.headers?.headers);
     const status = Number(headers.get(':status') ?? 0);
     // Envoy's own replies (upstream unreachable, timeouts) come already in the client's shape,
     // marked by the local_reply_config; the generated routes strip that header from upstream answers.
     const envoyReply = headers.has(ERROR_CODE_HEADER);
+    // Where no local_reply_config maps them (Envoy Gateway), the reply's code details say so.
+    const details = envoyReply ? undefined : codeDetails(attributes);
+    const unmapped = details === undefined ? undefined : envoyReplyError(details, status);
     // A pool's upstream filter names the member on every answer it saw, its own errors included.
-    if (this.pool && headers.has(BACKEND_HEADER) && !this.translator) this.memberAnswered(headers, !envoyReply);
+    if (this.pool && headers.has(BACKEND_HEADER) && !this.translator) this.memberAnswered(headers, !envoyReply && !unmapped);
+    if (unmapped) return this.envoyReplyInDialect(unmapped, status, headers);
     const mut = new MutationBuilder();
     if (this.selection) mut.setHeader(BACKEND_HEADER, this.answeredBy ?? this.selection.backend.name);
     if (this.requestModel) mut.setHeader('x-llm-model', this.requestModel);
@@ -363,6 +368,19 @@ export class RequestProcessor {
     }
     out.response_headers = { response: { header_mutation: mut.build() } };
     return out;
+  }
+
+  /** Envoy's reply, unmapped by any local_reply_config: the gateway's error in the client's dialect instead of Envoy's text. */
+  private envoyReplyInDialect(e: GatewayError, status: number, headers: Map<string, string>): ProcessingResponse {
+    const body = renderError(this.dialect, e.shape());
+    const mut = new MutationBuilder().setHeader('content-type', 'application/json').setHeader(ERROR_CODE_HEADER, e.code).setHeader('content-length', String(body.length));
+    if (e.status !== status) mut.setHeader(':status', String(e.status));
+    if (this.selection) mut.setHeader(BACKEND_HEADER, this.answeredBy ?? this.selection.backend.name);
+    // Counted as the gateway's error, as a mapped reply is.
+    this.account?.responseHeaders(e.status, new Map(headers).set(ERROR_CODE_HEADER, e.code), false);
+    this.account?.answered(e.status);
+    this.log.info({ code: e.code, details: e.message }, 'Envoy replied itself; answering in the client\'s dialect');
+    return { response_headers: { response: { status: CommonResponseStatus.CONTINUE_AND_REPLACE, header_mutation: mut.build(), body_mutation: { body } } }, mode_override: SKIP_BODIES };
   }
 
   private onResponseBody(b: HttpBody): ProcessingResponse {

@@ -447,11 +447,9 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
     expect(r).toEqual({ text: 'Hello from claude', backend: 'claude' });
   });
 
-  // A known gap, kept visible: the standalone bootstrap maps Envoy's own replies (here a refused
-  // connection) to the client's error shape with its local_reply_config; Envoy Gateway's
-  // listener has none and no API for one, so the OpenAI client gets Envoy's text/plain 503.
-  // `it.fails` turns red the day it is fixed, so the docs can change with it.
-  it.fails('a provider Envoy cannot reach: 503 upstream_unavailable in the client\'s dialect (not in envoyGateway mode: no local reply mapping)', async () => {
+  // Envoy Gateway has no local_reply_config for the client's dialect: the policy asks for each
+  // response's code details, and the processor renders Envoy's own replies itself.
+  it('a provider Envoy cannot reach: 503 upstream_unavailable in the client\'s dialect, from Envoy\'s code details', async () => {
     const err = await client(gateway!, { 'x-llm-backend': 'down' })
       .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
       .catch((e: unknown) => e);
@@ -460,11 +458,15 @@ describe.skipIf(skipEgctl || skipRealEnvoy)("envoyGateway mode through Envoy Gat
     expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('upstream_unavailable');
   });
 
-  it('a provider Envoy cannot reach: the client gets a 503 (Envoy\'s own text), never another provider or a 200', async () => {
-    const r = await fetch(`${gateway!.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-llm-backend': 'down' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }) });
+  it('a provider Envoy cannot reach: the same 503 for an Anthropic client, in Anthropic\'s shape, never another provider or a 200', async () => {
+    const r = await fetch(`${gateway!.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-llm-backend': 'down' }, body: JSON.stringify({ model: 'claude-x', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }) });
     expect(r.status).toBe(503);
     expect(r.headers.get('x-llm-backend')).toBe('down');
-    expect(await r.text()).toMatch(/^upstream connect error or disconnect\/reset before headers/);
+    expect(r.headers.get('content-type')).toBe('application/json');
+    const body = (await r.json()) as { type: string; error: { type: string; message: string } };
+    expect(body.type).toBe('error');
+    expect(body.error.message).toMatch(/upstream_unavailable/);
+    expect(body.error.message).toMatch(/could not be reached \(upstream_reset_before_response_started/);
   });
 
   // The ClientTrafficPolicy raises the listener's buffer for the router-level filter. The pool's
