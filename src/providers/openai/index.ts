@@ -1,6 +1,6 @@
 // OpenAI and every OpenAI-compatible server (Ollama, vLLM, Mistral, DeepSeek…):
-// Bearer key, the OpenAI dialect natively (Chat Completions, Responses…); Anthropic Messages and Gemini
-// generateContent clients translated to Chat Completions.
+// Bearer key, the OpenAI dialect natively (Chat Completions, the Responses API…);
+// Anthropic Messages and Gemini generateContent clients translated to Chat Completions.
 import { EstimatedAnthropicTokenCount } from '../shared/estimated-count.js';
 import type { ProviderSpec } from '../types.js';
 import { AnthropicToOpenAI } from './from-anthropic.js';
