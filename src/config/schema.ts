@@ -253,7 +253,10 @@ export const ConfigFile = z
     // Gateway keys; absent: no client authentication (the listener's reach is the only guard).
     rateLimits: RateLimits.optional(),
     // USD per million tokens, by model glob (first match): turns usage into cost_usd.
-    pricing: z.record(z.string().min(1), z.object({ input: z.number().min(0), cachedInput: z.number().min(0).optional(), output: z.number().min(0) }).strict()).optional(),
+    // cachedInput: cache reads; cacheWrite: cache writes (both default to input).
+    pricing: z
+      .record(z.string().min(1), z.object({ input: z.number().min(0), cachedInput: z.number().min(0).optional(), cacheWrite: z.number().min(0).optional(), output: z.number().min(0) }).strict())
+      .optional(),
     clients: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]*$/, 'client names are letters, digits, _ . @ -'), Client).optional(),
     paths: z.array(PathRule).default([]),
     models: z.array(ModelRule).default([]),

@@ -18,6 +18,7 @@ export const METADATA_KEYS = [
   'output_tokens',
   'total_tokens',
   'cached_input_tokens',
+  'cache_write_input_tokens',
   'reasoning_tokens',
   'tokens_estimated',
   'ttft_ms',

@@ -44,6 +44,7 @@ export const timePerOutputToken = new HistogramFamily(
   TPOT_BUCKETS,
 );
 export const cachedInputTokens = new CounterFamily('llm_extproc_cached_input_tokens_total', 'Input tokens served from the provider prompt cache.', registry);
+export const cacheWriteInputTokens = new CounterFamily('llm_extproc_cache_write_input_tokens_total', 'Input tokens written to the provider prompt cache.', registry);
 export const reasoningTokens = new CounterFamily('llm_extproc_reasoning_tokens_total', 'Output tokens the model spent reasoning.', registry);
 export const estimatedRequests = new CounterFamily(
   'llm_extproc_estimated_usage_total',
@@ -168,6 +169,7 @@ export interface RequestSeries {
     ttft: HistogramChild;
     tpot: HistogramChild;
     cached: CounterChild;
+    cacheWrite: CounterChild;
     reasoning: CounterChild;
     estimated: CounterChild;
   };
@@ -197,6 +199,7 @@ export function requestSeries(l: SeriesLabels): RequestSeries {
       ttft: timeToFirstToken.child(genaiKey, g),
       tpot: timePerOutputToken.child(genaiKey, g),
       cached: cachedInputTokens.child(genaiKey, g),
+      cacheWrite: cacheWriteInputTokens.child(genaiKey, g),
       reasoning: reasoningTokens.child(genaiKey, g),
       estimated: estimatedRequests.child(genaiKey, g),
     };

@@ -42,6 +42,7 @@ export function recordMetrics(r: RequestRecord): void {
   if (u?.inputTokens !== undefined) g.inputTokens.observe(u.inputTokens);
   if (u?.outputTokens !== undefined) g.outputTokens.observe(u.outputTokens);
   if (u?.cachedInputTokens) g.cached.inc(u.cachedInputTokens);
+  if (u?.cacheWriteInputTokens) g.cacheWrite.inc(u.cacheWriteInputTokens);
   if (u?.reasoningTokens) g.reasoning.inc(u.reasoningTokens);
   if (u?.estimated) g.estimated.inc();
   // Time to first token and per output token describe successful streamed answers only.
@@ -71,6 +72,7 @@ export function logUsage(r: RequestRecord): void {
       outputTokens: u?.outputTokens,
       totalTokens: u?.totalTokens,
       cachedInputTokens: u?.cachedInputTokens,
+      cacheWriteInputTokens: u?.cacheWriteInputTokens,
       reasoningTokens: u?.reasoningTokens,
       tokensEstimated: u ? u.estimated === true : undefined,
       costUsd: r.costUsd,

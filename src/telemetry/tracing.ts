@@ -138,6 +138,7 @@ export class RequestSpan {
       attrs['gen_ai.usage.input_tokens'] = r.usage?.inputTokens;
       attrs['gen_ai.usage.output_tokens'] = r.usage?.outputTokens;
       attrs['gen_ai.usage.cache_read.input_tokens'] = r.usage?.cachedInputTokens;
+      attrs['gen_ai.usage.cache_creation.input_tokens'] = r.usage?.cacheWriteInputTokens;
       attrs['gen_ai.usage.reasoning.output_tokens'] = r.usage?.reasoningTokens;
       if (r.finishReasons.length > 0) attrs['gen_ai.response.finish_reasons'] = [...r.finishReasons];
       attrs['llm_extproc.tokens_estimated'] = r.usage ? r.usage.estimated === true : undefined;

@@ -1,11 +1,15 @@
 // What a request cost, from its usage and the config's price table (USD per million tokens,
-// by model glob): cached input at its own price where one is given, the rest of the input at
-// the input price, output (reasoning included) at the output price.
+// by model glob): cache reads at the cachedInput price and cache writes at the cacheWrite
+// price where given, the rest of the input at the input price, output (reasoning included) at
+// the output price. Input counts include cache reads and writes (see Usage), so both are
+// taken out of it before the input price applies.
 import type { Usage } from './types.js';
 
 export interface Price {
   input: number;
   cachedInput?: number;
+  /** Tokens written to the prompt cache (Anthropic charges them above the input price); default: input. */
+  cacheWrite?: number;
   output: number;
 }
 
@@ -26,9 +30,12 @@ export function priceFor(rules: readonly PriceRule[], ...models: (string | undef
 
 export function costUsd(u: Usage, p: Price): number {
   const input = u.inputTokens ?? 0;
+  // Parts never exceed the whole, even when the whole was estimated and the parts reported.
   const cached = Math.min(u.cachedInputTokens ?? 0, input);
+  const written = Math.min(u.cacheWriteInputTokens ?? 0, input - cached);
   const output = u.outputTokens ?? 0;
-  return ((input - cached) * p.input + cached * (p.cachedInput ?? p.input) + output * p.output) / 1e6;
+  const plain = input - cached - written;
+  return (plain * p.input + cached * (p.cachedInput ?? p.input) + written * (p.cacheWrite ?? p.input) + output * p.output) / 1e6;
 }
 
 /** The cost in whole millionths of a dollar, rounded up: what a budget counter is charged. */

@@ -8,6 +8,7 @@ export function usageMetadata(u: Usage): Record<string, unknown> {
   if (u.totalTokens !== undefined) out.total_tokens = u.totalTokens;
   else if (u.inputTokens !== undefined || u.outputTokens !== undefined) out.total_tokens = (u.inputTokens ?? 0) + (u.outputTokens ?? 0);
   if (u.cachedInputTokens !== undefined) out.cached_input_tokens = u.cachedInputTokens;
+  if (u.cacheWriteInputTokens !== undefined) out.cache_write_input_tokens = u.cacheWriteInputTokens;
   if (u.reasoningTokens !== undefined) out.reasoning_tokens = u.reasoningTokens;
   if (Object.keys(out).length > 0) out.tokens_estimated = u.estimated === true;
   return out;

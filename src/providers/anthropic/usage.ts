@@ -2,7 +2,8 @@
 // Anthropic's `input_tokens` excludes prompt-cache traffic: tokens read from the
 // cache and tokens written to it are reported beside it, and both were input the
 // model processed, so input = input + cache_creation + cache_read, of which the
-// cache reads are the "cached input" (OpenAI's prompt_tokens_details.cached_tokens).
+// cache reads are the "cached input" (OpenAI's prompt_tokens_details.cached_tokens)
+// and the cache writes the "cache write input".
 import type { AnthropicUsage } from '../../dialects/anthropic/types.js';
 import { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
@@ -19,6 +20,7 @@ export function fromAnthropicUsage(u: AnthropicUsage | null | undefined): Usage 
   const output = num(u.output_tokens);
   if (output !== undefined) out.outputTokens = output;
   if (read !== undefined) out.cachedInputTokens = read;
+  if (created !== undefined) out.cacheWriteInputTokens = created;
   if (out.inputTokens !== undefined || out.outputTokens !== undefined) out.totalTokens = (out.inputTokens ?? 0) + (out.outputTokens ?? 0);
   return out;
 }

@@ -1,15 +1,34 @@
 // Anthropic Messages request -> Bedrock Converse request. Claude's own knobs that
 // Converse has no field for (top_k, thinking, beta flags) travel in
 // additionalModelRequestFields, as Bedrock documents for Anthropic models;
-// cache_control becomes a Converse cachePoint after the block it marks. What
-// cannot be expressed (image URLs, server tools, structured output formats,
-// disable_parallel_tool_use) is a 400 unsupported_field naming the field.
-import type { ContentBlock as AContent, MessagesRequest, OtherBlock, TextBlock, Tool, ToolChoice as AToolChoice } from '../../dialects/anthropic/types.js';
+// cache_control becomes a Converse cachePoint after the block it marks, its ttl
+// the cache point's. What cannot be expressed (image URLs, server tools,
+// structured output formats, disable_parallel_tool_use, a cache ttl Bedrock has
+// no value for) is a 400 unsupported_field naming the field.
+import type { ContentBlock as AContent, CacheControl, MessagesRequest, OtherBlock, TextBlock, Tool, ToolChoice as AToolChoice } from '../../dialects/anthropic/types.js';
 import { GatewayError } from '../../errors.js';
 import type { CachePoint, ContentBlock, ConverseMessage, ConverseRequest, DocumentBlock, SystemBlock, ToolChoice, ToolResultContent } from './converse-types.js';
 import { imageBlock } from './shared.js';
 
 const CACHE_POINT: { cachePoint: CachePoint } = { cachePoint: { type: 'default' } };
+/** The TTLs a Converse cache point takes (Anthropic's own two). */
+const CACHE_TTLS = new Set(['5m', '1h']);
+
+/**
+ * The cache point that follows a block marked with `cache_control` at `at`, or none. Dropping a
+ * marker Bedrock cannot express would silently change what is cached and billed: a 400 instead.
+ */
+function cachePoint(cc: CacheControl | null | undefined, at: string): { cachePoint: CachePoint } | undefined {
+  if (cc === undefined || cc === null) return undefined;
+  if (typeof cc !== 'object' || cc.type !== 'ephemeral') {
+    throw new GatewayError('unsupported_field', 'Bedrock Converse caches with cache_control type "ephemeral" only', `${at}.cache_control.type`);
+  }
+  if (cc.ttl === undefined || cc.ttl === null) return CACHE_POINT;
+  if (typeof cc.ttl !== 'string' || !CACHE_TTLS.has(cc.ttl)) {
+    throw new GatewayError('unsupported_field', `Bedrock Converse cache points take a ttl of 5m or 1h, not ${JSON.stringify(cc.ttl)}`, `${at}.cache_control.ttl`);
+  }
+  return { cachePoint: { type: 'default', ttl: cc.ttl as CachePoint['ttl'] } };
+}
 
 // Request keys with no Converse counterpart; harmless values pass.
 const UNSUPPORTED: Record<string, (v: unknown) => boolean> = {
@@ -59,7 +78,8 @@ function systemBlocks(system: string | TextBlock[]): SystemBlock[] {
   system.forEach((b, i) => {
     if (b.type !== 'text') throw new GatewayError('unsupported_field', `system blocks must be text, not ${String(b.type)}`, `system[${i}]`);
     out.push({ text: b.text });
-    if (b.cache_control) out.push(CACHE_POINT);
+    const point = cachePoint(b.cache_control, `system[${i}]`);
+    if (point) out.push(point);
   });
   return out;
 }
@@ -69,9 +89,23 @@ function blocks(content: string | (AContent | OtherBlock)[], at: string): Conten
   const out: ContentBlock[] = [];
   content.forEach((raw, j) => {
     out.push(block(raw as AContent, `${at}[${j}]`));
-    if ((raw as { cache_control?: unknown }).cache_control) out.push(CACHE_POINT);
+    const point = cachePoint((raw as { cache_control?: CacheControl | null }).cache_control, `${at}[${j}]`) ?? innerCachePoint(raw as AContent, `${at}[${j}]`);
+    if (point) out.push(point);
   });
   return out;
+}
+
+/**
+ * A marker inside a tool result's content: Converse tool results hold no cache points, so the
+ * nearest place to mark is right after the tool result (the last marked block's ttl wins).
+ */
+function innerCachePoint(b: AContent, at: string): { cachePoint: CachePoint } | undefined {
+  if (b.type !== 'tool_result' || !Array.isArray(b.content)) return undefined;
+  let point: { cachePoint: CachePoint } | undefined;
+  b.content.forEach((c, k) => {
+    point = cachePoint((c as { cache_control?: CacheControl | null }).cache_control, `${at}.content[${k}]`) ?? point;
+  });
+  return point;
 }
 
 function block(b: AContent, at: string): ContentBlock {
@@ -132,7 +166,8 @@ function applyTools(tools: Tool[] | undefined, choice: AToolChoice | undefined, 
   tools.forEach((t, i) => {
     if (t.type !== undefined && t.type !== 'custom') throw new GatewayError('unsupported_field', `Bedrock Converse has no server tool ${t.type}`, `tools[${i}].type`);
     specs.push({ toolSpec: { name: t.name, ...(t.description ? { description: t.description } : {}), inputSchema: { json: t.input_schema ?? { type: 'object' } } } });
-    if (t.cache_control) specs.push(CACHE_POINT);
+    const point = cachePoint(t.cache_control, `tools[${i}]`);
+    if (point) specs.push(point);
   });
   let toolChoice: ToolChoice | undefined;
   if (choice?.type === 'auto') toolChoice = { auto: {} };

@@ -22,6 +22,8 @@ export type ContentBlock =
 
 export interface CachePoint {
   type: 'default';
+  /** Without it, Bedrock's default (5 minutes). */
+  ttl?: '5m' | '1h';
 }
 
 export interface DocumentBlock {

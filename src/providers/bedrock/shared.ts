@@ -30,7 +30,8 @@ export function converseHeaders(stream: boolean): Record<string, string> {
 /**
  * Converse usage -> the gateway's. Bedrock's inputTokens excludes prompt-cache reads
  * and writes (as Anthropic's does); the gateway's input count includes them, with
- * cache reads also reported as cached input, as OpenAI counts them.
+ * cache reads also reported as cached input, as OpenAI counts them, and writes as
+ * cache write input.
  */
 export function fromConverseUsage(u: ConverseUsage | undefined): Usage | undefined {
   if (!u || typeof u !== 'object') return undefined;
@@ -42,6 +43,7 @@ export function fromConverseUsage(u: ConverseUsage | undefined): Usage | undefin
   if (typeof u.totalTokens === 'number') out.totalTokens = u.totalTokens;
   else if (out.inputTokens !== undefined) out.totalTokens = out.inputTokens + (out.outputTokens ?? 0);
   if (typeof u.cacheReadInputTokens === 'number') out.cachedInputTokens = u.cacheReadInputTokens;
+  if (typeof u.cacheWriteInputTokens === 'number') out.cacheWriteInputTokens = u.cacheWriteInputTokens;
   return out;
 }
 

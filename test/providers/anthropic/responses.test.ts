@@ -7,7 +7,7 @@ import { GatewayError } from '../../../src/errors.js';
 
 describe('usage', () => {
   it('counts cache writes and reads as input, reads as cached input', () => {
-    expect(fromAnthropicUsage({ input_tokens: 3, cache_creation_input_tokens: 10, cache_read_input_tokens: 100, output_tokens: 7 })).toEqual({ inputTokens: 113, outputTokens: 7, totalTokens: 120, cachedInputTokens: 100 });
+    expect(fromAnthropicUsage({ input_tokens: 3, cache_creation_input_tokens: 10, cache_read_input_tokens: 100, output_tokens: 7 })).toEqual({ inputTokens: 113, outputTokens: 7, totalTokens: 120, cachedInputTokens: 100, cacheWriteInputTokens: 10 });
     expect(fromAnthropicUsage({ input_tokens: 3, output_tokens: 7 })).toEqual({ inputTokens: 3, outputTokens: 7, totalTokens: 10 });
     expect(fromAnthropicUsage(undefined)).toBeUndefined();
   });
