@@ -214,7 +214,7 @@ describe('@anthropic-ai/sdk against a Gemini backend', () => {
     const msg = await stream.finalMessage();
     expect(thoughts).toEqual(['Divisors up to 9: ', 'none.']);
     expect(msg.content).toEqual([
-      { type: 'thinking', thinking: 'Divisors up to 9: none.', signature: THOUGHT_SIGNATURE },
+      { type: 'thinking', thinking: 'Divisors up to 9: none.', signature: `gemini:${THOUGHT_SIGNATURE}` },
       { type: 'text', text: '97 is prime.' },
     ]);
     expect(msg.usage).toMatchObject({ input_tokens: 7, output_tokens: 65 });

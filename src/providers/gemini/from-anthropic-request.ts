@@ -4,8 +4,8 @@
 //
 // Dropped on purpose: `cache_control` (a caching hint; Gemini caches implicitly),
 // `metadata.user_id` (bookkeeping, asks no different generation), `redacted_thinking` blocks
-// and unsigned thinking text in past turns (only Claude can read the one, Gemini reads nothing
-// from the other), `thinking: {type: disabled}` (sent as nothing: Gemini 2.5 Pro refuses a
+// and thinking blocks Gemini did not sign in past turns (only Claude can read those, Gemini
+// reads nothing from unsigned thought text), `thinking: {type: disabled}` (sent as nothing: Gemini 2.5 Pro refuses a
 // zero thinking budget, and without includeThoughts no thoughts come back).
 //
 // Gemini has no tool-call ids: a tool_result names the function by looking up the
@@ -23,7 +23,9 @@ const HANDLED = new Set([
   'metadata', 'thinking', 'output_config', 'output_format', 'service_tier', 'anthropic_version',
 ]);
 
-/** Signatures of Gemini parts that were not thoughts travel behind this prefix (see from-anthropic-response.ts). */
+/** A Gemini thought part's signature, as a thinking block carries it (see from-anthropic-response.ts). */
+export const THOUGHT_SIGNATURE = 'gemini:';
+/** The signature of the Gemini part after the block (a text or function call part). */
 export const NEXT_PART_SIGNATURE = 'gemini-next:';
 
 export function geminiFromAnthropic(req: MessagesRequest, target: GeminiTarget): GenerateContentRequest {
@@ -108,9 +110,11 @@ function modelParts(content: MessageParam['content'], at: string, names: Map<str
         return;
       }
       case 'thinking': {
+        // Only Gemini's own signatures go back: Claude's (a conversation that moved here) would be refused as corrupt.
         const { thinking, signature } = b as { thinking: string; signature?: string };
-        if (typeof signature === 'string' && signature.startsWith(NEXT_PART_SIGNATURE)) pending = signature.slice(NEXT_PART_SIGNATURE.length);
-        else if (typeof signature === 'string' && signature !== '') parts.push({ text: thinking, thought: true, thoughtSignature: signature });
+        if (typeof signature !== 'string') return;
+        if (signature.startsWith(NEXT_PART_SIGNATURE)) pending = signature.slice(NEXT_PART_SIGNATURE.length);
+        else if (signature.startsWith(THOUGHT_SIGNATURE)) parts.push({ text: thinking, thought: true, thoughtSignature: signature.slice(THOUGHT_SIGNATURE.length) });
         return;
       }
       case 'redacted_thinking':

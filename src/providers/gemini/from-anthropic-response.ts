@@ -1,17 +1,17 @@
 // A whole Gemini GenerateContentResponse (or error) -> Anthropic's message (or error), and
 // the rules the streamed translation shares: stop reasons, usage, thought signatures.
 //
-// Thought signatures: a thought part's signature is its thinking block's `signature`; a
-// signature Gemini puts on a text or function call part (Gemini 3 does, and wants it back
-// on that part) rides in an empty thinking block right before that block, behind the
-// NEXT_PART_SIGNATURE prefix. Anthropic clients send thinking blocks back unchanged in
+// Thought signatures: a thought part's signature is its thinking block's `signature` (behind
+// THOUGHT_SIGNATURE); a signature Gemini puts on a text or function call part (Gemini 3 does,
+// and wants it back on that part) rides in an empty thinking block right before that block,
+// behind NEXT_PART_SIGNATURE. The prefixes tell Gemini's signatures from Claude's. Anthropic clients send thinking blocks back unchanged in
 // tool loops, so the next request puts every signature back where it came from.
 import { anthropicErrorType } from '../../dialects/anthropic/index.js';
 import type { AnthropicUsage, ContentBlock, Message, StopReason } from '../../dialects/anthropic/types.js';
 import type { GeminiCandidate, GeminiFinishReason, GeminiUsageMetadata, GenerateContentResponse } from '../../dialects/gemini/types.js';
 import type { ToolCallIds } from './chat-response.js';
 import { parseGoogleError } from './errors.js';
-import { NEXT_PART_SIGNATURE } from './from-anthropic-request.js';
+import { NEXT_PART_SIGNATURE, THOUGHT_SIGNATURE } from './from-anthropic-request.js';
 
 const REFUSED = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY']);
 
@@ -62,7 +62,7 @@ export function contentFromCandidate(c: GeminiCandidate | undefined, ids: ToolCa
       else out.push({ type: 'thinking', thinking: p.text ?? '', signature: '' });
       const block = out[out.length - 1] as Extract<ContentBlock, { type: 'thinking' }>;
       thoughtOpen = sig === undefined;
-      if (sig) block.signature = sig;
+      if (sig) block.signature = THOUGHT_SIGNATURE + sig;
       continue;
     }
     thoughtOpen = false;

@@ -10,7 +10,7 @@ import { sseEvent } from '../../usage/sse.js';
 import { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import type { ToolCallIds } from './chat-response.js';
-import { NEXT_PART_SIGNATURE } from './from-anthropic-request.js';
+import { NEXT_PART_SIGNATURE, THOUGHT_SIGNATURE } from './from-anthropic-request.js';
 import { anthropicUsageFromGemini, messageId, stopReasonFromGemini } from './from-anthropic-response.js';
 import { observeGemini } from './progress.js';
 import { fromGeminiUsage } from './usage.js';
@@ -102,7 +102,7 @@ export class AnthropicEventsFromGemini {
       if (p.text) out += this.delta({ type: 'thinking_delta', thinking: p.text });
       if (sig) {
         open.signed = true;
-        out += this.delta({ type: 'signature_delta', signature: sig });
+        out += this.delta({ type: 'signature_delta', signature: THOUGHT_SIGNATURE + sig });
       }
       return out;
     }
