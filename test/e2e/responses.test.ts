@@ -59,6 +59,9 @@ const complaints: string[] = [];
 function openaiFake(req: Recorded): Reply {
   if (req.headers.authorization !== 'Bearer sk-gateway') return error(401, `wrong credential ${String(req.headers.authorization)}`);
   if (req.headers['x-llm-backend'] === undefined) complaints.push('no x-llm-backend header');
+  const sub = /^\/v1\/responses\/([^/?]+)\/(cancel|input_items)(?:\?.*)?$/.exec(req.url);
+  if (sub?.[2] === 'cancel' && req.method === 'POST') return req.body.length ? error(400, 'a cancel with a body') : { json: { ...response(sub[1]!, 'gpt-4.1-mini-2025-04-14', ''), status: 'cancelled', output: [], usage: null } };
+  if (sub?.[2] === 'input_items' && req.method === 'GET') return { json: { object: 'list', data: [{ id: 'msg_in_1', type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: 'hello there' }] }], first_id: 'msg_in_1', last_id: 'msg_in_1', has_more: false } };
   const id = /^\/v1\/responses\/([^/?]+)$/.exec(req.url)?.[1];
   if (id && req.method === 'GET') return req.body.length ? error(400, 'a GET with a body') : { json: response(id, 'gpt-4.1-mini-2025-04-14', 'stored answer', usage(36, 87)) };
   if (id && req.method === 'DELETE') return { json: { id, object: 'response', deleted: true } };
@@ -166,7 +169,7 @@ describe('OpenAI Responses API with the official SDK, through Envoy', () => {
     expect(sampleValue(m, 'gen_ai_server_time_to_first_token_seconds_count', { backend: 'resp-stream' })).toBe(1);
   });
 
-  it('retrieve and delete by id: forwarded with the gateway key, no body; recorded with 0 tokens, never estimated, and no GenAI token metrics', async () => {
+  it('retrieve, delete, cancel and input_items by id: forwarded with the gateway key, no body; recorded with 0 tokens, never estimated, and no GenAI token metrics', async () => {
     const c = client('resp-stored');
     const got = await c.responses.retrieve(STORED_ID);
     expect(got.id).toBe(STORED_ID);
@@ -176,11 +179,19 @@ describe('OpenAI Responses API with the official SDK, through Envoy', () => {
     // Typed void by the SDK, which still hands over the body it got.
     expect(deleted as unknown).toEqual({ id: STORED_ID, object: 'response', deleted: true });
     expect(openai.last()).toMatchObject({ method: 'DELETE', url: `/v1/responses/${STORED_ID}` });
-    const lines = await usageLines('resp-stored', 2);
-    for (const l of lines) expect(l).toMatchObject({ path: `/v1/responses/${STORED_ID}`, inputTokens: 0, outputTokens: 0, totalTokens: 0, tokensEstimated: false, status: 200 });
+    const cancelled = await c.responses.cancel(STORED_ID);
+    expect(cancelled.status).toBe('cancelled');
+    expect(openai.last()).toMatchObject({ method: 'POST', url: `/v1/responses/${STORED_ID}/cancel` });
+    const items = [];
+    for await (const item of c.responses.inputItems.list(STORED_ID, { limit: 5 })) items.push(item);
+    expect(items).toMatchObject([{ id: 'msg_in_1', type: 'message', role: 'user' }]);
+    expect(openai.last()).toMatchObject({ method: 'GET', url: `/v1/responses/${STORED_ID}/input_items?limit=5` });
+    const lines = await usageLines('resp-stored', 4);
+    expect(lines.map((l) => l.path)).toEqual([`/v1/responses/${STORED_ID}`, `/v1/responses/${STORED_ID}`, `/v1/responses/${STORED_ID}/cancel`, `/v1/responses/${STORED_ID}/input_items`]);
+    for (const l of lines) expect(l).toMatchObject({ inputTokens: 0, outputTokens: 0, totalTokens: 0, tokensEstimated: false, status: 200 });
     for (const l of lines) expect(l.operation).toBeUndefined();
     const m = await scrape(gw.adminUrl);
-    expect(sampleValue(m, 'llm_extproc_requests_total', { backend: 'resp-stored', route_type: 'completions', status: '200' })).toBe(2);
+    expect(sampleValue(m, 'llm_extproc_requests_total', { backend: 'resp-stored', route_type: 'completions', status: '200' })).toBe(4);
     expect(sampleValue(m, 'gen_ai_client_token_usage_count', { backend: 'resp-stored', gen_ai_token_type: 'input' })).toBe(0);
   });
 
