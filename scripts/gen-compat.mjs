@@ -27,6 +27,7 @@ function operation(dialect, method, path) {
   const p = path.split('?')[0];
   if (dialect === 'openai') {
     if (/\/responses\/input_tokens$/.test(p)) return 'Responses: input_tokens';
+    if (/\/responses\/compact$/.test(p)) return 'Responses: compact';
     if (/\/responses\/[^/]+/.test(p) || (method && method !== 'POST' && /\/responses$/.test(p))) return 'Responses: stored (retrieve, delete, cancel, input_items)';
     if (/\/responses$/.test(p)) return 'Responses';
     if (p.endsWith('/chat/completions')) return 'Chat Completions';
@@ -65,10 +66,11 @@ function upstream(dir, c) {
 }
 
 // Tools: what the client sent or gets back, never the gateway's own means (a JSON answer that
-// Bedrock is asked for as a tool call is not a tools case). Reasoning and caching: what reaches
+// Bedrock is asked for as a tool call is not a tools case), nor a default (every Responses API
+// object says "tool_choice": "auto"). Reasoning and caching: what reaches
 // the provider (the upstream request the fixture expects) or comes back to the client, so a
 // marker the gateway accepts and drops is no claim.
-const TOOLS = /"(tools|functionDeclarations)"\s*:\s*\[\s*\{|"(tool_calls|tool_choice|toolConfig)"\s*:\s*[[{"]|"type"\s*:\s*"(tool_use|tool_result|function_call|function_call_output)"|"role"\s*:\s*"tool"|"(functionCall|functionResponse)"\s*:/;
+const TOOLS = /"(tools|functionDeclarations)"\s*:\s*\[\s*\{|"(tool_calls|tool_choice|toolConfig)"\s*:\s*([[{]|"(?!auto"|none"))|"type"\s*:\s*"(tool_use|tool_result|function_call|function_call_output)"|"role"\s*:\s*"tool"|"(functionCall|functionResponse)"\s*:/;
 const REASONING = /"(reasoning_effort|thinkingConfig|reasoningConfig)"\s*:|"thinking"\s*:\s*\{\s*"type"\s*:\s*"(enabled|adaptive)"|"reasoning"\s*:\s*\{\s*"effort"\s*:\s*"|"type"\s*:\s*"(thinking|redacted_thinking|reasoning)"|"thought"\s*:\s*true|"(reasoning_tokens|thoughtsTokenCount)"\s*:\s*[1-9]|"reasoningContent"\s*:|response\.reasoning/;
 const CACHE = /"(cache_control|cachePoint|cachedContent)"\s*:|"(cache_read_input_tokens|cache_creation_input_tokens|cachedContentTokenCount|cached_tokens|cacheReadInputTokens|cacheWriteInputTokens)"\s*:\s*[1-9]/;
 
