@@ -18,7 +18,7 @@ const BACKENDS: Record<string, Record<string, unknown>> = {
 };
 
 /** The client dialects each provider serves (others are a 404 unsupported_endpoint, and nothing to translate; an Anthropic count_tokens the gateway estimates counts as translated). */
-const SERVES: Record<string, string[]> = { openai: ['openai', 'anthropic', 'gemini'], anthropic: ['openai', 'anthropic'], gemini: ['openai', 'anthropic', 'gemini'], bedrock: ['openai', 'anthropic'], azure: ['openai', 'anthropic', 'gemini'] };
+const SERVES: Record<string, string[]> = { openai: ['openai', 'anthropic', 'gemini'], anthropic: ['openai', 'anthropic', 'gemini'], gemini: ['openai', 'anthropic', 'gemini'], bedrock: ['openai', 'anthropic', 'gemini'], azure: ['openai', 'anthropic', 'gemini'] };
 
 const junk = fc.jsonValue({ maxDepth: 3 });
 /** Mostly `arb`, sometimes any JSON at all. */

@@ -22,8 +22,12 @@ export interface FromGeminiOptions {
   stream: boolean;
   /** Whether the provider fetches image and PDF URLs itself (Anthropic does, Converse does not). */
   urls: boolean;
-  /** Whether JSON-schema output (output_config.format) can be asked for. */
-  structuredOutputs: boolean;
+  /**
+   * JSON output: 'schema' needs a schema (Claude's constrained decoding); 'any' also takes
+   * application/json without one ({type: object}), for callers that force a tool with it
+   * (Converse). Either way the schema is left in output_config.format.
+   */
+  jsonOutput: 'schema' | 'any';
   /** Whether tool_choice none may stand in a conversation with tool calls (Converse cannot). */
   noneWithToolHistory: boolean;
 }
@@ -204,9 +208,10 @@ function applyResponseFormat(out: MessagesRequest, g: GeminiGenerationConfig, op
     return;
   }
   if (mime !== 'application/json') unsupported(`${p}.responseMimeType`, `"${mime}" has no Claude output format`);
-  if (!hasSchema) unsupported(`${p}.responseMimeType`, 'application/json needs a responseSchema or responseJsonSchema: Claude constrains output to a schema only');
-  if (!opts.structuredOutputs) unsupported(`${p}.responseSchema`, 'cannot be enforced by this provider');
-  const schema = present(g.responseJsonSchema) ? (g.responseJsonSchema as Record<string, unknown>) : fromGeminiSchema(g.responseSchema, `${p}.responseSchema`);
+  if (!hasSchema && opts.jsonOutput === 'schema') unsupported(`${p}.responseMimeType`, 'application/json needs a responseSchema or responseJsonSchema: Claude constrains output to a schema only');
+  let schema: Record<string, unknown> = { type: 'object' };
+  if (present(g.responseJsonSchema)) schema = g.responseJsonSchema as Record<string, unknown>;
+  else if (present(g.responseSchema)) schema = fromGeminiSchema(g.responseSchema, `${p}.responseSchema`);
   out.output_config = { format: { type: 'json_schema', schema } };
 }
 

@@ -58,7 +58,7 @@ export class GeminiToAnthropic implements Translator {
     this.streamed = found?.pathStream === true;
     const model = this.ctx.model ?? (found?.pathModel || undefined);
     if (!model) throw new GatewayError('missing_model', 'the request names no model, and neither does the backend or the route', 'model');
-    const out = geminiToMessages(body as GenerateContentRequest, { model, stream: this.streamed, urls: true, structuredOutputs: true, noneWithToolHistory: true });
+    const out = geminiToMessages(body as GenerateContentRequest, { model, stream: this.streamed, urls: true, jsonOutput: 'schema', noneWithToolHistory: true });
     this.includeThoughts = out.includeThoughts;
     return { path: '/v1/messages', body: Buffer.from(JSON.stringify(out.body)), model, stream: this.streamed, ...anthropicHeaders(this.ctx, GOOGLE_HEADERS) };
   }

@@ -1,5 +1,5 @@
-// Amazon Bedrock Runtime: Converse / ConverseStream for chat (OpenAI and Anthropic
-// clients), InvokeModel with Titan for OpenAI embeddings. Requests are SigV4-signed
+// Amazon Bedrock Runtime: Converse / ConverseStream for chat (OpenAI, Anthropic and
+// Gemini clients), InvokeModel with Titan for OpenAI embeddings. Requests are SigV4-signed
 // (service `bedrock`) with static credentials from `aws`, or without it the AWS default
 // credential chain (environment, profiles, IRSA, pod identity, ECS, EC2), kept fresh.
 import { existsSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { SigV4Authorizer } from '../../auth/sigv4.js';
 import { EstimatedAnthropicTokenCount } from '../shared/estimated-count.js';
 import type { ProviderSpec } from '../types.js';
 import { BedrockAnthropicChat } from './anthropic-chat.js';
+import { BedrockGeminiChat } from './gemini-chat.js';
 import { BedrockOpenAIChat } from './openai-chat.js';
 import { BedrockOpenAIEmbeddings } from './openai-embeddings.js';
 
@@ -76,6 +77,7 @@ export const bedrock: ProviderSpec = {
     if (ctx.dialect === 'openai' && ctx.operation === 'chat') return new BedrockOpenAIChat(ctx);
     if (ctx.dialect === 'openai' && ctx.operation === 'embeddings') return new BedrockOpenAIEmbeddings(ctx);
     if (ctx.dialect === 'anthropic' && ctx.operation === 'chat') return new BedrockAnthropicChat(ctx);
+    if (ctx.dialect === 'gemini' && ctx.operation === 'chat') return new BedrockGeminiChat(ctx);
     // Anthropic's count_tokens: estimated by the gateway (x-llm-tokens-estimated: true).
     if (ctx.dialect === 'anthropic' && ctx.operation === 'other') return new EstimatedAnthropicTokenCount(ctx);
     return undefined;
