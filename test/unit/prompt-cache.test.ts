@@ -169,5 +169,7 @@ describe('cache_control -> Converse cachePoint', () => {
     expect(err).toBeInstanceOf(GatewayError);
     expect((err as GatewayError).code).toBe('unsupported_field');
     expect((err as GatewayError).param).toBe(param);
+    // Anthropic's error body has no param: the message names the field.
+    expect((err as GatewayError).message).toContain(param);
   });
 });

@@ -21,11 +21,11 @@ const CACHE_TTLS = new Set(['5m', '1h']);
 function cachePoint(cc: CacheControl | null | undefined, at: string): { cachePoint: CachePoint } | undefined {
   if (cc === undefined || cc === null) return undefined;
   if (typeof cc !== 'object' || cc.type !== 'ephemeral') {
-    throw new GatewayError('unsupported_field', 'Bedrock Converse caches with cache_control type "ephemeral" only', `${at}.cache_control.type`);
+    throw new GatewayError('unsupported_field', `${at}.cache_control.type: Bedrock Converse caches with type "ephemeral" only`, `${at}.cache_control.type`);
   }
   if (cc.ttl === undefined || cc.ttl === null) return CACHE_POINT;
   if (typeof cc.ttl !== 'string' || !CACHE_TTLS.has(cc.ttl)) {
-    throw new GatewayError('unsupported_field', `Bedrock Converse cache points take a ttl of 5m or 1h, not ${JSON.stringify(cc.ttl)}`, `${at}.cache_control.ttl`);
+    throw new GatewayError('unsupported_field', `${at}.cache_control.ttl: Bedrock Converse cache points take a ttl of 5m or 1h, not ${JSON.stringify(cc.ttl)}`, `${at}.cache_control.ttl`);
   }
   return { cachePoint: { type: 'default', ttl: cc.ttl as CachePoint['ttl'] } };
 }
