@@ -12,6 +12,7 @@ import { fromStruct, MetadataLedger } from '../../src/extproc/struct.js';
 import { CounterFamily, HistogramFamily } from '../../src/telemetry/families.js';
 import { LabelCaps } from '../../src/telemetry/metrics.js';
 import { countTokens } from '../../src/usage/estimate.js';
+import { mismatches } from '../helpers/match.js';
 import { config, drive, headerList, mergedMetadata } from '../helpers/drive.js';
 
 const ROOT = join(import.meta.dirname, '..', 'fixtures');
@@ -50,7 +51,8 @@ describe('the final counts go out with the last event, before Envoy’s end of s
     // The whole stream in one chunk, then Envoy's end of stream on its own (an empty chunk).
     const res = await drive(cfg, c.request, () => ({ status: 200, headers: c.response!.headers, chunks: [bytes, Buffer.alloc(0)] }));
     const beforeEnd = mergedMetadata(res.replies.slice(0, -1))!;
-    for (const [k, v] of Object.entries(c.expectUsage!)) expect(beforeEnd[k], k).toEqual(v);
+    // As the golden runner reads it: `<any>` is any value present (an estimate's exact figure).
+    for (const [k, v] of Object.entries(c.expectUsage!)) expect(mismatches(v, beforeEnd[k], k)).toEqual([]);
     expect(beforeEnd.stream_end).toBe('complete');
     // Request-time keys went out with the request, not at the end.
     const atRequest = mergedMetadata(res.replies.slice(0, 2))!;
