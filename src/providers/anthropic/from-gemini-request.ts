@@ -132,7 +132,8 @@ function turn(c: GeminiContent, i: number, calls: PendingCalls, urls: boolean): 
   c.parts.forEach((p, j) => {
     const where = `${at}.parts[${j}]`;
     if (p.functionResponse) content.push(toolResult(p, where, calls));
-    else if (p.thought !== true) content.push(userBlock(p, where, urls));
+    // Claude refuses empty text blocks; Gemini takes (and ignores) empty text parts.
+    else if (p.thought !== true && p.text !== '') content.push(userBlock(p, where, urls));
   });
   return content.length > 0 ? { role: 'user', content } : undefined;
 }

@@ -156,6 +156,11 @@ describe('geminiToMessages', () => {
     expect(b.messages.slice(0, 3)).toEqual(a.messages);
   });
 
+  it('leaves out empty text parts, which Claude refuses as blocks, and turns left empty', () => {
+    const { body } = geminiToMessages({ contents: [{ role: 'user', parts: [{ text: '' }, { text: 'hi' }] }, { role: 'model', parts: [{ text: '' }] }, { role: 'user', parts: [{ text: 'again' }] }] }, OPTS);
+    expect(body.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'hi' }, { type: 'text', text: 'again' }] }]);
+  });
+
   it('reads thinking back only from signatures the gateway packed: Gemini\'s own and thought text are dropped', () => {
     const blocks = [{ type: 'thinking' as const, thinking: 'hmm', signature: 'sig' }, { type: 'redacted_thinking' as const, data: 'opaque' }];
     const { body } = geminiToMessages({
