@@ -3,7 +3,8 @@ import type { Dialect, DialectRequest, ErrorShape } from '../types.js';
 import { validateGemini } from './validate.js';
 
 const METHODS = 'generateContent|streamGenerateContent|embedContent|batchEmbedContents|countTokens';
-const NATIVE = new RegExp(`^/(?:v1|v1beta|v1alpha)/models/([^/:]+):(${METHODS})$`);
+// The method is the last `:` part: a model id may hold colons itself (Bedrock's `…-v1:0`).
+const NATIVE = new RegExp(`^/(?:v1|v1beta|v1alpha)/models/([^/]+):(${METHODS})$`);
 
 export function matchGeminiPath(path: string): DialectRequest | undefined {
   const m = NATIVE.exec(path);
