@@ -6,11 +6,13 @@
 // Structured output: `response_format: json_schema` becomes Anthropic's
 // structured outputs (`output_config.format`, constrained decoding, the answer
 // arrives as JSON text like OpenAI's). `json_object` has no schema to constrain
-// with and is refused. Vertex AI/Bedrock reuse this with their own body extras.
-import type { MessagesRequest, Tool, ToolChoice } from '../../dialects/anthropic/types.js';
+// with and is refused. `reasoning_effort` becomes a thinking budget
+// (reasoning-effort.ts). Vertex AI/Bedrock reuse this with their own body extras.
+import type { MessageParam, MessagesRequest, Tool, ToolChoice } from '../../dialects/anthropic/types.js';
 import type { ChatCompletionRequest, ChatTool, ChatToolChoice } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../errors.js';
 import { toAnthropicMessages } from './openai-messages.js';
+import { thinkingFromEffort } from './reasoning-effort.js';
 
 /** Anthropic requires max_tokens; what the gateway asks for when the OpenAI client named none. */
 export const DEFAULT_MAX_TOKENS = 4096;
@@ -34,7 +36,7 @@ const HANDLED = new Set([
   'tools', 'tool_choice', 'parallel_tool_calls', 'response_format', 'user', 'safety_identifier', 'service_tier',
   'presence_penalty', 'frequency_penalty', 'logprobs', 'top_logprobs', 'logit_bias', 'store', 'modalities',
   // Bookkeeping for OpenAI's stored completions and its prompt-cache routing: nothing to generate differently.
-  'metadata', 'prompt_cache_key',
+  'metadata', 'prompt_cache_key', 'reasoning_effort',
 ]);
 
 export function toAnthropicRequest(body: ChatCompletionRequest, opts: ToAnthropicOptions = {}): MessagesRequest {
@@ -62,7 +64,10 @@ export function toAnthropicRequest(body: ChatCompletionRequest, opts: ToAnthropi
   const conv = toAnthropicMessages(body.messages);
   if (conv.system !== undefined) out.system = conv.system;
   out.messages = conv.messages;
-  out.max_tokens = body.max_completion_tokens ?? body.max_tokens ?? opts.defaultMaxTokens ?? DEFAULT_MAX_TOKENS;
+  const answerRoom = opts.defaultMaxTokens ?? DEFAULT_MAX_TOKENS;
+  const plan = thinkingFromEffort(body.reasoning_effort, body.max_completion_tokens ?? body.max_tokens ?? undefined, answerRoom, endsInToolResults(out.messages));
+  out.max_tokens = plan.maxTokens ?? answerRoom;
+  if (plan.thinking) out.thinking = plan.thinking;
   if (typeof body.temperature === 'number') out.temperature = body.temperature;
   if (typeof body.top_p === 'number') out.top_p = body.top_p;
   const stop = typeof body.stop === 'string' ? [body.stop] : (body.stop ?? []);
@@ -86,6 +91,14 @@ export function toAnthropicRequest(body: ChatCompletionRequest, opts: ToAnthropi
   const tier = serviceTier(body.service_tier);
   if (tier) out.service_tier = tier;
   return { ...out, ...opts.extra };
+}
+
+/** The last turn hands tool results back to an assistant turn that called tools. */
+export function endsInToolResults(messages: MessageParam[]): boolean {
+  const last = messages.at(-1);
+  const before = messages.at(-2);
+  const has = (m: MessageParam | undefined, type: string) => m !== undefined && Array.isArray(m.content) && m.content.some((b) => b.type === type);
+  return last?.role === 'user' && has(last, 'tool_result') && before?.role === 'assistant' && has(before, 'tool_use');
 }
 
 function refuseUnless(ok: boolean, field: string, why: string): void {

@@ -1,7 +1,8 @@
 // A whole Anthropic Messages response (or error) -> OpenAI's chat.completion (or
 // error) shape. Text blocks become the message content, tool_use blocks its
-// tool_calls; thinking blocks have no place in Chat Completions and are left out
-// (an OpenAI-dialect request never turns thinking on, see openai-request.ts).
+// tool_calls; thinking blocks (reasoning_effort turns thinking on) have no place in
+// Chat Completions and are left out, and completion_tokens_details.reasoning_tokens
+// stays absent: Anthropic counts thinking inside output_tokens without a split.
 import { anthropicErrorType } from '../../dialects/anthropic/index.js';
 import type { AnthropicUsage, Message } from '../../dialects/anthropic/types.js';
 import type { ChatCompletion, ChatToolCall, ChatUsage } from '../../dialects/openai/types.js';

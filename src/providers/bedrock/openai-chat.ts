@@ -19,7 +19,7 @@ export class BedrockOpenAIChat extends BedrockTranslator {
     this.modelId = requireModel(this.ctx.model, req.model);
     const stream = req.stream === true;
     this.includeUsage = stream && req.stream_options?.include_usage === true;
-    const built = converseFromOpenAI(req);
+    const built = converseFromOpenAI(req, this.modelId);
     this.jsonTool = built.jsonTool;
     return {
       path: modelPath(this.modelId, stream ? 'converse-stream' : 'converse'),

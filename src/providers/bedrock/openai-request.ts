@@ -6,6 +6,10 @@
 // toolConfig). JSON output (response_format json_object / json_schema) uses the
 // documented tool trick: one tool whose input schema is the wanted JSON, forced
 // with toolChoice, and its input returned to the client as the message content.
+// reasoning_effort becomes Claude's thinking budget (additionalModelRequestFields,
+// as for Anthropic clients); other Converse models have no such field here: a 400.
+import { DEFAULT_MAX_TOKENS } from '../anthropic/openai-request.js';
+import { thinkingFromEffort } from '../anthropic/reasoning-effort.js';
 import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatTool, ChatToolChoice } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../errors.js';
 import type { ContentBlock, ConverseMessage, ConverseRequest, SystemBlock, ToolChoice, ToolResultContent, ToolSpec } from './converse-types.js';
@@ -30,7 +34,6 @@ const UNSUPPORTED: Record<string, (v: unknown) => boolean> = {
   modalities: (v) => !(Array.isArray(v) && v.length === 1 && v[0] === 'text'),
   prediction: () => true,
   web_search_options: () => true,
-  reasoning_effort: () => true,
   store: (v) => v !== false,
   service_tier: (v) => v !== 'auto' && v !== 'default',
   parallel_tool_calls: (v) => v !== true,
@@ -40,7 +43,13 @@ const UNSUPPORTED: Record<string, (v: unknown) => boolean> = {
 
 export const JSON_TOOL_DEFAULT = 'json_response';
 
-export function converseFromOpenAI(req: ChatCompletionRequest): ConverseBuild {
+/** Claude on Bedrock: a base model id, a cross-region inference profile (us.anthropic.…) or an ARN naming one. */
+export function isClaudeModel(modelId: string): boolean {
+  return /claude/i.test(modelId);
+}
+
+/** @param modelId the Bedrock model asked for: reasoning_effort maps only for Claude. */
+export function converseFromOpenAI(req: ChatCompletionRequest, modelId = ''): ConverseBuild {
   for (const [field, unsupported] of Object.entries(UNSUPPORTED)) {
     const v = req[field];
     if (v !== undefined && v !== null && unsupported(v)) {
@@ -85,7 +94,23 @@ export function converseFromOpenAI(req: ChatCompletionRequest): ConverseBuild {
   const body: ConverseRequest = { messages };
   if (system.length > 0) body.system = system;
   const inference: NonNullable<ConverseRequest['inferenceConfig']> = {};
-  const maxTokens = req.max_completion_tokens ?? req.max_tokens;
+  let maxTokens = req.max_completion_tokens ?? req.max_tokens ?? undefined;
+  if (req.reasoning_effort !== undefined && req.reasoning_effort !== null) {
+    if (!isClaudeModel(modelId)) {
+      throw new GatewayError('unsupported_field', `reasoning_effort maps to a thinking budget for Claude models on Bedrock only, not ${modelId}`, 'reasoning_effort');
+    }
+    const last = messages.at(-1);
+    const before = messages.at(-2);
+    const inToolLoop = last?.role === 'user' && last.content.some((c) => 'toolResult' in c) && before?.role === 'assistant' && before.content.some((c) => 'toolUse' in c);
+    const plan = thinkingFromEffort(req.reasoning_effort, maxTokens, DEFAULT_MAX_TOKENS, inToolLoop);
+    if (plan.thinking) {
+      if (req.response_format && req.response_format.type !== 'text') {
+        throw new GatewayError('unsupported_field', 'Bedrock Converse expresses JSON output through a forced tool, which Claude cannot use while thinking: reasoning_effort cannot be combined with response_format', 'reasoning_effort');
+      }
+      body.additionalModelRequestFields = { thinking: plan.thinking };
+    }
+    maxTokens = plan.maxTokens;
+  }
   if (typeof maxTokens === 'number') inference.maxTokens = maxTokens;
   if (typeof req.temperature === 'number') inference.temperature = req.temperature;
   if (typeof req.top_p === 'number') inference.topP = req.top_p;

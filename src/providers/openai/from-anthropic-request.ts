@@ -163,8 +163,10 @@ function applyToolChoice(out: ChatCompletionRequest, choice: ToolChoice | undefi
 
 // Extended thinking -> reasoning effort by budget; thresholds follow Anthropic's
 // guidance (1024 is the minimum budget, tens of thousands for hard problems).
+// Adaptive thinking names no budget: the model decides, as an OpenAI reasoning model
+// does at its default effort (output_config.effort, when given, still sets one).
 function applyThinking(out: ChatCompletionRequest, thinking: MessagesRequest['thinking']): void {
-  if (!thinking || thinking.type === 'disabled') return;
+  if (!thinking || thinking.type === 'disabled' || thinking.type === 'adaptive') return;
   if (thinking.type !== 'enabled') throw new GatewayError('unsupported_field', `thinking "${thinking.type}" has no OpenAI equivalent`, 'thinking.type');
   const budget = (thinking as { budget_tokens?: number }).budget_tokens ?? 0;
   out.reasoning_effort = budget < 4096 ? 'low' : budget < 16384 ? 'medium' : 'high';

@@ -28,10 +28,26 @@ describe('OpenAI request -> Anthropic', () => {
     expect(toAnthropicRequest(chat({ max_tokens: 10, max_completion_tokens: 20 })).max_tokens).toBe(20);
   });
 
+  it('maps reasoning_effort to a thinking budget below max_tokens', () => {
+    const think = (extra: Partial<ChatCompletionRequest>) => {
+      const out = toAnthropicRequest(chat(extra));
+      return { max_tokens: out.max_tokens, thinking: out.thinking };
+    };
+    expect(think({ reasoning_effort: 'minimal' })).toEqual({ max_tokens: 1024 + 4096, thinking: { type: 'enabled', budget_tokens: 1024 } });
+    expect(think({ reasoning_effort: 'low' })).toEqual({ max_tokens: 2048 + 4096, thinking: { type: 'enabled', budget_tokens: 2048 } });
+    expect(think({ reasoning_effort: 'medium', max_completion_tokens: 9000 })).toEqual({ max_tokens: 9000, thinking: { type: 'enabled', budget_tokens: 8192 } });
+    // The client's limit bounds thinking and answer together: a budget above it shrinks to half.
+    expect(think({ reasoning_effort: 'high', max_tokens: 10000 })).toEqual({ max_tokens: 10000, thinking: { type: 'enabled', budget_tokens: 5000 } });
+    expect(think({ reasoning_effort: 'low', max_tokens: 2048 })).toEqual({ max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 } });
+    expect(think({ reasoning_effort: 'none' })).toEqual({ max_tokens: 4096, thinking: undefined });
+  });
+
   it.each([
     [{ n: 2 }, 'n'],
     [{ seed: 7 }, 'seed'],
-    [{ reasoning_effort: 'high' }, 'reasoning_effort'],
+    [{ reasoning_effort: 'extreme' }, 'reasoning_effort'],
+    [{ reasoning_effort: 'high', max_tokens: 2047 }, 'reasoning_effort'],
+    [{ reasoning_effort: 'minimal', max_completion_tokens: 1024 }, 'reasoning_effort'],
     [{ logprobs: true }, 'logprobs'],
     [{ presence_penalty: 0.5 }, 'presence_penalty'],
     [{ logit_bias: { '50256': -100 } }, 'logit_bias'],
@@ -111,7 +127,7 @@ describe('Anthropic request -> OpenAI', () => {
     [{ top_k: 5 }, 'top_k'],
     [{ mcp_servers: [] }, 'mcp_servers'],
     [{ tools: [{ type: 'web_search_20250305', name: 'web_search', input_schema: {} }] }, 'tools[0].type'],
-    [{ thinking: { type: 'adaptive' } }, 'thinking.type'],
+    [{ thinking: { type: 'interleaved' } }, 'thinking.type'],
     [{ output_config: { task_budget: 3 } }, 'output_config.task_budget'],
     [{ messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'file', file_id: 'f' } }] }] }, 'messages[0].content[0].source.type'],
     [{ messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'A' } }] }] }] }, 'messages[0].content[0].content[0].type'],
@@ -125,6 +141,9 @@ describe('Anthropic request -> OpenAI', () => {
     expect(toOpenAIChatRequest(messages({ thinking: { type: 'enabled', budget_tokens: 8000 } }), opts).reasoning_effort).toBe('medium');
     expect(toOpenAIChatRequest(messages({ thinking: { type: 'enabled', budget_tokens: 32000 } }), opts).reasoning_effort).toBe('high');
     expect(toOpenAIChatRequest(messages({ thinking: { type: 'disabled' } }), opts).reasoning_effort).toBeUndefined();
+    // Adaptive names no budget: the OpenAI model thinks at its default effort, or output_config.effort's.
+    expect(toOpenAIChatRequest(messages({ thinking: { type: 'adaptive' } }), opts).reasoning_effort).toBeUndefined();
+    expect(toOpenAIChatRequest(messages({ thinking: { type: 'adaptive' }, output_config: { effort: 'high' } }), opts).reasoning_effort).toBe('high');
     const out = toOpenAIChatRequest(messages({ output_config: { format: { type: 'json_schema', schema: { type: 'object' } } } }), opts);
     expect(out.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'response', schema: { type: 'object' }, strict: true } });
   });
