@@ -106,7 +106,8 @@ beforeAll(async () => {
       'resp-abort': { provider: 'openai', endpoint: stall.url, authToken: key },
       'resp-hangup': { provider: 'openai', endpoint: openai.url, authToken: key },
       'resp-azure': { provider: 'azureopenai', endpoint: azure.url, deployment: 'gpt-4.1-mini-prod', apiVersion: '2024-10-21', authToken: { kind: 'Inline', inline: 'azure-gateway-key' } },
-      'resp-anthropic': { provider: 'anthropic', endpoint: openai.url, authToken: key },
+      // Gemini has no Responses translator (Anthropic has one: responses-anthropic.test.ts).
+      'resp-gemini': { provider: 'gemini', endpoint: openai.url, authToken: key },
     },
   });
 }, 60_000);
@@ -197,8 +198,8 @@ describe('OpenAI Responses API with the official SDK, through Envoy', () => {
 
   it('a backend without a Responses translator: 404 unsupported_endpoint in OpenAI error shape, nothing sent upstream', async () => {
     const before = openai.requests.length;
-    const err = await client('resp-anthropic')
-      .responses.create({ model: 'claude-haiku-4-5', input: 'hi' })
+    const err = await client('resp-gemini')
+      .responses.create({ model: 'gemini-2.5-flash', input: 'hi' })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(404);

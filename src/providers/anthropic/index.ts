@@ -1,11 +1,12 @@
 // Anthropic's Messages API: `x-api-key` (no prefix) plus `anthropic-version`,
-// the Anthropic dialect natively, OpenAI Chat Completions and Gemini's generateContent
+// the Anthropic dialect natively, OpenAI Chat Completions, OpenAI's Responses API and Gemini's generateContent
 // by translation.
 // Mapping pieces other Claude hosts reuse (Vertex AI, Bedrock) are exported here.
 import { z } from 'zod';
 import type { ProviderSpec } from '../types.js';
 import { GeminiToAnthropic } from './from-gemini.js';
 import { OpenAIToAnthropic } from './from-openai.js';
+import { ResponsesToAnthropic } from './from-responses.js';
 import { DEFAULT_ANTHROPIC_VERSION } from './headers.js';
 import { AnthropicSameDialect } from './same-dialect.js';
 
@@ -24,6 +25,7 @@ export const anthropic: ProviderSpec = {
     // 'other' is Anthropic's /v1/messages/count_tokens: same body, no completion.
     if (ctx.dialect === 'anthropic' && (ctx.operation === 'chat' || ctx.operation === 'other')) return new AnthropicSameDialect(ctx);
     if (ctx.dialect === 'openai' && ctx.operation === 'chat') return new OpenAIToAnthropic(ctx);
+    if (ctx.dialect === 'openai' && ctx.operation === 'responses') return new ResponsesToAnthropic(ctx);
     if (ctx.dialect === 'gemini' && ctx.operation === 'chat') return new GeminiToAnthropic(ctx);
     return undefined;
   },
