@@ -3,7 +3,7 @@
 // way Anthropic does (x-api-key, anthropic-version, known fields only, alternating turns,
 // tool_result blocks that answer the tool_use blocks before them). responses.create and
 // responses.stream (text, a streamed function call, a round trip that sends the call and its
-// output back), refused stateful fields, upstream errors and an error inside a stream.
+// output back, thinking from reasoning.effort as a reasoning summary), refused stateful fields, upstream errors and an error inside a stream.
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeUpstream, type Gateway, type Recorded, type Reply, startFakeUpstream, startGateway } from './harness.js';
@@ -68,6 +68,22 @@ function answer(body: MessagesBody): Reply {
   }
   if (!body.stream) {
     return { json: { id: 'msg_01Hello', type: 'message', role: 'assistant', model: ANSWERED, content: [{ type: 'text', text: 'Hello from ' }, { type: 'text', text: 'Claude' }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 14, cache_read_input_tokens: 6, output_tokens: 4 } } };
+  }
+  if (body.thinking) {
+    return {
+      sse: [
+        start('msg_01Think', 9),
+        blockStart(0, { type: 'thinking', thinking: '', signature: '' }),
+        delta(0, { type: 'thinking_delta', thinking: 'Divisors up to 9: ' }),
+        delta(0, { type: 'thinking_delta', thinking: 'none.' }),
+        delta(0, { type: 'signature_delta', signature: 'EqQBCkgIBxABGAIiQE2e' }),
+        blockStop(0),
+        blockStart(1, { type: 'text', text: '' }),
+        delta(1, { type: 'text_delta', text: '97 is prime.' }),
+        blockStop(1),
+        ...end('end_turn', 70),
+      ],
+    };
   }
   if (body.tools) {
     return {
@@ -179,6 +195,18 @@ describe('the openai SDK\'s Responses API against an Anthropic backend, through 
     expect(final.output_text).toBe('Hi there');
     expect(final.usage).toMatchObject({ input_tokens: 6, output_tokens: 2, total_tokens: 8 });
     await gw.waitForAccessLogEntry((l) => l.path === '/v1/responses' && l.total_tokens === 8 && l.stream_end === 'complete');
+  });
+
+  it('reasoning.effort turns thinking on with the chat path\'s budget; the thinking streams back as a reasoning item\'s summary', async () => {
+    const stream = client().responses.stream({ model: MODEL, input: 'Is 97 prime?', reasoning: { effort: 'low', summary: 'auto' } });
+    let summary = '';
+    stream.on('response.reasoning_summary_text.delta', (e) => (summary += e.delta));
+    const final = await stream.finalResponse();
+    expect(summary).toBe('Divisors up to 9: none.');
+    expect(final.output_text).toBe('97 is prime.');
+    expect(final.output[0]).toMatchObject({ type: 'reasoning', summary: [{ type: 'summary_text', text: 'Divisors up to 9: none.' }] });
+    expect(final.reasoning).toEqual({ effort: 'low', summary: 'auto' });
+    expect(sent(anthropic.last())).toMatchObject({ max_tokens: 2048 + 4096, thinking: { type: 'enabled', budget_tokens: 2048 } });
   });
 
   it('state the gateway does not keep (previous_response_id, store: true): 400 unsupported_field naming the field, nothing sent', async () => {

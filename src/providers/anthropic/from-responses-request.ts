@@ -12,10 +12,12 @@
 // and `background` has nowhere to run; all are refused. An absent `store` (OpenAI's
 // default is true) is accepted: nothing is stored, and the answer says `store: false`.
 //
-// Reasoning: the chat path never turns Claude's thinking on (it refuses
-// reasoning_effort), so `reasoning.effort` is refused too, and `reasoning` input
-// items from earlier turns are dropped: they hold OpenAI's (encrypted) reasoning,
-// which Claude cannot read and, with thinking off, does not ask back.
+// Reasoning: `reasoning.effort` is the chat path's `reasoning_effort` (a thinking
+// budget, reasoning-effort.ts: under max_output_tokens, off in a tool loop, where
+// Claude would want its signed thinking back). `reasoning` input items from earlier
+// turns are dropped: they hold OpenAI's (encrypted) reasoning, which Claude cannot
+// read, or Claude's own thinking as a summary, which it does not take back as such
+// (and, with thinking off in tool loops, never insists on).
 import type { MessagesRequest } from '../../dialects/anthropic/types.js';
 import type { ResponseInputContent, ResponseInputItem, ResponsesRequest } from '../../dialects/openai/responses-types.js';
 import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatTool, ChatToolChoice } from '../../dialects/openai/types.js';
@@ -55,9 +57,6 @@ export function responsesToAnthropic(req: ResponsesRequest, opts: ToAnthropicOpt
   if (req.truncation !== undefined && req.truncation !== null && req.truncation !== 'disabled') unsupported('truncation', 'Anthropic models do not drop turns from a long conversation; only "disabled"');
   if (typeof req.top_logprobs === 'number' && req.top_logprobs > 0) unsupported('top_logprobs', 'Anthropic models do not return log probabilities');
   if (req.max_tool_calls !== undefined && req.max_tool_calls !== null) unsupported('max_tool_calls', 'Anthropic has no limit on tool calls per response');
-  if (req.reasoning?.effort !== undefined && req.reasoning.effort !== null) {
-    unsupported('reasoning.effort', "the gateway does not turn Claude's extended thinking on for OpenAI clients");
-  }
 
   const chat: ChatCompletionRequest = { messages: [] };
   if (req.model !== undefined) chat.model = req.model;
@@ -83,7 +82,15 @@ export function responsesToAnthropic(req: ResponsesRequest, opts: ToAnthropicOpt
   for (const key of ['user', 'safety_identifier', 'service_tier', 'metadata', 'prompt_cache_key'] as const) {
     if (req[key] !== undefined && req[key] !== null) (chat as Record<string, unknown>)[key] = req[key];
   }
-  const body = toAnthropicRequest(chat, opts);
+  if (req.reasoning?.effort !== undefined && req.reasoning.effort !== null) chat.reasoning_effort = req.reasoning.effort;
+  let body: MessagesRequest;
+  try {
+    body = toAnthropicRequest(chat, opts);
+  } catch (e) {
+    // The chat path names its own field; the client sent reasoning.effort.
+    if (e instanceof GatewayError && e.param === 'reasoning_effort') throw new GatewayError(e.code, e.message.replace('reasoning_effort', 'reasoning.effort'), 'reasoning.effort');
+    throw e;
+  }
   return { body, stream: body.stream === true };
 }
 

@@ -2,8 +2,10 @@
 // the stream (from-responses-stream.ts) builds the same object from. Consecutive text
 // blocks make one `message` output item (Claude splits text at citations), each
 // tool_use block one `function_call` item whose call_id is the tool_use id, so the
-// client's function_call_output finds its way back. Thinking blocks are left out:
-// an OpenAI client never turns thinking on (see from-responses-request.ts).
+// client's function_call_output finds its way back. A thinking block (reasoning.effort
+// turned thinking on) is a `reasoning` item, its text the summary when the client asked
+// for one (`reasoning.summary`), as OpenAI summarizes only then; its signature stays
+// behind, as nothing the client sends back is given to Claude again.
 //
 // Ids are derived from the upstream's, not random, so an answer can be traced to the
 // Anthropic message it came from: msg_01Abc answers as resp_01Abc with message item
@@ -15,7 +17,9 @@ import { GatewayError } from '../../errors.js';
 import { toOpenAIUsage } from './openai-response.js';
 
 /** The request fields a response object repeats back (as OpenAI's do). */
-export type RequestEcho = Pick<ResponseObject, 'instructions' | 'max_output_tokens' | 'parallel_tool_calls' | 'temperature' | 'top_p' | 'tool_choice' | 'tools' | 'text' | 'metadata'>;
+export type RequestEcho = Pick<ResponseObject, 'instructions' | 'max_output_tokens' | 'parallel_tool_calls' | 'temperature' | 'top_p' | 'tool_choice' | 'tools' | 'text' | 'metadata'> & {
+  reasoning: { effort: string | null; summary: string | null };
+};
 
 export function requestEcho(req: ResponsesRequest): RequestEcho {
   return {
@@ -28,6 +32,7 @@ export function requestEcho(req: ResponsesRequest): RequestEcho {
     tools: req.tools ?? [],
     text: req.text?.format ? { format: req.text.format } : { format: { type: 'text' } },
     metadata: req.metadata ?? {},
+    reasoning: { effort: req.reasoning?.effort ?? null, summary: req.reasoning?.summary ?? null },
   };
 }
 
@@ -78,7 +83,6 @@ export function responseObject(shell: ResponseShell, status: ResponseStatus, out
     model: shell.model,
     output,
     previous_response_id: null,
-    reasoning: { effort: null, summary: null },
     store: false,
     truncation: 'disabled',
     usage,
@@ -91,6 +95,13 @@ export const messageItem = (id: string, text: string, status: string): ResponseO
   status,
   role: 'assistant',
   content: [{ type: 'output_text', annotations: [], text }],
+});
+
+/** Thinking as a reasoning item: its text as the summary only when the client asked for summaries. */
+export const reasoningItem = (id: string, thinking: string, echo: RequestEcho): ResponseOutputItem => ({
+  id,
+  type: 'reasoning',
+  summary: echo.reasoning.summary !== null && thinking !== '' ? [{ type: 'summary_text', text: thinking }] : [],
 });
 
 export const functionCallItem = (id: string, callId: string, name: string, args: string, status: string): ResponseOutputItem => ({
@@ -119,7 +130,12 @@ export function toResponseObject(msg: Message, created: number, echo: RequestEch
       output[output.length - 1] = messageItem(messageId(base, text.index), text.text, 'completed');
       return;
     }
-    if (block.type !== 'tool_use') return; // thinking, server tool blocks: never asked for
+    if (block.type === 'thinking') {
+      text = undefined;
+      output.push(reasoningItem(`rs_${base}_${i}`, String((block as { thinking?: unknown }).thinking ?? ''), echo));
+      return;
+    }
+    if (block.type !== 'tool_use') return; // redacted thinking (nothing to show), server tool blocks (never asked for)
     text = undefined;
     const b = block as { id: string; name: string; input: unknown };
     output.push(functionCallItem(`fc_${idSuffix(b.id)}`, b.id, b.name, JSON.stringify(b.input ?? {}), 'completed'));

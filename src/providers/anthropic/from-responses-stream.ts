@@ -2,7 +2,9 @@
 // in the order OpenAI sends it and the SDK's stream helper accumulates it:
 // response.created, response.in_progress; per output item output_item.added, (for a
 // message) content_part.added, output_text.delta…, output_text.done, content_part.done,
-// (for a function call) function_call_arguments.delta…, .done; output_item.done; and
+// (for a function call) function_call_arguments.delta…, .done; (for thinking, a
+// reasoning item) reasoning_summary_part.added, reasoning_summary_text.delta…, .done,
+// reasoning_summary_part.done when the client asked for summaries; output_item.done; and
 // last response.completed (response.incomplete when max_tokens cut the answer) holding
 // every item and the usage. Each event is `event: <type>` + `data: {type,
 // sequence_number, …}`. An Anthropic `error` event becomes OpenAI's `error` event; a
@@ -14,12 +16,13 @@ import { GatewayError } from '../../errors.js';
 import type { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import type { AnthropicEvent } from './events.js';
-import { functionCallItem, idSuffix, messageId, messageItem, type RequestEcho, type ResponseShell, responseObject, responsesUsage, responseStatus } from './from-responses-response.js';
+import { functionCallItem, idSuffix, messageId, messageItem, reasoningItem, type RequestEcho, type ResponseShell, responseObject, responsesUsage, responseStatus } from './from-responses-response.js';
 import { AnthropicUsageTracker } from './usage.js';
 
 type OpenItem =
   | { kind: 'message'; id: string; outputIndex: number; text: string }
-  | { kind: 'call'; id: string; outputIndex: number; callId: string; name: string; args: string; block: number };
+  | { kind: 'call'; id: string; outputIndex: number; callId: string; name: string; args: string; block: number }
+  | { kind: 'reasoning'; id: string; outputIndex: number; text: string; block: number };
 
 export class AnthropicToResponsesStream {
   private readonly tracker = new AnthropicUsageTracker();
@@ -30,6 +33,7 @@ export class AnthropicToResponsesStream {
   private readonly output: ResponseOutputItem[] = [];
   private message: Extract<OpenItem, { kind: 'message' }> | undefined;
   private readonly calls = new Map<number, Extract<OpenItem, { kind: 'call' }>>();
+  private thinking: Extract<OpenItem, { kind: 'reasoning' }> | undefined;
   private stopReason: string | undefined;
 
   constructor(
@@ -114,7 +118,8 @@ export class AnthropicToResponsesStream {
       }
       return out + (typeof block.text === 'string' && block.text !== '' ? this.text(block.text) : '');
     }
-    if (block.type !== 'tool_use') return ''; // thinking, server tool blocks: never asked for
+    if (block.type === 'thinking') return this.closeMessage() + this.thinkingStart(ev.index ?? 0);
+    if (block.type !== 'tool_use') return ''; // redacted thinking (nothing to show), server tool blocks (never asked for)
     let out = this.closeMessage();
     const callId = String(block.id ?? '');
     const call: Extract<OpenItem, { kind: 'call' }> = { kind: 'call', id: `fc_${idSuffix(callId)}`, outputIndex: this.output.length, callId, name: String(block.name ?? ''), args: '', block: ev.index ?? 0 };
@@ -138,12 +143,18 @@ export class AnthropicToResponsesStream {
       if (!call) throw new GatewayError('upstream_response_invalid', `the provider sent tool input for block ${ev.index}, which is no tool_use block`);
       return this.args(call, d.partial_json);
     }
-    // thinking/signature/citations deltas: the Responses answer has no place for them here.
+    const t = ev.delta as { type: string; thinking?: unknown };
+    if (t.type === 'thinking_delta' && typeof t.thinking === 'string' && t.thinking !== '' && this.thinking?.block === (ev.index ?? 0)) {
+      this.thinking.text += t.thinking;
+      if (this.summaries) return this.send('response.reasoning_summary_text.delta', { item_id: this.thinking.id, output_index: this.thinking.outputIndex, summary_index: 0, delta: t.thinking });
+    }
+    // signature and citations deltas: the Responses answer has no place for them.
     return '';
   }
 
   /** A text block's end keeps the message open: the next text block continues it. */
   private blockStop(index: number): string {
+    if (this.thinking?.block === index) return this.thinkingStop();
     const call = this.calls.get(index);
     if (!call) return '';
     this.calls.delete(index);
@@ -157,7 +168,7 @@ export class AnthropicToResponsesStream {
 
   private stop(): string {
     this.requireStarted('message_stop');
-    let out = this.closeMessage();
+    let out = this.closeMessage() + (this.thinking ? this.thinkingStop() : '');
     for (const index of [...this.calls.keys()]) out += this.blockStop(index);
     this.state = 'done';
     const { status, incomplete_details } = responseStatus(this.stopReason);
@@ -192,6 +203,32 @@ export class AnthropicToResponsesStream {
       this.send('response.content_part.done', { item_id: m.id, output_index: m.outputIndex, content_index: 0, part: textPart(m.text) }) +
       this.send('response.output_item.done', { output_index: m.outputIndex, item })
     );
+  }
+
+  private get summaries(): boolean {
+    return this.echo.reasoning.summary !== null;
+  }
+
+  private thinkingStart(block: number): string {
+    const r: Extract<OpenItem, { kind: 'reasoning' }> = { kind: 'reasoning', id: `rs_${this.base}_${block}`, outputIndex: this.output.length, text: '', block };
+    this.thinking = r;
+    this.output.push(reasoningItem(r.id, '', this.echo));
+    let out = this.send('response.output_item.added', { output_index: r.outputIndex, item: reasoningItem(r.id, '', this.echo) });
+    if (this.summaries) out += this.send('response.reasoning_summary_part.added', { item_id: r.id, output_index: r.outputIndex, summary_index: 0, part: { type: 'summary_text', text: '' } });
+    return out;
+  }
+
+  private thinkingStop(): string {
+    const r = this.thinking!;
+    this.thinking = undefined;
+    const item = reasoningItem(r.id, r.text, this.echo);
+    this.output[r.outputIndex] = item;
+    let out = '';
+    if (this.summaries) {
+      out += this.send('response.reasoning_summary_text.done', { item_id: r.id, output_index: r.outputIndex, summary_index: 0, text: r.text });
+      out += this.send('response.reasoning_summary_part.done', { item_id: r.id, output_index: r.outputIndex, summary_index: 0, part: { type: 'summary_text', text: r.text } });
+    }
+    return out + this.send('response.output_item.done', { output_index: r.outputIndex, item });
   }
 
   private requireStarted(type: string): void {
