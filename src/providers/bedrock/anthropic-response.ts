@@ -71,12 +71,12 @@ export function anthropicFromConverse(json: unknown, id: ResponseIdentity, model
   return { body, usage: fromConverseUsage(res.usage) ?? {} };
 }
 
-type BlockKind = 'text' | 'tool_use' | 'thinking';
+type BlockKind = 'text' | 'tool_use' | 'thinking' | 'redacted';
 
 export class AnthropicEventWriter implements StreamRenderer {
   private seen: Usage = {};
-  /** Converse content block index -> the Anthropic block opened for it. */
-  private readonly open = new Map<number, { index: number; kind: BlockKind }>();
+  /** Converse content block index -> the Anthropic block opened for it (a redacted one holds its data until it stops). */
+  private readonly open = new Map<number, { index: number; kind: BlockKind; data?: string }>();
   private nextIndex = 0;
   private stopReason: string | undefined;
   private stopped = false;
@@ -154,10 +154,18 @@ export class AnthropicEventWriter implements StreamRenderer {
       return this.emit('content_block_delta', { index: open.index, delta: { type: 'input_json_delta', partial_json: d.toolUse.input } });
     }
     const r = d.reasoningContent;
-    if (r?.redactedContent !== undefined) {
-      return this.ensure(block, 'thinking', { type: 'redacted_thinking', data: r.redactedContent });
+    if (typeof r?.redactedContent === 'string') {
+      // Anthropic sends a redacted block whole in its content_block_start: the data is held
+      // until Converse stops the block, in case it comes in more than one delta.
+      const open = this.open.get(block);
+      if (!open) this.open.set(block, { index: this.nextIndex++, kind: 'redacted', data: r.redactedContent });
+      else if (open.kind === 'redacted') open.data += r.redactedContent;
+      else throw new GatewayError('upstream_response_invalid', `ConverseStream sent redacted reasoning into block ${block}, which is no reasoning block`);
+      return '';
     }
     if (typeof r?.text === 'string' || typeof r?.signature === 'string') {
+      const kind = this.open.get(block)?.kind;
+      if (kind !== undefined && kind !== 'thinking') throw new GatewayError('upstream_response_invalid', `ConverseStream sent reasoning text into block ${block}, which is a ${kind} block`);
       out += this.ensure(block, 'thinking', { type: 'thinking', thinking: '', signature: '' });
       const index = this.open.get(block)!.index;
       const delta = typeof r.text === 'string' ? { type: 'thinking_delta', thinking: r.text } : { type: 'signature_delta', signature: r.signature };
@@ -181,7 +189,8 @@ export class AnthropicEventWriter implements StreamRenderer {
     const open = this.open.get(block);
     if (!open) return '';
     this.open.delete(block);
-    return this.emit('content_block_stop', { index: open.index });
+    const start = open.kind === 'redacted' ? this.emit('content_block_start', { index: open.index, content_block: { type: 'redacted_thinking', data: open.data ?? '' } }) : '';
+    return start + this.emit('content_block_stop', { index: open.index });
   }
 
   private finish(usage: ConverseUsage | undefined): string {

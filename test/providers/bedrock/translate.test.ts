@@ -201,6 +201,29 @@ describe('streams that end badly are never silent', () => {
   });
 });
 
+describe('Anthropic stream: redacted reasoning', () => {
+  const req = { path: '/v1/messages', body: { model: MODEL, max_tokens: 4096, stream: true, thinking: { type: 'enabled', budget_tokens: 2048 }, messages: [{ role: 'user', content: 'hi' }] } };
+  const events = (text: string) => text.split('\n\n').filter(Boolean).map((e) => JSON.parse(e.split('\n').find((l) => l.startsWith('data: '))!.slice(6)) as Record<string, unknown>);
+  it('redactedContent in several deltas is one redacted_thinking block holding all of it, started when Converse stops the block', async () => {
+    const out = events(
+      await stream(req, [
+        event('messageStart', { role: 'assistant' }),
+        event('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { redactedContent: 'AAAA' } } }),
+        event('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { redactedContent: 'BBBB' } } }),
+        event('contentBlockStop', { contentBlockIndex: 0 }),
+        event('contentBlockDelta', { contentBlockIndex: 1, delta: { text: 'ok' } }),
+        event('messageStop', { stopReason: 'end_turn' }),
+        event('metadata', { usage: { inputTokens: 3, outputTokens: 9, totalTokens: 12 } }),
+      ]),
+    );
+    expect(out.slice(1, 4)).toEqual([
+      { type: 'content_block_start', index: 0, content_block: { type: 'redacted_thinking', data: 'AAAABBBB' } },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } },
+    ]);
+  });
+});
+
 describe('responses', () => {
   it('a 200 that is not JSON is a 502 upstream_response_invalid', async () => {
     const res = await drive(cfg, { path: '/v1/chat/completions', body: { model: MODEL, messages: [{ role: 'user', content: 'hi' }] } }, () => ({
