@@ -49,6 +49,23 @@ const sseData = (text: string) =>
     .map((d) => (d === '[DONE]' ? d : JSON.parse(d)));
 
 describe('OpenAI chat -> Converse request', () => {
+  it('reasoning_effort on Claude: a thinking budget, none in a tool loop, refused beside response_format', async () => {
+    const messages = [{ role: 'user', content: 'hi' }];
+    expect(await upstreamBody({ messages, reasoning_effort: 'low', max_tokens: 5000 })).toMatchObject({ inferenceConfig: { maxTokens: 5000 }, additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 2048 } } });
+    expect((await upstreamBody({ messages, reasoning_effort: 'none' })).additionalModelRequestFields).toBeUndefined();
+    const loop = [
+      ...messages,
+      { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+      { role: 'tool', tool_call_id: 't1', content: 'done' },
+    ];
+    const inLoop = await upstreamBody({ messages: loop, reasoning_effort: 'high', tools: [{ type: 'function', function: { name: 'f' } }] });
+    expect(inLoop.additionalModelRequestFields).toBeUndefined();
+    expect(inLoop.inferenceConfig).toBeUndefined();
+    const res = await rejected({ messages, reasoning_effort: 'medium', response_format: { type: 'json_object' } });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain('"param":"reasoning_effort"');
+  });
+
   it.each([
     [{ n: 2 }, 'n'],
     [{ seed: 7 }, 'seed'],
