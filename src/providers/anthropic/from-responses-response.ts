@@ -7,40 +7,17 @@
 // for one (`reasoning.summary`), as OpenAI summarizes only then; its signature stays
 // behind, as nothing the client sends back is given to Claude again.
 //
+// The object and its items are built by ../shared/responses-objects.ts, as for every
+// provider answering Responses clients.
+//
 // Ids are derived from the upstream's, not random, so an answer can be traced to the
 // Anthropic message it came from: msg_01Abc answers as resp_01Abc with message item
 // msg_01Abc, tool_use toolu_01Xyz as function call item fc_01Xyz.
-import { randomBytes } from 'node:crypto';
 import type { AnthropicUsage, Message } from '../../dialects/anthropic/types.js';
-import type { ResponseObject, ResponseOutputItem, ResponsesRequest, ResponsesUsage, ResponseStatus } from '../../dialects/openai/responses-types.js';
+import type { ResponseObject, ResponseOutputItem, ResponsesUsage, ResponseStatus } from '../../dialects/openai/responses-types.js';
 import { GatewayError } from '../../errors.js';
+import { functionCallItem, idSuffix, messageItem, reasoningItem, type RequestEcho, responseObject } from '../shared/responses-objects.js';
 import { toOpenAIUsage } from './openai-response.js';
-
-/** The request fields a response object repeats back (as OpenAI's do). */
-export type RequestEcho = Pick<ResponseObject, 'instructions' | 'max_output_tokens' | 'parallel_tool_calls' | 'temperature' | 'top_p' | 'tool_choice' | 'tools' | 'text' | 'metadata'> & {
-  reasoning: { effort: string | null; summary: string | null };
-};
-
-export function requestEcho(req: ResponsesRequest): RequestEcho {
-  return {
-    instructions: req.instructions ?? null,
-    max_output_tokens: req.max_output_tokens ?? null,
-    parallel_tool_calls: req.parallel_tool_calls ?? true,
-    temperature: req.temperature ?? null,
-    top_p: req.top_p ?? null,
-    tool_choice: req.tool_choice ?? 'auto',
-    tools: req.tools ?? [],
-    text: req.text?.format ? { format: req.text.format } : { format: { type: 'text' } },
-    metadata: req.metadata ?? {},
-    reasoning: { effort: req.reasoning?.effort ?? null, summary: req.reasoning?.summary ?? null },
-  };
-}
-
-/** The part of an upstream id after its prefix (msg_, toolu_), or a fresh one when it has none. */
-export function idSuffix(id: unknown): string {
-  if (typeof id === 'string' && id !== '') return id.replace(/^[a-z]+_/, '');
-  return randomBytes(16).toString('hex');
-}
 
 /** Anthropic's stop reason as a Responses status (and why it is incomplete). */
 export function responseStatus(stopReason: string | null | undefined): { status: ResponseStatus; incomplete_details: { reason: string } | null } {
@@ -61,57 +38,6 @@ export function responsesUsage(u: AnthropicUsage | undefined): ResponsesUsage | 
     total_tokens: c.total_tokens,
   };
 }
-
-export interface ResponseShell {
-  id: string;
-  createdAt: number;
-  model: string;
-  echo: RequestEcho;
-}
-
-/** The response object around its output; `status` in_progress for the stream's opening events. */
-export function responseObject(shell: ResponseShell, status: ResponseStatus, output: ResponseOutputItem[], usage: ResponsesUsage | null, incomplete: { reason: string } | null = null): ResponseObject {
-  return {
-    id: shell.id,
-    object: 'response',
-    created_at: shell.createdAt,
-    status,
-    background: false,
-    error: null,
-    incomplete_details: incomplete,
-    ...shell.echo,
-    model: shell.model,
-    output,
-    previous_response_id: null,
-    store: false,
-    truncation: 'disabled',
-    usage,
-  };
-}
-
-export const messageItem = (id: string, text: string, status: string): ResponseOutputItem => ({
-  id,
-  type: 'message',
-  status,
-  role: 'assistant',
-  content: [{ type: 'output_text', annotations: [], text }],
-});
-
-/** Thinking as a reasoning item: its text as the summary only when the client asked for summaries. */
-export const reasoningItem = (id: string, thinking: string, echo: RequestEcho): ResponseOutputItem => ({
-  id,
-  type: 'reasoning',
-  summary: echo.reasoning.summary !== null && thinking !== '' ? [{ type: 'summary_text', text: thinking }] : [],
-});
-
-export const functionCallItem = (id: string, callId: string, name: string, args: string, status: string): ResponseOutputItem => ({
-  id,
-  type: 'function_call',
-  status,
-  arguments: args,
-  call_id: callId,
-  name,
-});
 
 export function toResponseObject(msg: Message, created: number, echo: RequestEcho): ResponseObject {
   if (!msg || typeof msg !== 'object' || !Array.isArray(msg.content)) {

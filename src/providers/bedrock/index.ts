@@ -1,5 +1,5 @@
 // Amazon Bedrock Runtime: Converse / ConverseStream for chat (OpenAI, Anthropic and
-// Gemini clients), InvokeModel with Titan for OpenAI embeddings. Requests are SigV4-signed
+// Gemini clients; OpenAI Responses clients over the OpenAI chat translator), InvokeModel with Titan for OpenAI embeddings. Requests are SigV4-signed
 // (service `bedrock`) with static credentials from `aws`, or without it the AWS default
 // credential chain (environment, profiles, IRSA, pod identity, ECS, EC2), kept fresh.
 import { existsSync } from 'node:fs';
@@ -8,6 +8,8 @@ import { awsDefaultChain } from '../../auth/aws-chain.js';
 import { missingSecret, secretFrom } from '../../auth/secrets.js';
 import { SigV4Authorizer } from '../../auth/sigv4.js';
 import { EstimatedAnthropicTokenCount } from '../shared/estimated-count.js';
+import { ResponsesOverChat } from '../shared/responses-over-chat.js';
+import type { ResponsesTarget } from '../shared/responses-request.js';
 import type { ProviderSpec } from '../types.js';
 import { BedrockAnthropicChat } from './anthropic-chat.js';
 import { BedrockGeminiChat } from './gemini-chat.js';
@@ -24,6 +26,8 @@ const AwsCredentials = z
 type AwsCredentials = z.infer<typeof AwsCredentials>;
 
 export const SIGNING_SERVICE = 'bedrock';
+
+const BEDROCK_RESPONSES: ResponsesTarget = { name: 'Bedrock', model: 'a Bedrock model', api: "Bedrock's Converse API", jsonObject: true };
 
 const CHAIN_WARNING =
   'aws: none set, and AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set here, nor a profile, web identity (IRSA), pod identity or container credentials: ' +
@@ -75,6 +79,8 @@ export const bedrock: ProviderSpec = {
   nativeOperation: 'chat',
   translator(ctx) {
     if (ctx.dialect === 'openai' && ctx.operation === 'chat') return new BedrockOpenAIChat(ctx);
+    // The Responses API through the chat translator (../shared/responses-over-chat.ts).
+    if (ctx.dialect === 'openai' && ctx.operation === 'responses') return new ResponsesOverChat(new BedrockOpenAIChat(ctx), BEDROCK_RESPONSES);
     if (ctx.dialect === 'openai' && ctx.operation === 'embeddings') return new BedrockOpenAIEmbeddings(ctx);
     if (ctx.dialect === 'anthropic' && ctx.operation === 'chat') return new BedrockAnthropicChat(ctx);
     if (ctx.dialect === 'gemini' && ctx.operation === 'chat') return new BedrockGeminiChat(ctx);

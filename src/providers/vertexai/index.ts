@@ -1,5 +1,5 @@
 // Google Cloud Vertex AI: Gemini models through the Gemini translators with Vertex
-// paths (OpenAI, Anthropic and Gemini clients alike), Claude models through the Anthropic provider's translators with Vertex's
+// paths (OpenAI chat and Responses, Anthropic and Gemini clients alike), Claude models through the Anthropic provider's translators with Vertex's
 // rawPredict body rules, OpenAI embeddings through :predict. Requests carry an
 // OAuth2 token (service-account key or Application Default Credentials), no static key.
 import { z } from 'zod';
@@ -7,7 +7,9 @@ import { missingSecret, type SecretSource } from '../../auth/secrets.js';
 import { geminiTranslator } from '../gemini/index.js';
 import { GeminiSameDialect } from '../gemini/same-dialect.js';
 import { requireModel } from '../gemini/target.js';
+import { ANTHROPIC_RESPONSES } from '../anthropic/from-responses-request.js';
 import { DelegatingTranslator } from '../shared/delegate.js';
+import { ResponsesOverChat } from '../shared/responses-over-chat.js';
 import { EstimatedAnthropicTokenCount } from '../shared/estimated-count.js';
 import type { ProviderSpec, TranslationContext, Translator, UpstreamRequest } from '../types.js';
 import { VertexClaudeFromAnthropic, VertexClaudeFromOpenAI } from './anthropic.js';
@@ -58,10 +60,12 @@ function translator(ctx: TranslationContext): Translator | undefined {
       });
     case 'openai':
       if (ctx.operation === 'embeddings') return fixed === 'anthropic' ? undefined : new VertexTranslator(ctx, () => new OpenAIEmbeddingsToVertex(ctx));
-      if (ctx.operation !== 'chat') return undefined;
+      if (ctx.operation !== 'chat' && ctx.operation !== 'responses') return undefined;
       return new VertexTranslator(ctx, (body) => {
         const model = requireModel(ctx, (body as { model?: unknown } | undefined)?.model);
-        return publisherOf(ctx.options, model) === 'anthropic' ? new VertexClaudeFromOpenAI(ctx) : geminiTranslator(ctx, gemini)!;
+        if (publisherOf(ctx.options, model) !== 'anthropic') return geminiTranslator(ctx, gemini)!;
+        // Responses reach Claude through its OpenAI chat translator, as they reach Gemini.
+        return ctx.operation === 'chat' ? new VertexClaudeFromOpenAI(ctx) : new ResponsesOverChat(new VertexClaudeFromOpenAI(ctx), ANTHROPIC_RESPONSES);
       });
   }
 }

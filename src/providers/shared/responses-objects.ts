@@ -1,0 +1,98 @@
+// The OpenAI Responses API's answer objects as every translator that writes them for
+// another provider builds them: the `response` object (with the request fields it
+// repeats back, as OpenAI's do), its output items, and Chat Completions usage restated
+// in Responses terms. Provider-neutral: the Anthropic translator and the adapter over
+// the OpenAI-Chat translators (responses-over-chat.ts) share one copy.
+import { randomBytes } from 'node:crypto';
+import type { ResponseObject, ResponseOutputItem, ResponsesRequest, ResponsesUsage, ResponseStatus } from '../../dialects/openai/responses-types.js';
+import type { ChatUsage } from '../../dialects/openai/types.js';
+
+/** The request fields a response object repeats back (as OpenAI's do). */
+export type RequestEcho = Pick<ResponseObject, 'instructions' | 'max_output_tokens' | 'parallel_tool_calls' | 'temperature' | 'top_p' | 'tool_choice' | 'tools' | 'text' | 'metadata'> & {
+  reasoning: { effort: string | null; summary: string | null };
+};
+
+export function requestEcho(req: ResponsesRequest): RequestEcho {
+  return {
+    instructions: req.instructions ?? null,
+    max_output_tokens: req.max_output_tokens ?? null,
+    parallel_tool_calls: req.parallel_tool_calls ?? true,
+    temperature: req.temperature ?? null,
+    top_p: req.top_p ?? null,
+    tool_choice: req.tool_choice ?? 'auto',
+    tools: req.tools ?? [],
+    text: req.text?.format ? { format: req.text.format } : { format: { type: 'text' } },
+    metadata: req.metadata ?? {},
+    reasoning: { effort: req.reasoning?.effort ?? null, summary: req.reasoning?.summary ?? null },
+  };
+}
+
+/** The part of an upstream id after its prefix (msg_, toolu_, call_, chatcmpl-), or a fresh one when it has none. */
+export function idSuffix(id: unknown): string {
+  if (typeof id === 'string' && id !== '') return id.replace(/^(?:[a-z]+_|chatcmpl-)/, '');
+  return randomBytes(16).toString('hex');
+}
+
+/** Chat Completions usage in Responses terms (the same counts under other names). */
+export function chatUsageToResponses(c: ChatUsage | null | undefined): ResponsesUsage | null {
+  if (!c || typeof c !== 'object') return null;
+  const n = (v: unknown) => (typeof v === 'number' ? v : 0);
+  return {
+    input_tokens: n(c.prompt_tokens),
+    input_tokens_details: { cached_tokens: n(c.prompt_tokens_details?.cached_tokens) },
+    output_tokens: n(c.completion_tokens),
+    output_tokens_details: { reasoning_tokens: n(c.completion_tokens_details?.reasoning_tokens) },
+    total_tokens: typeof c.total_tokens === 'number' ? c.total_tokens : n(c.prompt_tokens) + n(c.completion_tokens),
+  };
+}
+
+export interface ResponseShell {
+  id: string;
+  createdAt: number;
+  model: string;
+  echo: RequestEcho;
+}
+
+/** The response object around its output; `status` in_progress for the stream's opening events. */
+export function responseObject(shell: ResponseShell, status: ResponseStatus, output: ResponseOutputItem[], usage: ResponsesUsage | null, incomplete: { reason: string } | null = null): ResponseObject {
+  return {
+    id: shell.id,
+    object: 'response',
+    created_at: shell.createdAt,
+    status,
+    background: false,
+    error: null,
+    incomplete_details: incomplete,
+    ...shell.echo,
+    model: shell.model,
+    output,
+    previous_response_id: null,
+    store: false,
+    truncation: 'disabled',
+    usage,
+  };
+}
+
+export const messageItem = (id: string, text: string, status: string): ResponseOutputItem => ({
+  id,
+  type: 'message',
+  status,
+  role: 'assistant',
+  content: [{ type: 'output_text', annotations: [], text }],
+});
+
+/** Model reasoning as a reasoning item: its text as the summary only when the client asked for summaries. */
+export const reasoningItem = (id: string, thinking: string, echo: RequestEcho): ResponseOutputItem => ({
+  id,
+  type: 'reasoning',
+  summary: echo.reasoning.summary !== null && thinking !== '' ? [{ type: 'summary_text', text: thinking }] : [],
+});
+
+export const functionCallItem = (id: string, callId: string, name: string, args: string, status: string): ResponseOutputItem => ({
+  id,
+  type: 'function_call',
+  status,
+  arguments: args,
+  call_id: callId,
+  name,
+});
