@@ -3,6 +3,7 @@
 // by translation.
 // Mapping pieces other Claude hosts reuse (Vertex AI, Bedrock) are exported here.
 import { z } from 'zod';
+import { EstimatedGeminiTokenCount } from '../shared/estimated-count.js';
 import type { ProviderSpec } from '../types.js';
 import { GeminiToAnthropic } from './from-gemini.js';
 import { OpenAIToAnthropic } from './from-openai.js';
@@ -27,6 +28,8 @@ export const anthropic: ProviderSpec = {
     if (ctx.dialect === 'openai' && ctx.operation === 'chat') return new OpenAIToAnthropic(ctx);
     if (ctx.dialect === 'openai' && ctx.operation === 'responses') return new ResponsesToAnthropic(ctx);
     if (ctx.dialect === 'gemini' && ctx.operation === 'chat') return new GeminiToAnthropic(ctx);
+    // Gemini's countTokens: estimated by the gateway (x-llm-tokens-estimated: true), answered as {totalTokens}.
+    if (ctx.dialect === 'gemini' && ctx.operation === 'other') return new EstimatedGeminiTokenCount(ctx);
     return undefined;
   },
 };

@@ -14,7 +14,7 @@ import { GeminiToOpenAI } from '../openai/from-gemini.js';
 import { isResponsesCall, OpenAIResponsesSameDialect } from '../openai/responses.js';
 import { OpenAISameDialect } from '../openai/same-dialect.js';
 import { DelegatingTranslator } from '../shared/delegate.js';
-import { EstimatedAnthropicTokenCount } from '../shared/estimated-count.js';
+import { EstimatedAnthropicTokenCount, EstimatedGeminiTokenCount } from '../shared/estimated-count.js';
 import type { TranslationContext, Translator, UpstreamRequest } from '../types.js';
 
 /** The GA API version used when neither the backend nor the client names one. */
@@ -30,7 +30,7 @@ const OPERATION_PATH: Partial<Record<Operation, string>> = {
 const SERVED: Record<DialectName, readonly Operation[]> = {
   openai: ['chat', 'completions', 'embeddings', 'responses', 'responses_compact', 'responses_state', 'other'],
   anthropic: ['chat', 'other'],
-  gemini: ['chat'],
+  gemini: ['chat', 'other'],
 };
 
 export function serves(dialect: DialectName, op: Operation): boolean {
@@ -55,6 +55,12 @@ export class AzureOpenAITranslator extends DelegatingTranslator {
     if (ctx.dialect === 'anthropic' && ctx.operation === 'other') {
       // count_tokens: estimated by the gateway with the deployment's tokenizer; nothing goes to Azure.
       const inner = new EstimatedAnthropicTokenCount(ctx, this.deployment(nonEmpty((body as { model?: unknown } | undefined)?.model)));
+      this.inner = inner;
+      return inner.request(body);
+    }
+    if (ctx.dialect === 'gemini' && ctx.operation === 'other') {
+      // Gemini's countTokens: the same estimate, the path's model naming the deployment.
+      const inner = new EstimatedGeminiTokenCount(ctx, this.deployment(nonEmpty(matchGeminiPath(ctx.path)?.pathModel)));
       this.inner = inner;
       return inner.request(body);
     }

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { awsDefaultChain } from '../../auth/aws-chain.js';
 import { missingSecret, secretFrom } from '../../auth/secrets.js';
 import { SigV4Authorizer } from '../../auth/sigv4.js';
-import { EstimatedAnthropicTokenCount } from '../shared/estimated-count.js';
+import { EstimatedAnthropicTokenCount, EstimatedGeminiTokenCount } from '../shared/estimated-count.js';
 import { ResponsesOverChat } from '../shared/responses-over-chat.js';
 import type { ResponsesTarget } from '../shared/responses-request.js';
 import type { ProviderSpec } from '../types.js';
@@ -86,6 +86,8 @@ export const bedrock: ProviderSpec = {
     if (ctx.dialect === 'gemini' && ctx.operation === 'chat') return new BedrockGeminiChat(ctx);
     // Anthropic's count_tokens: estimated by the gateway (x-llm-tokens-estimated: true).
     if (ctx.dialect === 'anthropic' && ctx.operation === 'other') return new EstimatedAnthropicTokenCount(ctx);
+    // Gemini's countTokens: estimated the same way, answered as {totalTokens}.
+    if (ctx.dialect === 'gemini' && ctx.operation === 'other') return new EstimatedGeminiTokenCount(ctx);
     return undefined;
   },
 };

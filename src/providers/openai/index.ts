@@ -1,7 +1,7 @@
 // OpenAI and every OpenAI-compatible server (Ollama, vLLM, Mistral, DeepSeek…):
 // Bearer key, the OpenAI dialect natively (Chat Completions, the Responses API…);
 // Anthropic Messages and Gemini generateContent clients translated to Chat Completions.
-import { EstimatedAnthropicTokenCount } from '../shared/estimated-count.js';
+import { EstimatedAnthropicTokenCount, EstimatedGeminiTokenCount } from '../shared/estimated-count.js';
 import type { ProviderSpec } from '../types.js';
 import { AnthropicToOpenAI } from './from-anthropic.js';
 import { GeminiToOpenAI } from './from-gemini.js';
@@ -24,6 +24,8 @@ export const openai: ProviderSpec = {
     // Anthropic's count_tokens: OpenAI has no such API, so the gateway estimates (x-llm-tokens-estimated: true).
     if (ctx.dialect === 'anthropic' && ctx.operation === 'other') return new EstimatedAnthropicTokenCount(ctx);
     if (ctx.dialect === 'gemini' && ctx.operation === 'chat') return new GeminiToOpenAI(ctx);
+    // Gemini's countTokens: estimated the same way, answered as {totalTokens}.
+    if (ctx.dialect === 'gemini' && ctx.operation === 'other') return new EstimatedGeminiTokenCount(ctx);
     return undefined;
   },
 };
