@@ -35,6 +35,11 @@ const STATUS: Record<number, string> = {
   504: 'DEADLINE_EXCEEDED',
 };
 
+/** Google's error body, for errors made from other providers' answers too. */
+export function googleErrorBody(status: number, message: string): { error: { code: number; message: string; status: string } } {
+  return { error: { code: status, message, status: googleStatus(status) } };
+}
+
 /** Google's canonical status name for an HTTP status (AIP-193), for error bodies made from other providers' errors too. */
 export function googleStatus(httpStatus: number): string {
   return STATUS[httpStatus] ?? (httpStatus >= 500 ? 'INTERNAL' : 'UNKNOWN');

@@ -12,7 +12,7 @@
 import type { ContentBlock, MessageParam, MessagesRequest, TextBlock, Tool, ToolChoice } from '../../dialects/anthropic/types.js';
 import type { GeminiContent, GeminiFunctionDeclaration, GeminiGenerationConfig, GeminiPart, GeminiTool, GeminiToolConfig, GenerateContentRequest } from '../../dialects/gemini/types.js';
 import { GatewayError } from '../../errors.js';
-import { fromGeminiSchema } from '../openai/from-gemini-schema.js';
+import { fromGeminiSchema } from '../../dialects/gemini/json-schema.js';
 import { unpackThinking } from './gemini-parts.js';
 import { DEFAULT_MAX_TOKENS } from './openai-request.js';
 

@@ -2,22 +2,20 @@
 // @google/genai clients reaching Claude. Request: from-gemini-request.ts; a message
 // becomes a GenerateContentResponse (gemini-parts.ts), an event stream Gemini SSE
 // (from-gemini-stream.ts), an Anthropic error Google's error shape.
-import { matchGeminiPath } from '../../dialects/gemini/index.js';
+import { googleErrorBody, matchGeminiPath } from '../../dialects/gemini/index.js';
 import type { GenerateContentRequest } from '../../dialects/gemini/types.js';
 import type { Message } from '../../dialects/anthropic/types.js';
 import { GatewayError } from '../../errors.js';
 import type { ResponseProgress } from '../../usage/progress.js';
 import { sseEvent } from '../../usage/sse.js';
 import type { Usage } from '../../usage/types.js';
-import { toGoogleError } from '../openai/from-gemini-response.js';
-import { BodyCollector } from '../shared/body.js';
+import { BodyCollector, parseUpstreamJson, requireIdentityEncoding, upstreamErrorMessage } from '../shared/body.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
 import { AnthropicEventReader } from './events.js';
 import { geminiToMessages } from './from-gemini-request.js';
 import { AnthropicToGeminiStream } from './from-gemini-stream.js';
 import { type ClaudeBlock, generateContentResponse, geminiFinish, geminiParts, geminiUsage } from './gemini-parts.js';
 import { anthropicHeaders } from './headers.js';
-import { requireIdentityEncoding } from './to-openai-response.js';
 import { AnthropicUsageTracker } from './usage.js';
 
 // Google SDK telemetry means nothing to Anthropic.
@@ -86,13 +84,8 @@ export class GeminiToAnthropic implements Translator {
     }
     const whole = this.body.push(chunk, end);
     if (!whole) return Buffer.alloc(0);
-    if (this.mode === 'error') return toGoogleError(this.status, whole);
-    let msg: Message;
-    try {
-      msg = JSON.parse(whole.toString('utf8')) as Message;
-    } catch {
-      throw new GatewayError('upstream_response_invalid', 'the provider answered with a body that is not JSON');
-    }
+    if (this.mode === 'error') return Buffer.from(JSON.stringify(googleErrorBody(this.status, upstreamErrorMessage(this.status, whole))));
+    const msg = parseUpstreamJson<Message>(whole);
     this.plainUsage.observeMessage(msg);
     const json = JSON.stringify(messageToGemini(msg, this.includeThoughts));
     return Buffer.from(this.streamed ? sseEvent(json) : json);

@@ -8,7 +8,7 @@ import type { ResponsesRequest } from '../../dialects/openai/responses-types.js'
 import { GatewayError } from '../../errors.js';
 import type { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
-import { BodyCollector } from '../shared/body.js';
+import { BodyCollector, parseUpstreamJson, requireIdentityEncoding } from '../shared/body.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
 import { AnthropicEventReader } from './events.js';
 import { responsesToAnthropic } from './from-responses-request.js';
@@ -17,7 +17,6 @@ import { toResponseObject } from './from-responses-response.js';
 import { AnthropicToResponsesStream } from './from-responses-stream.js';
 import { anthropicHeaders } from './headers.js';
 import { toOpenAIError } from './openai-response.js';
-import { requireIdentityEncoding } from './to-openai-response.js';
 import { AnthropicUsageTracker } from './usage.js';
 
 // OpenAI account headers mean nothing to Anthropic and need not travel there.
@@ -68,12 +67,7 @@ export class ResponsesToAnthropic implements Translator {
     const whole = this.body.push(chunk, end);
     if (!whole) return Buffer.alloc(0);
     if (this.mode === 'error') return toOpenAIError(this.status, whole);
-    let msg: Message;
-    try {
-      msg = JSON.parse(whole.toString('utf8')) as Message;
-    } catch {
-      throw new GatewayError('upstream_response_invalid', 'the provider answered with a body that is not JSON');
-    }
+    const msg = parseUpstreamJson<Message>(whole);
     this.plainUsage.observeMessage(msg);
     return Buffer.from(JSON.stringify(toResponseObject(msg, this.created, this.echo)));
   }

@@ -12,7 +12,7 @@ import type { RedactedThinkingBlock, ThinkingBlock } from '../../dialects/anthro
 import type { GeminiFinishReason, GeminiPart, GeminiUsageMetadata, GenerateContentResponse } from '../../dialects/gemini/types.js';
 import { GatewayError } from '../../errors.js';
 import { sseEvent } from '../../usage/sse.js';
-import { googleErrorBody } from '../openai/from-gemini-response.js';
+import { googleErrorBody } from '../../dialects/gemini/index.js';
 
 export type CarriedThinking = ThinkingBlock | RedactedThinkingBlock;
 

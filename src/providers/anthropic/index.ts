@@ -42,5 +42,5 @@ export { DEFAULT_MAX_TOKENS, toAnthropicRequest, toAnthropicTool, toAnthropicToo
 export { openAIErrorObject, toOpenAICompletion, toOpenAIError, toOpenAIUsage } from './openai-response.js';
 export { AnthropicToOpenAIStream, type OpenAIStreamOptions } from './openai-stream.js';
 export { toAnthropicStopReason, toOpenAIFinishReason } from './stop-reasons.js';
-export { AnthropicToOpenAIResponse, requireIdentityEncoding } from './to-openai-response.js';
+export { AnthropicToOpenAIResponse } from './to-openai-response.js';
 export { AnthropicUsageTracker, fromAnthropicUsage } from './usage.js';

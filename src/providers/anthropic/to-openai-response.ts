@@ -3,10 +3,9 @@
 // OpenAI client expects (a chat.completion, a chunk stream, or an OpenAI error).
 // Anthropic's own API and Vertex AI's rawPredict answer alike, so both use this.
 import type { Message } from '../../dialects/anthropic/types.js';
-import { GatewayError } from '../../errors.js';
 import type { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
-import { BodyCollector } from '../shared/body.js';
+import { BodyCollector, parseUpstreamJson, requireIdentityEncoding } from '../shared/body.js';
 import type { ResponseHeadersResult } from '../types.js';
 import { AnthropicEventReader } from './events.js';
 import { toOpenAICompletion, toOpenAIError } from './openai-response.js';
@@ -55,12 +54,7 @@ export class AnthropicToOpenAIResponse {
     const whole = this.body.push(chunk, end);
     if (!whole) return Buffer.alloc(0);
     if (this.mode === 'error') return toOpenAIError(this.status, whole);
-    let msg: Message;
-    try {
-      msg = JSON.parse(whole.toString('utf8')) as Message;
-    } catch {
-      throw new GatewayError('upstream_response_invalid', 'the provider answered with a body that is not JSON');
-    }
+    const msg = parseUpstreamJson<Message>(whole);
     this.plainUsage.observeMessage(msg);
     return Buffer.from(JSON.stringify(toOpenAICompletion(msg, this.created)));
   }
@@ -78,10 +72,3 @@ export class AnthropicToOpenAIResponse {
   }
 }
 
-/** A compressed body cannot be translated; translators ask for identity (see their request()). */
-export function requireIdentityEncoding(headers: ReadonlyMap<string, string>): void {
-  const enc = (headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
-  if (enc !== '' && enc !== 'identity') {
-    throw new GatewayError('upstream_response_invalid', `the provider answered with a ${enc}-encoded body, which the gateway cannot translate`);
-  }
-}

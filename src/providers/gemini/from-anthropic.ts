@@ -9,7 +9,7 @@ import { GatewayError } from '../../errors.js';
 import { SseParser } from '../../usage/sse.js';
 import { ResponseProgress, WholeBodyProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
-import { BodyCollector } from '../shared/body.js';
+import { BodyCollector, parseUpstreamJson, requireIdentityEncoding } from '../shared/body.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
 import { ToolCallIds } from './chat-response.js';
 import { parseGoogleError } from './errors.js';
@@ -65,7 +65,7 @@ export class AnthropicToGemini implements Translator {
   responseHeaders(status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
     this.status = status;
     const ok = status >= 200 && status < 300;
-    if (ok) requireIdentity(headers);
+    if (ok) requireIdentityEncoding(headers);
     const eventStream = (headers.get('content-type') ?? '').includes('text/event-stream');
     this.mode = !ok ? 'error' : !this.stream ? 'plain' : eventStream ? 'stream' : 'stream-json';
     if (this.mode === 'stream' || this.mode === 'stream-json') this.writer = new AnthropicEventsFromGemini(this.ids, { id: this.fallbackId, model: this.model });
@@ -78,7 +78,7 @@ export class AnthropicToGemini implements Translator {
     if (!whole) return Buffer.alloc(0);
     if (this.mode === 'error') return googleErrorToAnthropic(this.status, whole);
     if (this.mode === 'stream-json') return this.jsonAsStream(whole);
-    const res = asResponse(parseJson(whole.toString('utf8')));
+    const res = asResponse(parseUpstreamJson(whole.toString('utf8')));
     this.plainModel = res.modelVersion;
     this.plainUsage = fromGeminiUsage(res.usageMetadata, true) ?? {};
     const msg = messageFromGemini(res, this.ids, { id: this.fallbackId, model: this.model });
@@ -88,7 +88,7 @@ export class AnthropicToGemini implements Translator {
 
   /** The whole answer at once, still as the stream the client asked for. */
   private jsonAsStream(whole: Buffer): Buffer {
-    const parsed = parseJson(whole.toString('utf8'));
+    const parsed = parseUpstreamJson(whole.toString('utf8'));
     const events = Array.isArray(parsed) ? parsed : [parsed];
     let out = '';
     for (const ev of events) out += this.writer!.event(asResponse(ev));
@@ -100,7 +100,7 @@ export class AnthropicToGemini implements Translator {
     let out = '';
     for (const ev of this.sse.push(chunk, end)) {
       if (ev.data === undefined || ev.data.trim() === '' || writer.finished) continue;
-      const parsed = parseJson(ev.data);
+      const parsed = parseUpstreamJson(ev.data);
       if (parsed && typeof parsed === 'object' && 'error' in parsed) {
         // An error mid-stream: the Anthropic SDKs raise an `error` event as an API error.
         const e = parseGoogleError(ev.data);
@@ -157,7 +157,7 @@ export class AnthropicCountTokensToGemini implements Translator {
 
   responseHeaders(status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
     this.status = status;
-    if (status >= 200 && status < 300) requireIdentity(headers);
+    if (status >= 200 && status < 300) requireIdentityEncoding(headers);
     return { rewritesBody: true, setHeaders: { 'content-type': 'application/json' }, removeHeaders: ['content-encoding'] };
   }
 
@@ -166,7 +166,7 @@ export class AnthropicCountTokensToGemini implements Translator {
     if (!whole) return Buffer.alloc(0);
     this.done.markComplete();
     if (this.status < 200 || this.status >= 300) return googleErrorToAnthropic(this.status, whole);
-    const res = parseJson(whole.toString('utf8')) as { totalTokens?: unknown; modelVersion?: unknown } | null;
+    const res = parseUpstreamJson(whole.toString('utf8')) as { totalTokens?: unknown; modelVersion?: unknown } | null;
     if (typeof res?.totalTokens !== 'number') throw new GatewayError('upstream_response_invalid', 'the Gemini countTokens answer has no totalTokens');
     if (typeof res.modelVersion === 'string') this.model = res.modelVersion;
     return Buffer.from(JSON.stringify({ input_tokens: res.totalTokens }));
@@ -183,20 +183,6 @@ export class AnthropicCountTokensToGemini implements Translator {
 
   progress(): ResponseProgress {
     return this.done;
-  }
-}
-
-/** A compressed body cannot be rewritten; request() asked for identity, so this is a misbehaving upstream. */
-function requireIdentity(headers: ReadonlyMap<string, string>): void {
-  const enc = (headers.get('content-encoding') ?? '').trim().toLowerCase();
-  if (enc !== '' && enc !== 'identity') throw new GatewayError('upstream_response_invalid', `the provider answered with a ${enc}-encoded body, which the gateway cannot translate`);
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new GatewayError('upstream_response_invalid', 'the Gemini response is not JSON');
   }
 }
 

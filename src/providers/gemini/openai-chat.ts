@@ -10,7 +10,7 @@ import { GatewayError } from '../../errors.js';
 import { SseParser } from '../../usage/sse.js';
 import { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
-import { BodyCollector } from '../shared/body.js';
+import { BodyCollector, parseUpstreamJson, requireIdentityEncoding } from '../shared/body.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
 import { chatToGemini } from './chat-request.js';
 import { toChatCompletion, ToolCallIds } from './chat-response.js';
@@ -67,7 +67,7 @@ export class OpenAIChatToGemini implements Translator {
     // Gemini responses carry no timestamp (Vertex's createTime aside); the Date header is when it answered.
     const date = Date.parse(headers.get('date') ?? '');
     if (!Number.isNaN(date)) this.created = Math.floor(date / 1000);
-    if (status >= 200 && status < 300) requireIdentity(headers);
+    if (status >= 200 && status < 300) requireIdentityEncoding(headers);
     const eventStream = (headers.get('content-type') ?? '').includes('text/event-stream');
     this.mode = status < 200 || status >= 300 ? 'error' : !this.stream ? 'plain' : eventStream ? 'stream' : 'stream-json';
     if (this.mode === 'stream' || this.mode === 'stream-json') {
@@ -93,7 +93,7 @@ export class OpenAIChatToGemini implements Translator {
 
   /** The whole answer at once, still as the stream the client asked for: never a silent empty one. */
   private jsonAsStream(whole: Buffer): Buffer {
-    const parsed = parseJson(whole.toString('utf8'));
+    const parsed = parseUpstreamJson(whole.toString('utf8'));
     const events = Array.isArray(parsed) ? parsed : [parsed];
     if (events.length === 0) throw new GatewayError('upstream_response_invalid', 'the Gemini stream held no response');
     let out = '';
@@ -144,22 +144,8 @@ function errorEvent(e: ReturnType<typeof parseGoogleError>): string {
   return `data: ${JSON.stringify(openAIError({ status: e?.code ?? 500, code: e?.status ?? 'upstream_error', message: e?.message ?? 'upstream stream error' }))}\n\n`;
 }
 
-/** A compressed body cannot be rewritten; request() asked for identity, so this is a misbehaving upstream. */
-function requireIdentity(headers: ReadonlyMap<string, string>): void {
-  const enc = (headers.get('content-encoding') ?? '').trim().toLowerCase();
-  if (enc !== '' && enc !== 'identity') throw new GatewayError('upstream_response_invalid', `the provider answered with a ${enc}-encoded body, which the gateway cannot translate`);
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new GatewayError('upstream_response_invalid', 'the Gemini response is not JSON');
-  }
-}
-
 function parseResponse(text: string): GenerateContentResponse {
-  return asResponse(parseJson(text));
+  return asResponse(parseUpstreamJson(text));
 }
 
 function asResponse(v: unknown): GenerateContentResponse {

@@ -5,16 +5,15 @@
 import type { MessagesRequest } from '../../dialects/anthropic/types.js';
 import type { ChatCompletion } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../errors.js';
-import { ResponseProgress } from '../../usage/progress.js';
+import type { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
-import { requireIdentityEncoding } from '../anthropic/to-openai-response.js';
-import { BodyCollector } from '../shared/body.js';
+import { BodyCollector, parseUpstreamJson, requireIdentityEncoding } from '../shared/body.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
 import { toOpenAIChatRequest } from './from-anthropic-request.js';
 import { toAnthropicError, toAnthropicMessage } from './from-anthropic-response.js';
 import { OpenAIToAnthropicStream } from './from-anthropic-stream.js';
 import { type ChatTargetFor, openAIChatTarget } from './chat-target.js';
-import { fromOpenAIUsage } from './usage.js';
+import { CompletionRecord } from './completion-reader.js';
 
 // Anthropic SDK headers mean nothing to OpenAI; accept-encoding goes so the body can be read.
 const DROP_HEADERS = ['anthropic-version', 'anthropic-beta', 'anthropic-dangerous-direct-browser-access', 'accept-encoding'];
@@ -24,9 +23,7 @@ export class AnthropicToOpenAI implements Translator {
   private status = 200;
   private readonly body = new BodyCollector();
   private readonly stream = new OpenAIToAnthropicStream();
-  private plainUsage: Usage = {};
-  private plainModel: string | undefined;
-  private readonly plainProgress = new ResponseProgress();
+  private readonly plain = new CompletionRecord();
 
   constructor(
     private readonly ctx: TranslationContext,
@@ -63,33 +60,21 @@ export class AnthropicToOpenAI implements Translator {
     const whole = this.body.push(chunk, end);
     if (!whole) return Buffer.alloc(0);
     if (this.mode === 'error') return toAnthropicError(this.status, whole);
-    let completion: ChatCompletion;
-    try {
-      completion = JSON.parse(whole.toString('utf8')) as ChatCompletion;
-    } catch {
-      throw new GatewayError('upstream_response_invalid', 'the provider answered with a body that is not JSON');
-    }
+    const completion = parseUpstreamJson<ChatCompletion>(whole);
     const msg = toAnthropicMessage(completion);
-    this.plainUsage = fromOpenAIUsage(completion.usage) ?? {};
-    this.plainModel = completion.model;
-    for (const c of completion.choices ?? []) {
-      this.plainProgress.text(c.message?.content);
-      for (const t of c.message?.tool_calls ?? []) this.plainProgress.text(t.function?.arguments);
-      this.plainProgress.finish(c.finish_reason);
-    }
-    this.plainProgress.markComplete();
+    this.plain.observe(completion);
     return Buffer.from(JSON.stringify(msg));
   }
 
   usage(): Usage {
-    return this.mode === 'stream' ? this.stream.usage() : this.plainUsage;
+    return this.mode === 'stream' ? this.stream.usage() : this.plain.usage;
   }
 
   responseModel(): string | undefined {
-    return this.mode === 'stream' ? this.stream.responseModel : this.plainModel;
+    return this.mode === 'stream' ? this.stream.responseModel : this.plain.model;
   }
 
   progress(): ResponseProgress {
-    return this.mode === 'stream' ? this.stream.progress : this.plainProgress;
+    return this.mode === 'stream' ? this.stream.progress : this.plain.progress;
   }
 }

@@ -11,7 +11,7 @@ import type { GeminiContent, GeminiFunctionDeclaration, GeminiGenerationConfig, 
 import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatTool, ChatToolCall } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../errors.js';
 import type { ChatTarget } from './chat-target.js';
-import { fromGeminiSchema } from './from-gemini-schema.js';
+import { fromGeminiSchema } from '../../dialects/gemini/json-schema.js';
 import { mediaPart } from './from-gemini-media.js';
 
 export interface FromGeminiOptions {

@@ -3,7 +3,6 @@
 // the streamed translation shares: finish reasons, usage, function-call parts.
 // Usage is re-split the Gemini way: OpenAI's completion_tokens include reasoning
 // tokens, Gemini's candidatesTokenCount does not (they are thoughtsTokenCount).
-import { googleStatus } from '../../dialects/gemini/index.js';
 import type { GeminiFinishReason, GeminiPart, GeminiUsageMetadata, GenerateContentResponse } from '../../dialects/gemini/types.js';
 import type { ChatCompletion, ChatUsage } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../errors.js';
@@ -69,28 +68,4 @@ export function toGenerateContentResponse(c: ChatCompletion): GenerateContentRes
     modelVersion: c.model,
     responseId: c.id,
   };
-}
-
-/** An OpenAI error message from a body of any shape; a body that is not JSON keeps its text. */
-export function openAIErrorMessage(status: number, text: string): string {
-  let message = text.trim().slice(0, 2000) || `upstream returned HTTP ${status}`;
-  try {
-    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
-    const e = parsed.error;
-    if (typeof e === 'object' && e && typeof e.message === 'string') message = e.message;
-    else if (typeof e === 'string') message = e;
-    else if (typeof parsed.message === 'string') message = parsed.message;
-  } catch {
-    // Not JSON (a proxy's HTML page): its text is the best message there is.
-  }
-  return message;
-}
-
-export function googleErrorBody(status: number, message: string): { error: { code: number; message: string; status: string } } {
-  return { error: { code: status, message, status: googleStatus(status) } };
-}
-
-/** An OpenAI error body (status kept by the processor) -> Google's `{"error":{code,message,status}}`. */
-export function toGoogleError(status: number, body: Buffer): Buffer {
-  return Buffer.from(JSON.stringify(googleErrorBody(status, openAIErrorMessage(status, body.toString('utf8')))));
 }

@@ -11,7 +11,8 @@ import { ResponseProgress } from '../../usage/progress.js';
 import { SseParser, sseEvent } from '../../usage/sse.js';
 import type { Usage } from '../../usage/types.js';
 import { reasoningText } from './from-anthropic-response.js';
-import { functionCallPart, googleErrorBody, toGeminiFinish, toGeminiUsage } from './from-gemini-response.js';
+import { googleErrorBody } from '../../dialects/gemini/index.js';
+import { functionCallPart, toGeminiFinish, toGeminiUsage } from './from-gemini-response.js';
 import { fromOpenAIUsage } from './usage.js';
 
 type ChunkDelta = ChatCompletionChunk['choices'][number]['delta'] & { reasoning_content?: unknown; reasoning?: unknown };

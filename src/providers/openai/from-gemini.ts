@@ -3,21 +3,20 @@
 // Azure's path through ChatTarget) Azure OpenAI deployments. Request:
 // from-gemini-request.ts; a chat.completion becomes a GenerateContentResponse, a chunk
 // stream becomes Gemini SSE (from-gemini-stream.ts), an OpenAI error Google's error.
-import { matchGeminiPath } from '../../dialects/gemini/index.js';
+import { googleErrorBody, matchGeminiPath } from '../../dialects/gemini/index.js';
 import type { GenerateContentRequest } from '../../dialects/gemini/types.js';
 import type { ChatCompletion } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../errors.js';
-import { ResponseProgress } from '../../usage/progress.js';
+import type { ResponseProgress } from '../../usage/progress.js';
 import { sseEvent } from '../../usage/sse.js';
 import type { Usage } from '../../usage/types.js';
-import { requireIdentityEncoding } from '../anthropic/to-openai-response.js';
-import { BodyCollector } from '../shared/body.js';
+import { BodyCollector, parseUpstreamJson, requireIdentityEncoding, upstreamErrorMessage } from '../shared/body.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
 import { geminiToChat } from './from-gemini-request.js';
-import { toGenerateContentResponse, toGoogleError } from './from-gemini-response.js';
+import { toGenerateContentResponse } from './from-gemini-response.js';
 import { OpenAIToGeminiStream } from './from-gemini-stream.js';
 import { type ChatTargetFor, openAIChatTarget } from './chat-target.js';
-import { fromOpenAIUsage } from './usage.js';
+import { CompletionRecord } from './completion-reader.js';
 
 // Google SDK telemetry means nothing to OpenAI; accept-encoding goes so the body can be read.
 const DROP_HEADERS = ['x-goog-api-client', 'accept-encoding'];
@@ -29,9 +28,7 @@ export class GeminiToOpenAI implements Translator {
   private streamed = false;
   private readonly body = new BodyCollector();
   private readonly stream = new OpenAIToGeminiStream();
-  private plainUsage: Usage = {};
-  private plainModel: string | undefined;
-  private readonly plainProgress = new ResponseProgress();
+  private readonly plain = new CompletionRecord();
 
   constructor(
     private readonly ctx: TranslationContext,
@@ -63,35 +60,23 @@ export class GeminiToOpenAI implements Translator {
     if (this.mode === 'stream') return Buffer.from(this.stream.push(chunk, end));
     const whole = this.body.push(chunk, end);
     if (!whole) return Buffer.alloc(0);
-    if (this.mode === 'error') return toGoogleError(this.status, whole);
-    let completion: ChatCompletion;
-    try {
-      completion = JSON.parse(whole.toString('utf8')) as ChatCompletion;
-    } catch {
-      throw new GatewayError('upstream_response_invalid', 'the provider answered with a body that is not JSON');
-    }
+    if (this.mode === 'error') return Buffer.from(JSON.stringify(googleErrorBody(this.status, upstreamErrorMessage(this.status, whole))));
+    const completion = parseUpstreamJson<ChatCompletion>(whole);
     const res = toGenerateContentResponse(completion);
-    this.plainUsage = fromOpenAIUsage(completion.usage) ?? {};
-    this.plainModel = completion.model;
-    for (const c of completion.choices ?? []) {
-      this.plainProgress.text(c.message?.content);
-      for (const t of c.message?.tool_calls ?? []) this.plainProgress.text(t.function?.arguments);
-      this.plainProgress.finish(c.finish_reason);
-    }
-    this.plainProgress.markComplete();
+    this.plain.observe(completion);
     const json = JSON.stringify(res);
     return Buffer.from(this.streamed ? sseEvent(json) : json);
   }
 
   usage(): Usage {
-    return this.mode === 'stream' ? this.stream.usage() : this.plainUsage;
+    return this.mode === 'stream' ? this.stream.usage() : this.plain.usage;
   }
 
   responseModel(): string | undefined {
-    return this.mode === 'stream' ? this.stream.responseModel : this.plainModel;
+    return this.mode === 'stream' ? this.stream.responseModel : this.plain.model;
   }
 
   progress(): ResponseProgress {
-    return this.mode === 'stream' ? this.stream.progress : this.plainProgress;
+    return this.mode === 'stream' ? this.stream.progress : this.plain.progress;
   }
 }

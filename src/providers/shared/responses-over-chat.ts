@@ -12,7 +12,7 @@ import type { ResponseProgress } from '../../usage/progress.js';
 import { SseParser } from '../../usage/sse.js';
 import type { Usage } from '../../usage/types.js';
 import type { ResponseHeadersResult, Translator, UpstreamRequest } from '../types.js';
-import { BodyCollector } from './body.js';
+import { BodyCollector, parseUpstreamJson } from './body.js';
 import { ChatToResponsesStream, responseFromCompletion } from './responses-from-chat.js';
 import { type RequestEcho, requestEcho } from './responses-objects.js';
 import { responsesError, responsesToChat, type ResponsesTarget } from './responses-request.js';
@@ -68,12 +68,7 @@ export class ResponsesOverChat implements Translator {
     }
     const whole = this.body.push(out, end);
     if (!whole) return Buffer.alloc(0);
-    let completion: ChatCompletion;
-    try {
-      completion = JSON.parse(whole.toString('utf8')) as ChatCompletion;
-    } catch {
-      throw new GatewayError('upstream_response_invalid', 'the provider answered with a body that is not JSON');
-    }
+    const completion = parseUpstreamJson<ChatCompletion>(whole);
     return Buffer.from(JSON.stringify(responseFromCompletion(completion, this.echo)));
   }
 

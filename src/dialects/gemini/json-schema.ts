@@ -1,10 +1,10 @@
-// Gemini's OpenAPI-3 schema subset (function parameters, responseSchema) -> JSON
-// Schema for OpenAI. Gemini spells types in upper case and marks nullability with a
-// flag; JSON Schema wants lower-case types and `null` in the type list. Keys that
+// Gemini's OpenAPI-3 schema subset (function parameters, responseSchema) -> JSON Schema,
+// for every provider that takes one (OpenAI, Claude). Gemini spells types in upper case and
+// marks nullability with a flag; JSON Schema wants lower-case types and `null` in the type list. Keys that
 // only steer Gemini's own decoder (propertyOrdering, format "enum", example) are left
 // out: they ask for nothing a JSON Schema can say. Any other key is a JSON Schema
 // keyword a client wrote (additionalProperties, const…) and goes on as it is.
-import type { GeminiSchema } from '../../dialects/gemini/types.js';
+import type { GeminiSchema } from './types.js';
 import { GatewayError } from '../../errors.js';
 
 type Json = Record<string, unknown>;
