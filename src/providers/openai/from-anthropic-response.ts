@@ -7,6 +7,7 @@ import type { AnthropicUsage, ContentBlock, ErrorBody, Message } from '../../dia
 import type { ChatCompletion, ChatUsage } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../errors.js';
 import { toAnthropicStopReason } from '../anthropic/stop-reasons.js';
+import { upstreamErrorMessage } from '../shared/body.js';
 
 type CompletionMessage = ChatCompletion['choices'][number]['message'] & { reasoning_content?: unknown; reasoning?: unknown };
 
@@ -67,18 +68,7 @@ export function toAnthropicUsage(u: ChatUsage | null | undefined): AnthropicUsag
 
 /** An OpenAI error body (any status) -> Anthropic's error JSON; a body that is not JSON keeps its text. */
 export function toAnthropicError(status: number, body: Buffer): Buffer {
-  const text = body.toString('utf8');
-  let message = text.trim().slice(0, 2000) || `upstream returned HTTP ${status}`;
-  try {
-    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
-    const e = parsed.error;
-    if (typeof e === 'object' && e && typeof e.message === 'string') message = e.message;
-    else if (typeof e === 'string') message = e;
-    else if (typeof parsed.message === 'string') message = parsed.message;
-  } catch {
-    // Not JSON (a proxy's HTML page): its text is the best message there is.
-  }
-  return Buffer.from(JSON.stringify(anthropicErrorBody(anthropicErrorType(status), message)));
+  return Buffer.from(JSON.stringify(anthropicErrorBody(anthropicErrorType(status), upstreamErrorMessage(status, body))));
 }
 
 export function anthropicErrorBody(type: string, message: string): ErrorBody {
