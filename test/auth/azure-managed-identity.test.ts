@@ -52,7 +52,7 @@ describe('Entra ID through the Azure default credential chain (App Service manag
     try {
       await sleep(3100);
       // DefaultAzureCredential retries an unreachable identity endpoint 5 times from 800 ms
-      // with backoff (12-25 s) before the chain gives up: the request waits that long.
+      // with backoff (12-25 s) before the chain gives up: the first request waits that long.
       const err = (await token().catch((e: unknown) => e)) as GatewayError;
       expect(err).toBeInstanceOf(GatewayError);
       expect(err.code).toBe('credential_unavailable');
@@ -61,6 +61,15 @@ describe('Entra ID through the Azure default credential chain (App Service manag
       // unconfigured links and troubleshooting URLs come first in the library's text).
       expect(err.message).toContain('ManagedIdentityCredential: Network unreachable');
       expect(err.message).not.toContain(IDENTITY_HEADER);
+      // The next request does not wait out the chain's retries again: the failure is held
+      // for a moment (src/auth/refresh.ts), and the endpoint is not asked.
+      const hits = msi.hits.length;
+      const t = Date.now();
+      const again = (await token().catch((e: unknown) => e)) as GatewayError;
+      expect(Date.now() - t).toBeLessThan(200);
+      expect(again.code).toBe('credential_unavailable');
+      expect(again.message).toContain('ManagedIdentityCredential: Network unreachable');
+      expect(msi.hits.length).toBe(hits);
     } finally {
       msi.down = false;
     }

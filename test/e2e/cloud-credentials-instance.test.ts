@@ -10,6 +10,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FAILURE_HOLD_MS } from '../../src/auth/refresh.js';
 import { verifySigV4 } from '../helpers/sigv4-reference.js';
 import { type FakeCloud, type FakeImds, IMDS_ROLE, imdsSecret, isolateAwsToImds, isolateAzureEnv, startFakeAzureMsi, startFakeImds } from '../auth/fake-clouds.js';
 import { chatCompletion } from './fixtures.js';
@@ -115,7 +116,8 @@ describe('Bedrock through the AWS default credential chain (EC2 instance metadat
       imds.down = false;
     }
     expect(written()).not.toMatch(/imds-secret-|imds-session-|imds-v2-session-/);
-    // And it recovers with the endpoint.
+    // And it recovers with the endpoint. once the failure is no longer held (src/auth/refresh.ts: 1 s after the first).
+    await sleep(FAILURE_HOLD_MS);
     expect((await ask('bedrock-ec2', MODEL)).choices[0]!.message.content).toBe('Hello from Bedrock');
   });
 });
