@@ -137,7 +137,7 @@ function setupEnvoy() {
   if (pathEnvoy) console.log(`Note: ${pathEnvoy} on PATH comes first; set ENVOY_BIN=${bin} to use this one.`);
 }
 
-/** The Python SDK and OTLP definitions the e2e tests use; skipped (fast) when every pin is in place. */
+/** The Python SDKs and OTLP definitions the e2e tests use; skipped (fast) when every pin is in place. */
 function setupPythonClients() {
   const pins = readFileSync(PY_REQUIREMENTS, 'utf8')
     .split('\n')
@@ -146,7 +146,7 @@ function setupPythonClients() {
     .map((l) => l.split('=='));
   if (pins.every(([name, version]) => installed(name, version))) return;
   const pip = ensureVenv();
-  console.error('setup: installing the Python test clients (openai, opentelemetry-proto) into .venv');
+  console.error('setup: installing the Python test clients (openai, anthropic, opentelemetry-proto) into .venv');
   const err = run(pip, ['install', '--quiet', '--disable-pip-version-check', '-r', PY_REQUIREMENTS]);
   if (err) fail(`pip install -r ${PY_REQUIREMENTS} failed (${err}). Check access to the Python package index.`);
 }

@@ -50,10 +50,11 @@ export function sampleValue(samples: Sample[], name: string, labels: Record<stri
 
 export const VENV_PYTHON = join(import.meta.dirname, '..', '..', '.venv', 'bin', 'python');
 
-/** Runs a Python script with the project's .venv (setup installs the SDKs there); never skips. */
-export async function runPython(script: string, args: string[], timeoutMs = 60_000): Promise<string> {
+/** Runs a Python script with the project's .venv (setup installs the SDKs there); never skips. `stdin` is written to it, then closed. */
+export async function runPython(script: string, args: string[], timeoutMs = 60_000, stdin?: string): Promise<string> {
   if (!existsSync(VENV_PYTHON)) throw new Error(`${VENV_PYTHON} is missing: run \`npm run setup\` (it installs the Python test clients into .venv)`);
-  const child = spawn(VENV_PYTHON, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(VENV_PYTHON, [script, ...args], { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (stdin !== undefined) child.stdin!.end(stdin);
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
