@@ -57,8 +57,8 @@ export async function runPython(script: string, args: string[], timeoutMs = 60_0
   if (stdin !== undefined) child.stdin!.end(stdin);
   let out = '';
   let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const code = await new Promise<number | null>((ok) => child.on('close', ok));
   clearTimeout(timer);
