@@ -58,6 +58,8 @@ function inputItem(v: unknown, path: string): void {
     if (typeof out !== 'string' && !Array.isArray(out)) invalid(at(path, 'output'), 'a string or an array of content parts', out);
   } else if (type === 'reasoning') {
     optArrayOf(item, 'summary', path, (s, p) => string(object(s, p), 'text', p));
+    // Opaque state a translator may read back (a thought signature the gateway handed out).
+    optStringOrNull(item, 'encrypted_content', path);
   }
 }
 

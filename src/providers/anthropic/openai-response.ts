@@ -1,28 +1,35 @@
 // A whole Anthropic Messages response (or error) -> OpenAI's chat.completion (or
 // error) shape. Text blocks become the message content, tool_use blocks its
 // tool_calls; thinking blocks (reasoning_effort turns thinking on) have no place in
-// Chat Completions and are left out, and completion_tokens_details.reasoning_tokens
-// stays absent: Anthropic counts thinking inside output_tokens without a split.
+// Chat Completions and are left out, unless `reasoning` is set (the Responses adapter
+// over Claude on Vertex, which makes a reasoning item of it): then their text is the
+// message's `reasoning_content`; signatures and redacted blocks never go out.
+// completion_tokens_details.reasoning_tokens stays absent: Anthropic counts thinking
+// inside output_tokens without a split.
 import { anthropicErrorType } from '../../dialects/anthropic/index.js';
 import type { AnthropicUsage, Message } from '../../dialects/anthropic/types.js';
 import type { ChatCompletion, ChatToolCall, ChatUsage } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../errors.js';
 import { toOpenAIFinishReason } from './stop-reasons.js';
 
-export function toOpenAICompletion(msg: Message, created: number): ChatCompletion {
+/** @param reasoning write thinking text as the message's reasoning_content (for the Responses adapter only) */
+export function toOpenAICompletion(msg: Message, created: number, reasoning = false): ChatCompletion {
   if (!msg || typeof msg !== 'object' || !Array.isArray(msg.content)) {
     throw new GatewayError('upstream_response_invalid', 'the provider answered with a body that is not an Anthropic message');
   }
   let text: string | null = null;
+  let thinking = '';
   const calls: ChatToolCall[] = [];
   for (const block of msg.content) {
     if (block.type === 'text' && typeof block.text === 'string') text = (text ?? '') + block.text;
+    else if (block.type === 'thinking') thinking += String((block as { thinking?: unknown }).thinking ?? '');
     else if (block.type === 'tool_use') {
       const b = block as { id: string; name: string; input: unknown };
       calls.push({ id: b.id, type: 'function', function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) } });
     }
   }
-  const message: ChatCompletion['choices'][number]['message'] = { role: 'assistant', content: text, refusal: null };
+  const message: ChatCompletion['choices'][number]['message'] & { reasoning_content?: string } = { role: 'assistant', content: text, refusal: null };
+  if (reasoning && thinking !== '') message.reasoning_content = thinking;
   if (calls.length > 0) message.tool_calls = calls;
   const out: ChatCompletion = {
     id: msg.id,

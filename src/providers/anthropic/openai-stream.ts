@@ -3,6 +3,8 @@
 // `tool_calls`, numbered in order of appearance (OpenAI's `index`), whose
 // input_json_delta fragments stream on as `function.arguments` fragments. The
 // message id (`msg_…`) is the chunk id, as OpenAI clients group chunks by it.
+// thinking_delta text goes out as `reasoning_content` deltas only with `reasoning` set
+// (the Responses adapter over Claude on Vertex); Chat Completions has no field for it.
 // Takes parsed events, not bytes, so providers with other framing (Bedrock's
 // eventstream) can feed it too.
 import type { ContentBlockDeltaEvent, ContentBlockStartEvent, ErrorEvent, MessageDeltaEvent, MessageStartEvent } from '../../dialects/anthropic/types.js';
@@ -16,13 +18,15 @@ import { openAIErrorObject, toOpenAIUsage } from './openai-response.js';
 import { toOpenAIFinishReason } from './stop-reasons.js';
 import { AnthropicUsageTracker } from './usage.js';
 
-type Delta = ChatCompletionChunk['choices'][number]['delta'];
+type Delta = ChatCompletionChunk['choices'][number]['delta'] & { reasoning_content?: string };
 
 export interface OpenAIStreamOptions {
   /** The client asked for `stream_options.include_usage`: send the usage-only chunk. */
   includeUsage: boolean;
   /** Unix seconds for every chunk's `created` (Anthropic streams carry no timestamp). */
   created: number;
+  /** Write thinking deltas as reasoning_content (for the Responses adapter only). */
+  reasoning?: boolean;
 }
 
 export class AnthropicToOpenAIStream {
@@ -105,14 +109,15 @@ export class AnthropicToOpenAIStream {
 
   private blockDelta(ev: ContentBlockDeltaEvent): string {
     this.requireStarted(ev.type);
-    const d = ev.delta as { type: string; text?: unknown; partial_json?: unknown };
+    const d = ev.delta as { type: string; text?: unknown; partial_json?: unknown; thinking?: unknown };
     if (d.type === 'text_delta' && typeof d.text === 'string') return this.chunk({ content: d.text });
+    if (d.type === 'thinking_delta' && this.opts.reasoning && typeof d.thinking === 'string' && d.thinking !== '') return this.chunk({ reasoning_content: d.thinking });
     if (d.type === 'input_json_delta' && typeof d.partial_json === 'string' && d.partial_json !== '') {
       const index = this.toolIndex.get(ev.index);
       if (index === undefined) throw new GatewayError('upstream_response_invalid', `the provider sent tool input for block ${ev.index}, which is no tool_use block`);
       return this.chunk({ tool_calls: [{ index, function: { arguments: d.partial_json } }] });
     }
-    // thinking/signature/citations deltas: Chat Completions has no place for them.
+    // signature/citations deltas (and thinking, but for the Responses adapter): Chat Completions has no place for them.
     return '';
   }
 

@@ -15,6 +15,8 @@ import { AnthropicUsageTracker } from './usage.js';
 export interface ResponseOptions {
   /** The client asked for `stream_options.include_usage`. */
   includeUsage: boolean;
+  /** Write thinking as reasoning_content (for the Responses adapter only; see openai-response.ts). */
+  reasoning?: boolean;
 }
 
 export class AnthropicToOpenAIResponse {
@@ -38,7 +40,7 @@ export class AnthropicToOpenAIResponse {
     if (!ok) this.mode = 'error';
     else if ((headers.get('content-type') ?? '').includes('text/event-stream')) {
       this.mode = 'stream';
-      this.stream = new AnthropicToOpenAIStream({ includeUsage: this.opts.includeUsage, created: this.created });
+      this.stream = new AnthropicToOpenAIStream({ includeUsage: this.opts.includeUsage, created: this.created, reasoning: this.opts.reasoning === true });
     }
     const setHeaders: Record<string, string> = this.mode === 'stream' ? {} : { 'content-type': 'application/json' };
     return { rewritesBody: true, setHeaders, removeHeaders: ['content-encoding'] };
@@ -56,7 +58,7 @@ export class AnthropicToOpenAIResponse {
     if (this.mode === 'error') return toOpenAIError(this.status, whole);
     const msg = parseUpstreamJson<Message>(whole);
     this.plainUsage.observeMessage(msg);
-    return Buffer.from(JSON.stringify(toOpenAICompletion(msg, this.created)));
+    return Buffer.from(JSON.stringify(toOpenAICompletion(msg, this.created, this.opts.reasoning === true)));
   }
 
   usage(): Usage {

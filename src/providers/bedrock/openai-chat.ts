@@ -1,4 +1,5 @@
-// OpenAI Chat Completions in, Bedrock Converse / ConverseStream out.
+// OpenAI Chat Completions in, Bedrock Converse / ConverseStream out; also the chat
+// translation under the Responses adapter (shared/responses-over-chat.ts).
 import type { ChatCompletionRequest } from '../../dialects/openai/types.js';
 import type { TranslationContext, UpstreamRequest } from '../types.js';
 import { BedrockTranslator, type StreamRenderer } from './base.js';
@@ -9,9 +10,16 @@ import { converseHeaders, modelPath, REMOVE_REQUEST_HEADERS, requireModel, type 
 export class BedrockOpenAIChat extends BedrockTranslator {
   private includeUsage = false;
   private jsonTool: string | undefined;
+  /**
+   * Claude's reasoning text is written (as reasoning_content) only for the Responses adapter,
+   * which turns it into reasoning items: Chat Completions has no field for it, and its
+   * clients' answers stay exactly what they were.
+   */
+  private readonly reasoning: boolean;
 
   constructor(private readonly ctx: TranslationContext) {
     super('openai');
+    this.reasoning = ctx.operation === 'responses';
   }
 
   request(body: unknown): UpstreamRequest {
@@ -32,12 +40,12 @@ export class BedrockOpenAIChat extends BedrockTranslator {
   }
 
   protected plain(json: unknown, id: ResponseIdentity): unknown {
-    const { body, usage } = openAIFromConverse(json, id, this.modelId!, this.jsonTool);
+    const { body, usage } = openAIFromConverse(json, id, this.modelId!, this.jsonTool, this.reasoning);
     this.seenUsage = usage;
     return body;
   }
 
   protected streamRenderer(id: ResponseIdentity): StreamRenderer {
-    return new OpenAIChunkWriter(id, this.modelId!, this.includeUsage, this.jsonTool);
+    return new OpenAIChunkWriter(id, this.modelId!, this.includeUsage, this.jsonTool, this.reasoning);
   }
 }

@@ -2,7 +2,10 @@
 // ConverseStream events re-emitted as chat.completion.chunk SSE, ending with
 // `data: [DONE]` as soon as the closing metadata event arrives. A usage chunk
 // (choices: []) is sent only when the client asked for stream_options.include_usage;
-// usage is recorded for metadata regardless.
+// usage is recorded for metadata regardless. Claude's reasoningContent text has no place
+// in a Chat Completions message: it is written, as `reasoning_content` on the message or
+// the delta, only with `reasoning` set (the Responses adapter, which makes reasoning items
+// of it); its signature and redacted blocks never are.
 import { openAIError } from '../../dialects/openai/index.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatToolCall, ChatUsage, FinishReason } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../errors.js';
@@ -41,11 +44,13 @@ export function chatUsage(u: ConverseUsage | undefined): ChatUsage | undefined {
   return out;
 }
 
-export function openAIFromConverse(json: unknown, id: ResponseIdentity, model: string, jsonTool: string | undefined): { body: ChatCompletion; usage: Usage } {
+/** @param reasoning write reasoningContent text as the message's reasoning_content (for the Responses adapter only) */
+export function openAIFromConverse(json: unknown, id: ResponseIdentity, model: string, jsonTool: string | undefined, reasoning = false): { body: ChatCompletion; usage: Usage } {
   const res = json as ConverseResponse;
   const content = res?.output?.message?.content;
   if (!Array.isArray(content)) throw new GatewayError('upstream_response_invalid', 'Bedrock Converse response has no output.message.content');
   let text: string | null = null;
+  let thinking = '';
   const toolCalls: ChatToolCall[] = [];
   for (const block of content) {
     if ('text' in block) text = (text ?? '') + block.text;
@@ -54,9 +59,10 @@ export function openAIFromConverse(json: unknown, id: ResponseIdentity, model: s
       if (jsonTool && block.toolUse.name === jsonTool) text = (text ?? '') + args;
       else toolCalls.push({ id: block.toolUse.toolUseId, type: 'function', function: { name: block.toolUse.name, arguments: args } });
     }
-    // reasoningContent has no place in a Chat Completions message.
+    else if ('reasoningContent' in block && typeof block.reasoningContent?.reasoningText?.text === 'string') thinking += block.reasoningContent.reasoningText.text;
   }
-  const message: ChatCompletion['choices'][number]['message'] = { role: 'assistant', content: text, refusal: null };
+  const message: ChatCompletion['choices'][number]['message'] & { reasoning_content?: string } = { role: 'assistant', content: text, refusal: null };
+  if (reasoning && thinking !== '') message.reasoning_content = thinking;
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
   const body: ChatCompletion = {
     id: `chatcmpl-${id.id}`,
@@ -70,7 +76,7 @@ export function openAIFromConverse(json: unknown, id: ResponseIdentity, model: s
   return { body, usage: fromConverseUsage(res.usage) ?? {} };
 }
 
-type Delta = ChatCompletionChunk['choices'][number]['delta'];
+type Delta = ChatCompletionChunk['choices'][number]['delta'] & { reasoning_content?: string };
 
 export class OpenAIChunkWriter implements StreamRenderer {
   private seen: Usage = {};
@@ -88,6 +94,8 @@ export class OpenAIChunkWriter implements StreamRenderer {
     private readonly model: string,
     private readonly includeUsage: boolean,
     private readonly jsonTool: string | undefined,
+    /** Write reasoningContent text deltas as reasoning_content (for the Responses adapter only). */
+    private readonly reasoning = false,
   ) {}
 
   event(type: string, payload: unknown): string {
@@ -111,6 +119,8 @@ export class OpenAIChunkWriter implements StreamRenderer {
         const ev = payload as ContentBlockDeltaEvent;
         const block = ev.contentBlockIndex ?? 0;
         if (typeof ev.delta?.text === 'string') return this.chunk({ content: ev.delta.text });
+        const thinking = ev.delta?.reasoningContent?.text;
+        if (typeof thinking === 'string') return this.reasoning && thinking !== '' ? this.chunk({ reasoning_content: thinking }) : '';
         const input = ev.delta?.toolUse?.input;
         if (typeof input !== 'string') return '';
         if (this.jsonBlocks.has(block)) return this.chunk({ content: input });

@@ -29,7 +29,12 @@ function asksNothing(key: string, value: unknown): boolean {
 /** OpenAI's reasoning_effort -> Gemini 2.5 thinking budgets (tokens), as Google's compatibility layer maps them. */
 const THINKING_BUDGET: Record<string, number> = { none: 0, minimal: 512, low: 1024, medium: 8192, high: 24576 };
 
-export function chatToGemini(req: ChatCompletionRequest, target: GeminiTarget, model: string): GenerateContentRequest {
+export interface ChatToGeminiOptions {
+  /** Ask for thought summaries (thinkingConfig.includeThoughts): a Responses client asked for reasoning.summary. */
+  includeThoughts?: boolean;
+}
+
+export function chatToGemini(req: ChatCompletionRequest, target: GeminiTarget, model: string, opts: ChatToGeminiOptions = {}): GenerateContentRequest {
   for (const [key, value] of Object.entries(req)) {
     if (value !== null && value !== undefined && !KNOWN.has(key) && !asksNothing(key, value)) {
       throw new GatewayError('unsupported_field', `${key} has no Gemini counterpart`, key);
@@ -39,6 +44,8 @@ export function chatToGemini(req: ChatCompletionRequest, target: GeminiTarget, m
   if (req.tools && req.tools.length > 0) out.tools = [{ functionDeclarations: req.tools.map(declaration) }];
   if (req.tool_choice !== undefined && req.tool_choice !== null) out.toolConfig = toolConfig(req.tool_choice);
   const gen = generationConfig(req, target, model);
+  // Thinking turned off (reasoning effort none) has no thoughts to include.
+  if (opts.includeThoughts && gen.thinkingConfig?.thinkingBudget !== 0) gen.thinkingConfig = { ...gen.thinkingConfig, includeThoughts: true };
   if (Object.keys(gen).length > 0) out.generationConfig = gen;
   return out;
 }

@@ -1,5 +1,10 @@
 // Gemini GenerateContentResponse -> OpenAI chat.completion, and the pieces the
-// streamed translation shares with it: finish reasons, tool-call ids, logprobs.
+// streamed translation shares with it: finish reasons, tool-call ids, logprobs. Thought
+// parts (`thought: true`, summaries Gemini sends with includeThoughts) are not the answer:
+// Chat Completions has no field for them, so they are written, as the message's
+// `reasoning_content`, only with `reasoning` set (the Responses adapter, which makes a
+// reasoning item of them). A call's thoughtSignature is kept on the tool call where Google's
+// own OpenAI-compatible API puts it.
 import { randomBytes } from 'node:crypto';
 import type { ChatCompletion, ChatToolCall, FinishReason } from '../../dialects/openai/types.js';
 import type { GeminiCandidate, GeminiFinishReason, GeminiFunctionCall, GeminiLogprobsResult, GeminiPart, GenerateContentResponse } from '../../dialects/gemini/types.js';
@@ -50,6 +55,13 @@ export function candidateText(c: GeminiCandidate): string | undefined {
   return text;
 }
 
+/** The candidate's thought summaries (thought parts' text), if any. */
+export function candidateThoughts(c: GeminiCandidate): string | undefined {
+  let text: string | undefined;
+  for (const p of c.content?.parts ?? []) if (typeof p.text === 'string' && p.text !== '' && p.thought === true) text = (text ?? '') + p.text;
+  return text;
+}
+
 export function functionCallParts(c: GeminiCandidate): (GeminiPart & { functionCall: GeminiFunctionCall })[] {
   return (c.content?.parts ?? []).filter((p): p is GeminiPart & { functionCall: GeminiFunctionCall } => !!p.functionCall && typeof p.functionCall.name === 'string');
 }
@@ -76,11 +88,14 @@ export interface CompletionDefaults {
   created: number;
 }
 
-export function toChatCompletion(res: GenerateContentResponse, ids: ToolCallIds, d: CompletionDefaults): ChatCompletion {
+/** @param reasoning write thought summaries as the message's reasoning_content (for the Responses adapter only) */
+export function toChatCompletion(res: GenerateContentResponse, ids: ToolCallIds, d: CompletionDefaults, reasoning = false): ChatCompletion {
   const candidates = res.candidates ?? [];
   const choices: ChatCompletion['choices'] = candidates.map((c, i) => {
     const calls = functionCallParts(c).map((p) => toolCall(p, ids.next(p.functionCall, res.responseId)));
-    const message: ChatCompletion['choices'][number]['message'] = { role: 'assistant', content: candidateText(c) ?? null };
+    const message: ChatCompletion['choices'][number]['message'] & { reasoning_content?: string } = { role: 'assistant', content: candidateText(c) ?? null };
+    const thoughts = reasoning ? candidateThoughts(c) : undefined;
+    if (thoughts !== undefined) message.reasoning_content = thoughts;
     if (calls.length > 0) message.tool_calls = calls;
     return {
       index: c.index ?? i,

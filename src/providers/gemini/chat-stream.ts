@@ -2,17 +2,19 @@
 // events, one upstream event at a time. Gemini sends text in pieces and function
 // calls whole, so a call becomes one tool_calls delta carrying id, name and all its
 // arguments. State per candidate: whether the role went out, the next tool index.
+// Thought summaries go out as `reasoning_content` deltas only with `reasoning` set (the
+// Responses adapter; see chat-response.ts).
 import type { ChatCompletionChunk, FinishReason } from '../../dialects/openai/types.js';
 import type { GenerateContentResponse } from '../../dialects/gemini/types.js';
 import { sseEvent } from '../../usage/sse.js';
 import { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
-import { candidateText, finishReason, functionCallParts, type GeminiToolCall, toOpenAILogprobs, type ToolCallIds, toolCall } from './chat-response.js';
+import { candidateText, candidateThoughts, finishReason, functionCallParts, type GeminiToolCall, toOpenAILogprobs, type ToolCallIds, toolCall } from './chat-response.js';
 import { observeGemini } from './progress.js';
 import { fromGeminiUsage, toOpenAIUsage } from './usage.js';
 
 type Choice = ChatCompletionChunk['choices'][number];
-type Delta = Choice['delta'];
+type Delta = Choice['delta'] & { reasoning_content?: string };
 
 interface CandidateState {
   roleSent: boolean;
@@ -26,6 +28,8 @@ export interface ChunkWriterOptions {
   created: number;
   includeUsage: boolean;
   ids: ToolCallIds;
+  /** Write thought summaries as reasoning_content deltas (for the Responses adapter only). */
+  reasoning?: boolean;
 }
 
 export class ChatChunkWriter {
@@ -67,12 +71,14 @@ export class ChatChunkWriter {
       if (st.finished) return;
       const delta: Delta = {};
       if (!st.roleSent) delta.role = 'assistant';
+      const thoughts = this.opts.reasoning ? candidateThoughts(c) : undefined;
+      if (thoughts !== undefined) delta.reasoning_content = thoughts;
       const text = candidateText(c);
       if (text !== undefined) delta.content = text;
       const calls = functionCallParts(c).map((p) => ({ index: st.tools++, ...toolCall(p, this.opts.ids.next(p.functionCall, this.responseId)) }));
       if (calls.length > 0) delta.tool_calls = calls as (GeminiToolCall & { index: number })[];
       const logprobs = toOpenAILogprobs(c.logprobsResult);
-      if (text !== undefined || calls.length > 0 || !st.roleSent) {
+      if (thoughts !== undefined || text !== undefined || calls.length > 0 || !st.roleSent) {
         if (delta.content === undefined && calls.length === 0) delta.content = '';
         st.roleSent = true;
         out += this.chunk([{ index, delta, ...(logprobs ? { logprobs } : {}), finish_reason: null }]);

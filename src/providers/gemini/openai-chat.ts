@@ -1,7 +1,9 @@
 // OpenAI chat.completions in, Gemini generateContent out (AI Studio, or Vertex's
 // Gemini models through another GeminiTarget). Plain responses are collected and
 // rewritten whole; streams are rewritten event by event as they arrive; upstream
-// errors keep their status and get OpenAI's error shape.
+// errors keep their status and get OpenAI's error shape. Also the chat translation under
+// the Responses adapter (shared/responses-over-chat.ts): there, and only there, thought
+// summaries are written as reasoning_content and asked for when the client wants them.
 import { randomBytes } from 'node:crypto';
 import type { ChatCompletionRequest } from '../../dialects/openai/types.js';
 import type { GenerateContentResponse } from '../../dialects/gemini/types.js';
@@ -11,6 +13,7 @@ import { SseParser } from '../../usage/sse.js';
 import { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import { BodyCollector, parseUpstreamJson, requireIdentityEncoding } from '../shared/body.js';
+import { responsesAsks } from '../shared/responses-request.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
 import { chatToGemini } from './chat-request.js';
 import { toChatCompletion, ToolCallIds } from './chat-response.js';
@@ -38,11 +41,19 @@ export class OpenAIChatToGemini implements Translator {
   private plainUsage: Usage = {};
   private plainModel: string | undefined;
   private readonly plainProgress = new ResponseProgress();
+  /**
+   * Thought summaries are written (as reasoning_content) only for the Responses adapter,
+   * which turns them into reasoning items: Chat Completions has no field for them, and its
+   * clients' answers stay exactly what they were.
+   */
+  private readonly reasoning: boolean;
 
   constructor(
     private readonly ctx: TranslationContext,
     private readonly target: GeminiTarget,
-  ) {}
+  ) {
+    this.reasoning = ctx.operation === 'responses';
+  }
 
   request(body: unknown): UpstreamRequest {
     if (body === undefined) throw new GatewayError('invalid_json', 'a chat completion request needs a JSON body');
@@ -50,7 +61,9 @@ export class OpenAIChatToGemini implements Translator {
     this.model = requireModel(this.ctx, req.model);
     this.stream = req.stream === true;
     this.includeUsage = this.stream && req.stream_options?.include_usage === true;
-    const upstream = chatToGemini(req, this.target, this.model);
+    // Gemini sends thought summaries only when asked: a Responses client asks with reasoning.summary.
+    const includeThoughts = this.reasoning && responsesAsks(req)?.reasoningSummary === true;
+    const upstream = chatToGemini(req, this.target, this.model, { includeThoughts });
     const method = this.stream ? 'streamGenerateContent' : 'generateContent';
     return {
       path: this.target.path(this.model, method) + (this.stream ? '?alt=sse' : ''),
@@ -71,7 +84,7 @@ export class OpenAIChatToGemini implements Translator {
     const eventStream = (headers.get('content-type') ?? '').includes('text/event-stream');
     this.mode = status < 200 || status >= 300 ? 'error' : !this.stream ? 'plain' : eventStream ? 'stream' : 'stream-json';
     if (this.mode === 'stream' || this.mode === 'stream-json') {
-      this.writer = new ChatChunkWriter({ id: this.fallbackId, model: this.model, created: this.created, includeUsage: this.includeUsage, ids: this.ids });
+      this.writer = new ChatChunkWriter({ id: this.fallbackId, model: this.model, created: this.created, includeUsage: this.includeUsage, ids: this.ids, reasoning: this.reasoning });
     }
     const type = this.writer ? 'text/event-stream' : 'application/json';
     return { rewritesBody: true, setHeaders: { 'content-type': type }, removeHeaders: ['content-encoding'] };
@@ -86,7 +99,7 @@ export class OpenAIChatToGemini implements Translator {
     const res = parseResponse(whole.toString('utf8'));
     this.plainModel = res.modelVersion;
     this.plainUsage = fromGeminiUsage(res.usageMetadata, true) ?? {};
-    const completion = toChatCompletion(res, this.ids, { id: this.fallbackId, model: this.model, created: this.created });
+    const completion = toChatCompletion(res, this.ids, { id: this.fallbackId, model: this.model, created: this.created }, this.reasoning);
     observeGemini(this.plainProgress, res, true);
     return Buffer.from(JSON.stringify(completion));
   }

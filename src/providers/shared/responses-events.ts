@@ -3,7 +3,8 @@
 // output_item.added, (a message) content_part.added, output_text.delta…, output_text.done,
 // content_part.done, (a function call) function_call_arguments.delta…, .done, (a
 // reasoning item, summaries asked for) reasoning_summary_part.added,
-// reasoning_summary_text.delta…, .done, reasoning_summary_part.done; output_item.done;
+// reasoning_summary_text.delta…, .done, reasoning_summary_part.done; output_item.done
+// (a reasoning item's encrypted_content, when it has one, first appears there);
 // and last response.completed (or .incomplete) holding every item and the usage. Each
 // event is `event: <type>` + `data: {type, sequence_number, …}`.
 //
@@ -150,11 +151,12 @@ export class ResponsesEventWriter {
     return this.summaries ? this.send('response.reasoning_summary_text.delta', { item_id: r.id, output_index: r.outputIndex, summary_index: 0, delta }) : '';
   }
 
-  closeReasoning(): string {
+  /** Closes the open reasoning item; `encrypted` (its opaque state) arrives last, in the item's done event. */
+  closeReasoning(encrypted?: string): string {
     const r = this.reasoning;
     if (!r) return '';
     this.reasoning = undefined;
-    const item = reasoningItem(r.id, r.text, this.echo);
+    const item = reasoningItem(r.id, r.text, this.echo, encrypted);
     this.output[r.outputIndex] = item;
     let out = '';
     if (this.summaries) {
@@ -162,6 +164,15 @@ export class ResponsesEventWriter {
       out += this.send('response.reasoning_summary_part.done', { item_id: r.id, output_index: r.outputIndex, summary_index: 0, part: { type: 'summary_text', text: r.text } });
     }
     return out + this.send('response.output_item.done', { output_index: r.outputIndex, item });
+  }
+
+  /** A reasoning item that holds only opaque state (no text, so no summary events): added and done at once. */
+  encryptedReasoning(id: string, encrypted: string): string {
+    const out = this.closeMessage() + this.closeReasoning();
+    const outputIndex = this.output.length;
+    const item = reasoningItem(id, '', this.echo, encrypted);
+    this.output.push(item);
+    return out + this.send('response.output_item.added', { output_index: outputIndex, item }) + this.send('response.output_item.done', { output_index: outputIndex, item });
   }
 
   /** Closes what is open (message, reasoning, calls in the order they opened) and sends the terminal event. */

@@ -81,12 +81,41 @@ export const messageItem = (id: string, text: string, status: string): ResponseO
   content: [{ type: 'output_text', annotations: [], text }],
 });
 
-/** Model reasoning as a reasoning item: its text as the summary only when the client asked for summaries. */
-export const reasoningItem = (id: string, thinking: string, echo: RequestEcho): ResponseOutputItem => ({
+/**
+ * Model reasoning as a reasoning item: its text as the summary only when the client asked for
+ * summaries; `encrypted`, opaque state the client replays next turn, only when it asked for
+ * it (include reasoning.encrypted_content) and the provider gave some.
+ */
+export const reasoningItem = (id: string, thinking: string, echo: RequestEcho, encrypted?: string): ResponseOutputItem => ({
   id,
   type: 'reasoning',
   summary: echo.reasoning.summary !== null && thinking !== '' ? [{ type: 'summary_text', text: thinking }] : [],
+  ...(encrypted !== undefined ? { encrypted_content: encrypted } : {}),
 });
+
+/**
+ * A chat tool call's thought signature (Google's `extra_content.google.thought_signature`,
+ * which the Gemini chat translation writes on the call and reads back from it) travels to a
+ * Responses client as a reasoning item's encrypted_content, the field the Responses API has
+ * for opaque reasoning state a client replays. The prefix tells ours from OpenAI's own
+ * encrypted reasoning (Fernet tokens, `gAAAA…`), which no provider here can read.
+ */
+const SIGNATURE_PREFIX = 'thought_signature:';
+
+export const signatureAsEncrypted = (signature: string): string => SIGNATURE_PREFIX + signature;
+
+/** The thought signature an encrypted_content carries, if it is one of ours. */
+export function signatureFromEncrypted(encrypted: unknown): string | undefined {
+  if (typeof encrypted !== 'string' || !encrypted.startsWith(SIGNATURE_PREFIX)) return undefined;
+  const sig = encrypted.slice(SIGNATURE_PREFIX.length);
+  return sig === '' ? undefined : sig;
+}
+
+/** A chat tool call's thought signature (`extra_content.google.thought_signature`), if it has one. */
+export function toolCallSignature(call: unknown): string | undefined {
+  const sig = (call as { extra_content?: { google?: { thought_signature?: unknown } } } | undefined)?.extra_content?.google?.thought_signature;
+  return typeof sig === 'string' && sig !== '' ? sig : undefined;
+}
 
 export const functionCallItem = (id: string, callId: string, name: string, args: string, status: string): ResponseOutputItem => ({
   id,

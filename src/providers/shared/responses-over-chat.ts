@@ -5,6 +5,10 @@
 // restated as a Responses `response` object or event stream (responses-from-chat.ts).
 // Its errors are already OpenAI's shape and pass as they are. Usage, progress and the
 // answering model are the wrapped translator's: it reads the provider's own counts.
+// The wrapped translator knows it serves this adapter from its context (operation
+// `responses`): only then does it write the provider's reasoning (`reasoning_content`),
+// which becomes reasoning items here; what Chat Completions cannot say at all (the client
+// asked for reasoning summaries) reaches it beside the chat request (responsesAsks).
 import type { ResponsesRequest } from '../../dialects/openai/responses-types.js';
 import type { ChatCompletion } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../errors.js';
@@ -13,13 +17,14 @@ import { SseParser } from '../../usage/sse.js';
 import type { Usage } from '../../usage/types.js';
 import type { ResponseHeadersResult, Translator, UpstreamRequest } from '../types.js';
 import { BodyCollector, parseUpstreamJson } from './body.js';
-import { ChatToResponsesStream, responseFromCompletion } from './responses-from-chat.js';
+import { type ChatReadOptions, ChatToResponsesStream, responseFromCompletion } from './responses-from-chat.js';
 import { type RequestEcho, requestEcho } from './responses-objects.js';
-import { responsesError, responsesToChat, type ResponsesTarget } from './responses-request.js';
+import { includes, responsesError, responsesToChat, type ResponsesTarget } from './responses-request.js';
 
 export class ResponsesOverChat implements Translator {
   private mode: 'plain' | 'stream' | 'error' = 'plain';
   private echo: RequestEcho = requestEcho({});
+  private read: ChatReadOptions = { encryptedReasoning: false };
   private readonly body = new BodyCollector();
   private readonly sse = new SseParser();
   private stream: ChatToResponsesStream | undefined;
@@ -36,6 +41,7 @@ export class ResponsesOverChat implements Translator {
     // The response.completed event carries usage: the chat stream must send its usage chunk.
     if (chat.stream) chat.stream_options = { include_usage: true };
     this.echo = requestEcho(req);
+    this.read = { encryptedReasoning: includes(req, 'reasoning.encrypted_content') };
     let up: UpstreamRequest;
     try {
       up = this.inner.request(chat, undefined);
@@ -51,7 +57,7 @@ export class ResponsesOverChat implements Translator {
     if (status < 200 || status >= 300) this.mode = 'error';
     else if ((r.setHeaders?.['content-type'] ?? headers.get('content-type') ?? '').includes('text/event-stream')) {
       this.mode = 'stream';
-      this.stream = new ChatToResponsesStream(this.echo);
+      this.stream = new ChatToResponsesStream(this.echo, this.read);
     } else this.mode = 'plain';
     if (this.mode === 'error') return r;
     return { ...r, rewritesBody: true, setHeaders: { ...r.setHeaders, 'content-type': this.mode === 'stream' ? 'text/event-stream; charset=utf-8' : 'application/json' } };
@@ -69,7 +75,7 @@ export class ResponsesOverChat implements Translator {
     const whole = this.body.push(out, end);
     if (!whole) return Buffer.alloc(0);
     const completion = parseUpstreamJson<ChatCompletion>(whole);
-    return Buffer.from(JSON.stringify(responseFromCompletion(completion, this.echo)));
+    return Buffer.from(JSON.stringify(responseFromCompletion(completion, this.echo, this.read)));
   }
 
   usage(): Usage {

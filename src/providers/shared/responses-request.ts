@@ -12,10 +12,22 @@
 // and `background` has nowhere to run; all are refused. An absent `store` (OpenAI's
 // default is true) is accepted: nothing is stored, and the answer says `store: false`.
 // `reasoning` input items from earlier turns are dropped: they hold OpenAI's (encrypted)
-// reasoning or another model's summary, which no provider takes back as its own.
+// reasoning or another model's summary, which no provider takes back as its own. The one
+// exception is a thought signature the gateway itself handed out as encrypted_content
+// (responses-objects.ts): it goes back on the next function_call's chat tool call as
+// extra_content.google.thought_signature, where the Gemini chat translation reads it; the
+// other chat translations ignore extra_content.
+//
+// `include`: reasoning.encrypted_content is honoured (thought signatures, see above);
+// message.output_text.logprobs is refused as top_logprobs is; the others name output of
+// built-in tools, which are refused, or input the answer does not repeat: nothing to add.
 import type { ResponseInputContent, ResponseInputItem, ResponsesRequest } from '../../dialects/openai/responses-types.js';
-import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatTool, ChatToolChoice } from '../../dialects/openai/types.js';
+import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatTool, ChatToolCall, ChatToolChoice } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../errors.js';
+import { signatureFromEncrypted } from './responses-objects.js';
+
+/** A chat tool call with a thought signature where Google's OpenAI-compatible API puts it. */
+type SignedToolCall = ChatToolCall & { extra_content?: { google: { thought_signature: string } } };
 
 /** Who a refusal names, and what the provider cannot take that the chat path would let through. */
 export interface ResponsesTarget {
@@ -40,6 +52,28 @@ export interface Origin {
 export interface ChatRestatement {
   chat: ChatCompletionRequest;
   origins: Origin[];
+}
+
+/**
+ * What a Responses request asks that a Chat Completions request has no field for, kept
+ * beside the restated chat request under a symbol: never serialized, never seen by a chat
+ * path's field checks. A wrapped translator serving the Responses adapter may honour it.
+ */
+export interface ResponsesAsks {
+  /** reasoning.summary is set: the client wants the model's reasoning text. */
+  reasoningSummary: boolean;
+}
+
+const ASKS = Symbol('responses asks');
+
+/** What the Responses request behind this chat request asked (undefined for a client's own chat request). */
+export function responsesAsks(chat: ChatCompletionRequest): ResponsesAsks | undefined {
+  return (chat as { [ASKS]?: ResponsesAsks })[ASKS];
+}
+
+/** The request's `include` names this value. */
+export function includes(req: ResponsesRequest, value: string): boolean {
+  return Array.isArray(req.include) && req.include.includes(value);
 }
 
 // Fields mapped below, plus bookkeeping that generates nothing differently.
@@ -69,6 +103,7 @@ export function responsesToChat(req: ResponsesRequest, target: ResponsesTarget):
   if (req.truncation !== undefined && req.truncation !== null && req.truncation !== 'disabled') unsupported('truncation', `${target.name} models do not drop turns from a long conversation; only "disabled"`);
   if (typeof req.top_logprobs === 'number' && req.top_logprobs > 0) unsupported('top_logprobs', `${target.name} models do not return log probabilities`);
   if (req.max_tool_calls !== undefined && req.max_tool_calls !== null) unsupported('max_tool_calls', `${target.name} has no limit on tool calls per response`);
+  if (includes(req, 'message.output_text.logprobs')) unsupported('include', `${target.name} models do not return log probabilities (message.output_text.logprobs)`);
 
   const chat: ChatCompletionRequest = { messages: [] };
   const origins: Origin[] = [];
@@ -101,6 +136,8 @@ export function responsesToChat(req: ResponsesRequest, target: ResponsesTarget):
     if (req[key] !== undefined && req[key] !== null) (chat as Record<string, unknown>)[key] = req[key];
   }
   if (req.reasoning?.effort !== undefined && req.reasoning.effort !== null) chat.reasoning_effort = req.reasoning.effort;
+  const asks: ResponsesAsks = { reasoningSummary: typeof req.reasoning?.summary === 'string' };
+  Object.defineProperty(chat, ASKS, { value: asks, enumerable: false });
   return { chat, origins };
 }
 
@@ -155,10 +192,14 @@ function inputMessages(input: ResponsesRequest['input'], target: ResponsesTarget
     return;
   }
   const calls = new Set<string>();
+  // A thought signature from a reasoning item, waiting for the function_call it belongs to.
+  let signature: string | undefined;
   input.forEach((raw, i) => {
     const at = `input[${i}]`;
     const item = raw as ResponseInputItem & { type?: string; role?: string };
     const type = item.type ?? 'message';
+    // The signature belongs to a call of the same model turn: a user turn or a call's output ends it.
+    if (type !== 'function_call' && type !== 'reasoning' && !(type === 'message' && item.role === 'assistant')) signature = undefined;
     if (type === 'message') {
       out.push(message(item as Extract<ResponseInputItem, { role: string }>, at, target));
       origins.push({ path: at, kind: 'message' });
@@ -166,7 +207,10 @@ function inputMessages(input: ResponsesRequest['input'], target: ResponsesTarget
       const c = item as Extract<ResponseInputItem, { type: 'function_call' }>;
       checkArguments(c.arguments, `${at}.arguments`, target);
       calls.add(c.call_id);
-      out.push({ role: 'assistant', content: null, tool_calls: [{ id: c.call_id, type: 'function', function: { name: c.name, arguments: c.arguments } }] });
+      const call: SignedToolCall = { id: c.call_id, type: 'function', function: { name: c.name, arguments: c.arguments } };
+      if (signature !== undefined) call.extra_content = { google: { thought_signature: signature } };
+      signature = undefined;
+      out.push({ role: 'assistant', content: null, tool_calls: [call] });
       origins.push({ path: at, kind: 'call' });
     } else if (type === 'function_call_output') {
       const r = item as Extract<ResponseInputItem, { type: 'function_call_output' }>;
@@ -177,7 +221,8 @@ function inputMessages(input: ResponsesRequest['input'], target: ResponsesTarget
       out.push({ role: 'tool', tool_call_id: r.call_id, content });
       origins.push({ path: at, kind: 'output' });
     } else if (type === 'reasoning') {
-      // Reasoning from an earlier turn: nothing the provider takes back (see the header).
+      // Reasoning from an earlier turn: nothing the provider takes back, but a thought signature of ours (see the header).
+      signature = signatureFromEncrypted((item as { encrypted_content?: unknown }).encrypted_content) ?? signature;
     } else {
       unsupported(`${at}.type`, `input items of type "${type}" cannot be sent to ${target.model}`);
     }

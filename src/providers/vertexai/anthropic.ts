@@ -80,12 +80,23 @@ export class VertexClaudeFromAnthropic implements Translator {
   }
 }
 
-/** OpenAI chat in, Claude on Vertex out: the Anthropic provider's mapping with Vertex's body rules. */
+/**
+ * OpenAI chat in, Claude on Vertex out: the Anthropic provider's mapping with Vertex's body
+ * rules. Also the chat translation under the Responses adapter (shared/responses-over-chat.ts).
+ */
 export class VertexClaudeFromOpenAI implements Translator {
   private response = new AnthropicToOpenAIResponse({ includeUsage: false });
   private googleError: { status: number; collector: BodyCollector } | undefined;
+  /**
+   * Claude's thinking text is written (as reasoning_content) only for the Responses adapter,
+   * which turns it into reasoning items: Chat Completions has no field for it, and its
+   * clients' answers stay exactly what they were.
+   */
+  private readonly reasoning: boolean;
 
-  constructor(private readonly ctx: TranslationContext) {}
+  constructor(private readonly ctx: TranslationContext) {
+    this.reasoning = ctx.operation === 'responses';
+  }
 
   request(body: unknown): UpstreamRequest {
     if (!body || typeof body !== 'object') throw new GatewayError('invalid_json', 'a chat completion request needs a JSON body');
@@ -93,7 +104,7 @@ export class VertexClaudeFromOpenAI implements Translator {
     const model = requireModel(this.ctx, req.model);
     const out = toAnthropicRequest(req, { includeModel: false, extra: { anthropic_version: VERTEX_ANTHROPIC_VERSION } });
     const stream = out.stream === true;
-    this.response = new AnthropicToOpenAIResponse({ includeUsage: stream && req.stream_options?.include_usage === true });
+    this.response = new AnthropicToOpenAIResponse({ includeUsage: stream && req.stream_options?.include_usage === true, reasoning: this.reasoning });
     return { path: claudePath(this.ctx, model, stream), body: Buffer.from(JSON.stringify(out)), removeHeaders: REMOVE, model, stream };
   }
 
