@@ -1,9 +1,10 @@
 // Anthropic's /v1/messages/count_tokens on providers without a counting API (OpenAI, Azure
 // OpenAI, Bedrock), and Gemini's countTokens there and on Anthropic: the gateway answers itself
-// with a tokenizer count, marked as an estimate, and never calls the provider. Counts are
+// with a tokenizer count, marked as an estimate, and never calls the provider; so does OpenAI's
+// Responses input_tokens everywhere but OpenAI, Anthropic and Gemini models. Counts are
 // checked against tiktoken directly.
 import { describe, expect, it } from 'vitest';
-import { geminiCountText } from '../../src/providers/shared/estimated-count.js';
+import { geminiCountText, responsesCountText } from '../../src/providers/shared/estimated-count.js';
 import { countTokens, promptText } from '../../src/usage/estimate.js';
 import { config, drive } from '../helpers/drive.js';
 
@@ -115,5 +116,113 @@ describe.each([...Object.keys(BACKENDS), 'anthropic'])("Gemini's countTokens on 
     const res = await drive(config({ defaultBackend: 'b', backends: { b: backend } }), { path, body: { contents: [{ parts: 'hi' }] } });
     expect(res.immediate?.status).toBe(400);
     expect(res.immediate?.body).toMatchObject({ error: { code: 400, status: 'INVALID_ARGUMENT' } });
+  });
+});
+
+describe("the Responses API's input_tokens text", () => {
+  const input = [
+    { role: 'user', content: [{ type: 'input_text', text: 'Weather in Oslo?' }, { type: 'input_image', image_url: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUg==' }] },
+    { type: 'reasoning', id: 'rs_1', summary: [], encrypted_content: 'gAAAAABo-opaque' },
+    { type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Oslo"}' },
+    { type: 'function_call_output', call_id: 'call_1', output: '4 degrees' },
+    { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'It is 4 degrees.', annotations: [] }, { type: 'refusal', refusal: 'No more.' }] },
+    { type: 'function_call_output', call_id: 'call_2', output: [{ type: 'input_text', text: 'part out' }] },
+  ];
+  const tools = [
+    { type: 'function', name: 'get_weather', description: 'Current weather for a city', parameters: { type: 'object', properties: { city: { type: 'string', description: 'City name' } } } },
+    { type: 'web_search' },
+  ];
+
+  it('a string input and the instructions', () => {
+    expect(responsesCountText({ instructions: 'You are terse.', input: 'Tell me a joke.' })).toBe('You are terse.\nTell me a joke.');
+  });
+
+  it('items: message text and refusals, a call name and arguments, call outputs; not images or reasoning', () => {
+    expect(responsesCountText({ input })).toBe(['Weather in Oslo?', 'get_weather', '{"city":"Oslo"}', '4 degrees', 'It is 4 degrees.', 'No more.', 'part out'].join('\n'));
+  });
+
+  it('tools count as the other estimates count them: names and descriptions', () => {
+    expect(responsesCountText({ input: [], tools })).toBe(promptText({ tools: [{ name: 'get_weather', description: 'Current weather for a city', input_schema: { properties: { city: { description: 'City name' } } } }] }));
+  });
+});
+
+const VERTEX = { provider: 'vertexai', projectId: 'p', location: 'us-central1', endpoint: 'http://127.0.0.1:9', authToken: { kind: 'Passthrough' } };
+const RESPONSES_BACKENDS: Record<string, Record<string, unknown>> = {
+  azureopenai: BACKENDS.azureopenai!,
+  bedrock: BACKENDS.bedrock!,
+  'vertexai (Claude)': VERTEX,
+};
+
+describe.each(Object.keys(RESPONSES_BACKENDS))("the Responses API's input_tokens on %s", (name) => {
+  const backend = RESPONSES_BACKENDS[name]!;
+  const model = name === 'bedrock' ? 'anthropic.claude-3-5-haiku-20241022-v1:0' : name === 'azureopenai' ? 'gpt-4o' : 'claude-sonnet-4-5@20250929';
+  const counted = name === 'azureopenai' ? 'gpt-4o-prod' : model;
+  const body = {
+    model,
+    instructions: 'You are terse.',
+    input: [
+      { role: 'user', content: 'Weather in Oslo?' },
+      { type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Oslo"}' },
+      { type: 'function_call_output', call_id: 'call_1', output: '4 degrees' },
+    ],
+    tools: [{ type: 'function', name: 'get_weather', description: 'Current weather for a city', parameters: { type: 'object', properties: {} } }],
+  };
+
+  it("is answered by the gateway in OpenAI's shape, estimated, without calling the provider", async () => {
+    const res = await drive(config({ defaultBackend: 'b', backends: { b: backend } }), { path: '/v1/responses/input_tokens', headers: { authorization: 'Bearer ya29.t' }, body }, () => {
+      throw new Error('the provider must not be called');
+    });
+    expect(res.upstream).toBeUndefined();
+    expect(res.immediate?.status).toBe(200);
+    const want = countTokens(['You are terse.', 'Weather in Oslo?', 'get_weather', '{"city":"Oslo"}', '4 degrees', 'get_weather', 'Current weather for a city'].join('\n'), counted);
+    expect(res.immediate?.body).toEqual({ object: 'response.input_tokens', input_tokens: want });
+    expect(res.immediate?.headers).toMatchObject({ 'content-type': 'application/json', 'x-llm-tokens-estimated': 'true', 'x-llm-model': counted });
+  });
+
+  it("refuses a body that is not a Responses request (400 in OpenAI's shape)", async () => {
+    const res = await drive(config({ defaultBackend: 'b', backends: { b: backend } }), { path: '/v1/responses/input_tokens', body: { model, input: [{ type: 'function_call', name: 'f' }] } });
+    expect(res.immediate?.status).toBe(400);
+    expect(res.immediate?.body).toMatchObject({ error: { type: 'invalid_request_error', code: 'invalid_request' } });
+  });
+
+  it('refuses state it cannot see (a conversation), naming the field', async () => {
+    const res = await drive(config({ defaultBackend: 'b', backends: { b: backend } }), { path: '/v1/responses/input_tokens', body: { model, conversation: 'conv_123', input: 'And Bergen?' } });
+    expect(res.immediate?.status).toBe(400);
+    expect(res.immediate?.body).toMatchObject({ error: { code: 'unsupported_field', param: 'conversation' } });
+  });
+});
+
+describe("the Responses API's input_tokens where the provider counts", () => {
+  const body = { model: 'gemini-2.5-flash', input: 'Hi' };
+  it.each([
+    ['anthropic', { provider: 'anthropic', endpoint: 'http://127.0.0.1:9', authToken: { kind: 'Inline', inline: 'k' } }, { ...body, model: 'claude-sonnet-4-5' }, '/v1/messages/count_tokens'],
+    ['gemini', { provider: 'gemini', endpoint: 'http://127.0.0.1:9', authToken: { kind: 'Inline', inline: 'k' } }, body, '/v1beta/models/gemini-2.5-flash:countTokens'],
+    ['vertexai (Gemini)', VERTEX, body, '/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-flash:countTokens'],
+  ])('%s: sent to its count API, not estimated', async (_name, backend, b, path) => {
+    const res = await drive(config({ defaultBackend: 'b', backends: { b: backend } }), { path: '/v1/responses/input_tokens', headers: { authorization: 'Bearer ya29.t' }, body: b });
+    expect(res.immediate).toBeUndefined();
+    expect(res.upstream?.headers[':path']).toBe(path);
+  });
+});
+
+describe("Gemini's countTokens on Vertex AI", () => {
+  const body = { contents: [{ role: 'user', parts: [{ text: 'Write a haiku about Envoy.' }] }] };
+  it('a Claude model: estimated by the gateway', async () => {
+    const res = await drive(config({ defaultBackend: 'b', backends: { b: VERTEX } }), { path: '/v1beta/models/claude-sonnet-4-5:countTokens', body });
+    expect(res.upstream).toBeUndefined();
+    expect(res.immediate?.body).toEqual({ totalTokens: countTokens('Write a haiku about Envoy.', 'claude-sonnet-4-5') });
+    expect(res.immediate?.headers['x-llm-tokens-estimated']).toBe('true');
+  });
+
+  it("a backend pinned to Anthropic's publisher: estimated whatever the path names", async () => {
+    const res = await drive(config({ defaultBackend: 'b', backends: { b: { ...VERTEX, publisher: 'anthropic' } } }), { path: '/v1beta/models/gemini-2.5-flash:countTokens', body });
+    expect(res.upstream).toBeUndefined();
+    expect(res.immediate?.headers['x-llm-tokens-estimated']).toBe('true');
+  });
+
+  it("a Gemini model: Vertex's own :countTokens", async () => {
+    const res = await drive(config({ defaultBackend: 'b', backends: { b: VERTEX } }), { path: '/v1beta/models/gemini-2.5-flash:countTokens', headers: { authorization: 'Bearer ya29.t' }, body });
+    expect(res.immediate).toBeUndefined();
+    expect(res.upstream?.headers[':path']).toBe('/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-flash:countTokens');
   });
 });

@@ -15,10 +15,11 @@ const BACKENDS: Record<string, Record<string, unknown>> = {
   gemini: { provider: 'gemini', endpoint: 'http://127.0.0.1:9', authToken: key },
   bedrock: { provider: 'bedrock', region: 'us-east-1', endpoint: 'http://127.0.0.1:9', aws: { accessKeyId: creds('access-key-id'), secretAccessKey: creds('secret-access-key') } },
   azure: { provider: 'azureopenai', endpoint: 'http://127.0.0.1:9', apiVersion: '2024-10-21', authToken: key },
+  vertexai: { provider: 'vertexai', projectId: 'p', location: 'us-central1', endpoint: 'http://127.0.0.1:9', authToken: { kind: 'Passthrough' } },
 };
 
-/** The client dialects each provider serves (others are a 404 unsupported_endpoint, and nothing to translate; an Anthropic count_tokens or a Gemini countTokens the gateway estimates counts as translated). */
-const SERVES: Record<string, string[]> = { openai: ['openai', 'anthropic', 'gemini'], anthropic: ['openai', 'anthropic', 'gemini'], gemini: ['openai', 'anthropic', 'gemini'], bedrock: ['openai', 'anthropic', 'gemini'], azure: ['openai', 'anthropic', 'gemini'] };
+/** The client dialects each provider serves (others are a 404 unsupported_endpoint, and nothing to translate; an Anthropic count_tokens, a Gemini countTokens or a Responses input_tokens the gateway estimates counts as translated). */
+const SERVES: Record<string, string[]> = { openai: ['openai', 'anthropic', 'gemini'], anthropic: ['openai', 'anthropic', 'gemini'], gemini: ['openai', 'anthropic', 'gemini'], bedrock: ['openai', 'anthropic', 'gemini'], azure: ['openai', 'anthropic', 'gemini'], vertexai: ['openai', 'anthropic', 'gemini'] };
 
 const junk = fc.jsonValue({ maxDepth: 3 });
 /** Mostly `arb`, sometimes any JSON at all. */
@@ -57,6 +58,28 @@ const openaiChat = opt({
   response_format: or(fc.oneof(fc.record({ type: fc.constantFrom('text', 'json_object') }), fc.record({ type: fc.constant('json_schema'), json_schema: or(fc.record({ name: text, schema: or(schema) })) }))),
 }, ['messages']);
 const openaiEmbeddings = opt({ model: or(fc.constantFrom('text-embedding-3-small', 'amazon.titan-embed-text-v2:0', 'gemini-embedding-001')), input: or(fc.oneof(text, fc.array(text, { minLength: 1, maxLength: 2 }))), dimensions: or(fc.integer({ min: 1, max: 3072 })), encoding_format: or(fc.constantFrom('float', 'base64')) }, ['input']);
+// The Responses API's input_tokens body: what create takes, counted rather than generated.
+const responsesPart = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ type: fc.constantFrom('input_text', 'output_text'), text: or(text) }) },
+  fc.record({ type: fc.constant('input_image'), image_url: or(fc.constantFrom('https://x/y.png', 'data:image/png;base64,iVBORw0KGgo=')) }),
+  fc.record({ type: fc.constantFrom('refusal', 'input_file', 'future_part'), refusal: junk, file_id: junk }),
+);
+const responsesItem = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ role: or(weighted({ user: 4, assistant: 2, system: 1, developer: 1 })), content: or(fc.oneof(text, fc.array(or(responsesPart), { maxLength: 3 }))) }) },
+  fc.record({ type: fc.constant('function_call'), call_id: or(fc.constantFrom('call_1', 'call_2')), name: or(text), arguments: or(fc.constantFrom('{}', '{"a":1}', 'not json')) }),
+  fc.record({ type: fc.constant('function_call_output'), call_id: or(fc.constantFrom('call_1', 'call_2')), output: or(fc.oneof(text, fc.array(or(responsesPart), { maxLength: 2 }))) }),
+  fc.record({ type: fc.constantFrom('reasoning', 'web_search_call', 'future_item'), summary: or(fc.array(fc.record({ type: fc.constant('summary_text'), text }), { maxLength: 1 })) }),
+);
+const responsesInputTokens = opt({
+  model: or(fc.constantFrom('gpt-4o-mini', 'claude-sonnet-4-5', 'gemini-2.0-flash', 'anthropic.claude-3-haiku')),
+  instructions: or(text),
+  input: or(fc.oneof(text, fc.array(or(responsesItem), { minLength: 1, maxLength: 4 }))),
+  tools: or(fc.array(or(fc.oneof(fc.record({ type: fc.constant('function'), name: or(text), description: or(text), parameters: or(schema) }), fc.record({ type: fc.constant('web_search') }))), { maxLength: 2 })),
+  tool_choice: or(fc.constantFrom('auto', 'none', 'required')),
+  previous_response_id: fc.oneof({ weight: 9, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: or(text) }),
+  text: or(fc.record({ format: or(fc.record({ type: fc.constantFrom('text', 'json_object') })) })),
+  reasoning: or(fc.record({ effort: or(fc.constantFrom('low', 'high')) })),
+}, ['input']);
 const openaiCompletions = opt({ model: or(fc.constant('gpt-3.5-turbo-instruct')), prompt: or(fc.oneof(text, fc.array(text, { maxLength: 2 }))), max_tokens: or(fc.integer({ min: 1, max: 100 })), stream: or(fc.boolean()) });
 
 const anthropicBlock = fc.oneof(
@@ -96,6 +119,9 @@ const geminiGenerate = opt({
   tools: or(fc.array(or(fc.record({ functionDeclarations: or(fc.array(or(opt({ name: or(text), description: or(text), parameters: or(schema) })), { maxLength: 2 })) })), { maxLength: 2 })),
   generationConfig: or(opt({ temperature: or(fc.double({ min: 0, max: 2, noNaN: true })), maxOutputTokens: or(fc.integer({ min: 1, max: 2048 })), responseMimeType: or(fc.constantFrom('application/json', 'text/plain')), responseSchema: or(schema), stopSequences: or(fc.array(text, { maxLength: 2 })) })),
 }, ['contents']);
+/** Now and then: taskType and title, which only some providers' embeddings express. */
+const rarely = <T>(arb: fc.Arbitrary<T>) => fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: or(arb) });
+const geminiEmbedOne = opt({ content: or(geminiContent), taskType: rarely(fc.constantFrom('RETRIEVAL_QUERY', 'RETRIEVAL_DOCUMENT')), title: rarely(text), outputDimensionality: or(fc.integer({ min: 1, max: 3072 })) }, ['content']);
 const geminiEmbed = opt({ requests: or(fc.array(or(fc.record({ model: or(fc.constant('models/e')), content: or(geminiContent) })), { minLength: 1, maxLength: 2 })) }, ['requests']);
 
 interface Client {
@@ -106,7 +132,7 @@ interface Client {
 }
 
 const CLIENTS: Client[] = [
-  { dialect: 'openai', calls: [...Array.from({ length: 4 }, (): [string, fc.Arbitrary<unknown>] => ['/v1/chat/completions', openaiChat]), ['/v1/embeddings', openaiEmbeddings], ['/v1/completions', openaiCompletions]] },
+  { dialect: 'openai', calls: [...Array.from({ length: 4 }, (): [string, fc.Arbitrary<unknown>] => ['/v1/chat/completions', openaiChat]), ['/v1/embeddings', openaiEmbeddings], ['/v1/completions', openaiCompletions], ['/v1/responses/input_tokens', responsesInputTokens]] },
   { dialect: 'anthropic', calls: [['/v1/messages', anthropicMessages], ['/v1/messages', anthropicMessages], ['/v1/messages/count_tokens', anthropicMessages]], headers: { 'anthropic-version': '2023-06-01' } },
   {
     dialect: 'gemini',
@@ -117,6 +143,8 @@ const CLIENTS: Client[] = [
       ['/v1beta/models/gemini-2.0-flash:generateContent', geminiGenerate],
       ['/v1beta/models/gemini-2.0-flash:streamGenerateContent', geminiGenerate],
       ['/v1beta/models/e:batchEmbedContents', geminiEmbed],
+      ['/v1beta/models/e:embedContent', geminiEmbedOne],
+      ['/v1beta/models/amazon.titan-embed-text-v2:0:embedContent', geminiEmbedOne],
       ['/v1beta/models/gemini-2.0-flash:countTokens', geminiGenerate],
     ],
   },
@@ -132,13 +160,14 @@ describe('hostile bodies never crash a translator', () => {
         let translated = 0;
         await fc.assert(
           fc.asyncProperty(call(client), async ([path, b]) => {
-            const res = await drive(cfg, { path, body: b, headers: client.headers });
-            const counts = path.endsWith('/count_tokens') || path.endsWith(':countTokens');
+            const res = await drive(cfg, { path, body: b, headers: { authorization: 'Bearer ya29.client', ...client.headers } });
+            const counts = path.endsWith('/count_tokens') || path.endsWith(':countTokens') || path.endsWith('/input_tokens');
             if (res.immediate && counts && res.immediate.status === 200) {
               // A provider without a counting API: the gateway counts itself, and says it estimated.
               const why = JSON.stringify(res.immediate.body);
               expect(res.immediate.headers['x-llm-tokens-estimated'], why).toBe('true');
-              expect(res.immediate.body, why).toEqual(path.endsWith(':countTokens') ? { totalTokens: expect.any(Number) } : { input_tokens: expect.any(Number) });
+              const answer = path.endsWith(':countTokens') ? { totalTokens: expect.any(Number) } : path.endsWith('/input_tokens') ? { object: 'response.input_tokens', input_tokens: expect.any(Number) } : { input_tokens: expect.any(Number) };
+              expect(res.immediate.body, why).toEqual(answer);
               translated++;
             } else if (res.immediate) {
               const why = JSON.stringify(res.immediate.body);

@@ -1,6 +1,6 @@
 // Anthropic's Messages API: `x-api-key` (no prefix) plus `anthropic-version`,
-// the Anthropic dialect natively, OpenAI Chat Completions, OpenAI's Responses API and Gemini's generateContent
-// by translation.
+// the Anthropic dialect natively, OpenAI Chat Completions, OpenAI's Responses API (and its
+// input_tokens, counted by count_tokens) and Gemini's generateContent by translation.
 // Mapping pieces other Claude hosts reuse (Vertex AI, Bedrock) are exported here.
 import { z } from 'zod';
 import { EstimatedGeminiTokenCount } from '../shared/estimated-count.js';
@@ -8,6 +8,7 @@ import type { ProviderSpec } from '../types.js';
 import { GeminiToAnthropic } from './from-gemini.js';
 import { OpenAIToAnthropic } from './from-openai.js';
 import { ResponsesToAnthropic } from './from-responses.js';
+import { ResponsesInputTokensToAnthropic } from './responses-input-tokens.js';
 import { DEFAULT_ANTHROPIC_VERSION } from './headers.js';
 import { AnthropicSameDialect } from './same-dialect.js';
 
@@ -27,6 +28,8 @@ export const anthropic: ProviderSpec = {
     if (ctx.dialect === 'anthropic' && (ctx.operation === 'chat' || ctx.operation === 'other')) return new AnthropicSameDialect(ctx);
     if (ctx.dialect === 'openai' && ctx.operation === 'chat') return new OpenAIToAnthropic(ctx);
     if (ctx.dialect === 'openai' && ctx.operation === 'responses') return new ResponsesToAnthropic(ctx);
+    // 'other' is the Responses API's /v1/responses/input_tokens: counted by count_tokens.
+    if (ctx.dialect === 'openai' && ctx.operation === 'other') return new ResponsesInputTokensToAnthropic(ctx);
     if (ctx.dialect === 'gemini' && ctx.operation === 'chat') return new GeminiToAnthropic(ctx);
     // Gemini's countTokens: estimated by the gateway (x-llm-tokens-estimated: true), answered as {totalTokens}.
     if (ctx.dialect === 'gemini' && ctx.operation === 'other') return new EstimatedGeminiTokenCount(ctx);

@@ -17,10 +17,7 @@ export class BedrockOpenAIEmbeddings extends BedrockTranslator {
 
   request(body: unknown): UpstreamRequest {
     const req = (body ?? {}) as EmbeddingsRequest & Record<string, unknown>;
-    this.modelId = requireModel(this.ctx.model, req.model);
-    if (!/titan-embed-(text|g1-text)/.test(this.modelId)) {
-      throw new GatewayError('unsupported_field', `Bedrock embeddings are served through Amazon Titan text embedding models (amazon.titan-embed-text-v2:0), not ${this.modelId}`, 'model');
-    }
+    this.modelId = requireTitan(requireModel(this.ctx.model, req.model));
     const titan: TitanEmbeddingRequest = { inputText: singleInput(req.input) };
     if (req.dimensions !== undefined) titan.dimensions = req.dimensions;
     if (req.encoding_format !== undefined && req.encoding_format !== 'float' && req.encoding_format !== 'base64') {
@@ -56,6 +53,14 @@ export class BedrockOpenAIEmbeddings extends BedrockTranslator {
   protected streamRenderer(): undefined {
     return undefined;
   }
+}
+
+/** Bedrock embeds through Titan's text models only (Gemini clients too, bedrock/gemini-embeddings.ts). */
+export function requireTitan(modelId: string): string {
+  if (!/titan-embed-(text|g1-text)/.test(modelId)) {
+    throw new GatewayError('unsupported_field', `Bedrock embeddings are served through Amazon Titan text embedding models (amazon.titan-embed-text-v2:0), not ${modelId}`, 'model');
+  }
+  return modelId;
 }
 
 function singleInput(input: unknown): string {

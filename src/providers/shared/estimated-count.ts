@@ -1,7 +1,9 @@
 // Token counts for providers without a token counting API (OpenAI, Azure OpenAI, Bedrock;
-// Anthropic for Gemini clients): Anthropic's /v1/messages/count_tokens answered as
-// `{"input_tokens": N}`, Gemini's `models/{model}:countTokens` as `{"totalTokens": N}`, by the
-// gateway itself, counted with the tokenizer the usage estimates use (tiktoken, in its own
+// Anthropic for Gemini clients; Claude on Vertex; every provider but OpenAI for OpenAI's
+// Responses input_tokens): Anthropic's /v1/messages/count_tokens answered as
+// `{"input_tokens": N}`, Gemini's `models/{model}:countTokens` as `{"totalTokens": N}`, OpenAI's
+// POST /v1/responses/input_tokens as `{"object": "response.input_tokens", "input_tokens": N}`, by
+// the gateway itself, counted with the tokenizer the usage estimates use (tiktoken, in its own
 // thread), and said so in the `x-llm-tokens-estimated: true` response header. Nothing is sent upstream.
 import { matchGeminiPath } from '../../dialects/gemini/index.js';
 import { GatewayError } from '../../errors.js';
@@ -33,6 +35,65 @@ export function geminiCountText(body: Record<string, unknown>): string {
   return promptText({ contents: body.contents });
 }
 
+/**
+ * What the model reads in a Responses API input_tokens body: the instructions, the input (a
+ * string, or items: message text and refusal parts, a function call's name and arguments, a
+ * function call output), and the tools as the other estimates count them (names and
+ * descriptions). Images, files and reasoning items (OpenAI's encrypted reasoning) are not text.
+ */
+export function responsesCountText(body: Record<string, unknown>): string {
+  const out: string[] = [];
+  const push = (v: unknown) => {
+    if (typeof v === 'string' && v !== '') out.push(v);
+  };
+  push(body.instructions);
+  const input = body.input;
+  if (typeof input === 'string') push(input);
+  else if (Array.isArray(input)) for (const item of input) if (item && typeof item === 'object') responsesItemText(item as Record<string, unknown>, push);
+  push(promptText({ tools: body.tools }));
+  return out.join('\n');
+}
+
+function responsesItemText(item: Record<string, unknown>, push: (v: unknown) => void): void {
+  const type = item.type ?? (item.role !== undefined ? 'message' : undefined);
+  if (type === 'message') partsText(item.content, push);
+  else if (type === 'function_call') {
+    push(item.name);
+    push(item.arguments);
+  } else if (type === 'function_call_output') partsText(item.output, push);
+}
+
+/** A message's content or a call output: a string, or parts whose text (or refusal) is read. */
+function partsText(content: unknown, push: (v: unknown) => void): void {
+  if (typeof content === 'string') return push(content);
+  if (!Array.isArray(content)) return;
+  for (const part of content) {
+    if (!part || typeof part !== 'object') continue;
+    const p = part as Record<string, unknown>;
+    push(p.text);
+    push(p.refusal);
+  }
+}
+
+/**
+ * What a Responses count cannot see: state kept by OpenAI (an earlier response, a conversation,
+ * a stored prompt). Counting without it would answer too low, so it is refused, as the
+ * Responses API itself is refused on these providers.
+ */
+const RESPONSES_STATEFUL: Record<string, string> = {
+  previous_response_id: 'the gateway keeps no responses to count from; send the whole conversation in input',
+  conversation: 'the gateway keeps no conversations; send the whole conversation in input',
+  prompt: 'the gateway keeps no stored prompts; send instructions and input',
+};
+
+function responsesText(body: Record<string, unknown>): string {
+  for (const [key, why] of Object.entries(RESPONSES_STATEFUL)) {
+    const v = body[key];
+    if (v !== undefined && v !== null) throw new GatewayError('unsupported_field', why, key);
+  }
+  return responsesCountText(body);
+}
+
 /** One count request's dialect: what to count, the model the client names, the answer's shape. */
 interface CountShape {
   text(body: Record<string, unknown>): string;
@@ -50,6 +111,12 @@ const GEMINI: CountShape = {
   text: geminiCountText,
   asked: (_body, ctx) => nonEmpty(matchGeminiPath(ctx.path)?.pathModel),
   answer: (n) => ({ totalTokens: n }),
+};
+
+const RESPONSES: CountShape = {
+  text: responsesText,
+  asked: (body) => nonEmpty(body.model),
+  answer: (n) => ({ object: 'response.input_tokens', input_tokens: n }),
 };
 
 class EstimatedTokenCount implements Translator {
@@ -116,6 +183,13 @@ export class EstimatedAnthropicTokenCount extends EstimatedTokenCount {
 export class EstimatedGeminiTokenCount extends EstimatedTokenCount {
   constructor(ctx: TranslationContext, model?: string) {
     super(ctx, GEMINI, model);
+  }
+}
+
+/** OpenAI's POST /v1/responses/input_tokens (the model from the body). `model`: as for EstimatedAnthropicTokenCount. */
+export class EstimatedResponsesTokenCount extends EstimatedTokenCount {
+  constructor(ctx: TranslationContext, model?: string) {
+    super(ctx, RESPONSES, model);
   }
 }
 

@@ -1,20 +1,23 @@
 // Google Cloud Vertex AI: Gemini models through the Gemini translators with Vertex
 // paths (OpenAI chat and Responses, Anthropic and Gemini clients alike), Claude models through the Anthropic provider's translators with Vertex's
-// rawPredict body rules, OpenAI embeddings through :predict. Requests carry an
+// rawPredict body rules, OpenAI and Gemini embeddings through :predict. Token counts go to a
+// Gemini model's :countTokens; for Claude models the gateway estimates them. Requests carry an
 // OAuth2 token (service-account key or Application Default Credentials), no static key.
 import { z } from 'zod';
 import { missingSecret, type SecretSource } from '../../auth/secrets.js';
 import { geminiTranslator } from '../gemini/index.js';
+import { ResponsesInputTokensToGemini } from '../gemini/responses-input-tokens.js';
 import { GeminiSameDialect } from '../gemini/same-dialect.js';
-import { requireModel } from '../gemini/target.js';
+import { bareModel, requireModel } from '../gemini/target.js';
+import { matchGeminiPath } from '../../dialects/gemini/index.js';
 import { ANTHROPIC_RESPONSES } from '../anthropic/from-responses-request.js';
 import { DelegatingTranslator } from '../shared/delegate.js';
 import { ResponsesOverChat } from '../shared/responses-over-chat.js';
-import { EstimatedAnthropicTokenCount } from '../shared/estimated-count.js';
+import { EstimatedAnthropicTokenCount, EstimatedGeminiTokenCount, EstimatedResponsesTokenCount } from '../shared/estimated-count.js';
 import type { ProviderSpec, TranslationContext, Translator, UpstreamRequest } from '../types.js';
 import { VertexClaudeFromAnthropic, VertexClaudeFromOpenAI } from './anthropic.js';
 import { vertexAuthorizer } from './auth.js';
-import { OpenAIEmbeddingsToVertex } from './embeddings.js';
+import { GeminiEmbedToVertex, OpenAIEmbeddingsToVertex } from './embeddings.js';
 import { publisherOf, PUBLISHERS, vertexEndpoint, vertexGeminiTarget } from './target.js';
 
 const SecretSource = z.union([z.object({ env: z.string().min(1) }).strict(), z.object({ file: z.string().min(1) }).strict()]);
@@ -39,13 +42,23 @@ class VertexTranslator extends DelegatingTranslator {
   }
 }
 
+/** The model a Gemini-dialect path runs on (the route's or backend's first) is a Claude model. */
+function claudeInPath(ctx: TranslationContext): boolean {
+  const model = ctx.model ?? matchGeminiPath(ctx.path)?.pathModel;
+  return model !== undefined && model !== '' && publisherOf(ctx.options, bareModel(model)) === 'anthropic';
+}
+
 function translator(ctx: TranslationContext): Translator | undefined {
   const fixed = ctx.options.publisher;
   const gemini = vertexGeminiTarget(ctx.options);
   switch (ctx.dialect) {
     case 'gemini':
-      // Gemini's dialect only reaches Gemini models (generateContent, streamGenerateContent, countTokens).
-      if (fixed === 'anthropic' || ctx.operation === 'embeddings') return undefined;
+      // countTokens for a Claude model: estimated by the gateway, answered as {totalTokens}.
+      if (ctx.operation === 'other' && claudeInPath(ctx)) return new EstimatedGeminiTokenCount(ctx);
+      // Otherwise Gemini's dialect only reaches Gemini models: generateContent, streamGenerateContent
+      // and countTokens natively, embedContent and batchEmbedContents through :predict.
+      if (fixed === 'anthropic') return undefined;
+      if (ctx.operation === 'embeddings') return new GeminiEmbedToVertex(ctx);
       return new VertexTranslator(ctx, () => new GeminiSameDialect(ctx, gemini));
     case 'anthropic':
       if (ctx.operation !== 'chat' && ctx.operation !== 'other') return undefined;
@@ -60,9 +73,11 @@ function translator(ctx: TranslationContext): Translator | undefined {
       });
     case 'openai':
       if (ctx.operation === 'embeddings') return fixed === 'anthropic' ? undefined : new VertexTranslator(ctx, () => new OpenAIEmbeddingsToVertex(ctx));
-      if (ctx.operation !== 'chat' && ctx.operation !== 'responses') return undefined;
+      if (ctx.operation !== 'chat' && ctx.operation !== 'responses' && ctx.operation !== 'other') return undefined;
       return new VertexTranslator(ctx, (body) => {
         const model = requireModel(ctx, (body as { model?: unknown } | undefined)?.model);
+        // 'other' is the Responses API's input_tokens: a Gemini model's :countTokens, else estimated.
+        if (ctx.operation === 'other') return publisherOf(ctx.options, model) === 'anthropic' ? new EstimatedResponsesTokenCount(ctx) : new ResponsesInputTokensToGemini(ctx, gemini);
         if (publisherOf(ctx.options, model) !== 'anthropic') return geminiTranslator(ctx, gemini)!;
         // Responses reach Claude through its OpenAI chat translator, as they reach Gemini.
         return ctx.operation === 'chat' ? new VertexClaudeFromOpenAI(ctx) : new ResponsesOverChat(new VertexClaudeFromOpenAI(ctx), ANTHROPIC_RESPONSES);
