@@ -146,7 +146,7 @@ function setupPythonClients() {
     .map((l) => l.split('=='));
   if (pins.every(([name, version]) => installed(name, version))) return;
   const pip = ensureVenv();
-  console.error('setup: installing the Python test clients (openai, anthropic, opentelemetry-proto) into .venv');
+  console.error('setup: installing the Python test clients (openai, anthropic, openresponses-types, opentelemetry-proto) into .venv');
   const err = run(pip, ['install', '--quiet', '--disable-pip-version-check', '-r', PY_REQUIREMENTS]);
   if (err) fail(`pip install -r ${PY_REQUIREMENTS} failed (${err}). Check access to the Python package index.`);
 }

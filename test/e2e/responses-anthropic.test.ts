@@ -233,7 +233,11 @@ describe('the openai SDK\'s Responses API against an Anthropic backend, through 
     let text = '';
     stream.on('response.output_text.delta', (e) => (text += e.delta));
     const got = await stream.finalResponse().catch((e: unknown) => e);
-    expect(got).toMatchObject({ type: 'error', code: 'overloaded_error', message: 'Overloaded' });
+    // The event carries its error under `error` too (the Open Responses shape): the SDK raises
+    // it as an APIError with the provider's code and message.
+    expect(got).toBeInstanceOf(OpenAI.APIError);
+    expect(got).toMatchObject({ code: 'overloaded_error', type: 'server_error' });
+    expect((got as Error).message).toContain('Overloaded');
     expect(errors).toHaveLength(1);
     expect(text).toBe('Once upon');
     const log = await gw.waitForAccessLogEntry((l) => l.path === '/v1/responses' && l.input_tokens === 12);

@@ -183,8 +183,12 @@ export class ResponsesEventWriter {
   }
 
   /** OpenAI's `error` event: the SDK raises it; nothing follows. */
+  /**
+   * The stream's error event: OpenAI's fields at the top, and the same under `error`, where
+   * the Open Responses specification (and the Python SDK, which raises it) looks for them.
+   */
   error(code: string, message: string): string {
-    return this.send('error', { code, message, param: null });
+    return this.send('error', { code, message, param: null, error: { type: 'server_error', code, message, param: null } });
   }
 
   private get summaries(): boolean {

@@ -4,26 +4,57 @@
 // in Responses terms. Provider-neutral: the Anthropic translator and the adapter over
 // the OpenAI-Chat translators (responses-over-chat.ts) share one copy.
 import { randomBytes } from 'node:crypto';
-import type { ResponseObject, ResponseOutputItem, ResponsesRequest, ResponsesUsage, ResponseStatus } from '../../dialects/openai/responses-types.js';
+import type { ResponseFunctionTool, ResponseObject, ResponseOutputItem, ResponsesRequest, ResponsesUsage, ResponseStatus } from '../../dialects/openai/responses-types.js';
 import type { ChatUsage } from '../../dialects/openai/types.js';
 
-/** The request fields a response object repeats back (as OpenAI's do). */
+/**
+ * The request fields a response object repeats back, as OpenAI's do. Every one the Open
+ * Responses specification requires is present: what the client sent, else the value the
+ * Responses API documents as its default (temperature and top_p 1, penalties 0), since
+ * clients and conformance checks read them as numbers, never null.
+ */
 export type RequestEcho = Pick<ResponseObject, 'instructions' | 'max_output_tokens' | 'parallel_tool_calls' | 'temperature' | 'top_p' | 'tool_choice' | 'tools' | 'text' | 'metadata'> & {
   reasoning: { effort: string | null; summary: string | null };
+  [field: string]: unknown;
 };
+
+const num = (v: unknown, otherwise: number): number => (typeof v === 'number' ? v : otherwise);
+const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/** A function tool as the response lists it: description, parameters and strict always there (null when not given). */
+function echoTool(t: NonNullable<ResponsesRequest['tools']>[number]): unknown {
+  if (t.type !== 'function') return t;
+  const f = t as ResponseFunctionTool;
+  return { ...f, description: f.description ?? null, parameters: f.parameters ?? null, strict: f.strict ?? null };
+}
+
+/** text.format as the response lists it: a JSON schema format with its description and strict always there. */
+function echoFormat(f: NonNullable<ResponsesRequest['text']>['format']): { type: string; [extra: string]: unknown } {
+  if (!f) return { type: 'text' };
+  if (f.type !== 'json_schema') return f;
+  return { ...f, description: f.description ?? null, strict: f.strict ?? false };
+}
 
 export function requestEcho(req: ResponsesRequest): RequestEcho {
   return {
     instructions: req.instructions ?? null,
     max_output_tokens: req.max_output_tokens ?? null,
+    max_tool_calls: typeof req.max_tool_calls === 'number' ? req.max_tool_calls : null,
     parallel_tool_calls: req.parallel_tool_calls ?? true,
-    temperature: req.temperature ?? null,
-    top_p: req.top_p ?? null,
+    temperature: num(req.temperature, 1),
+    top_p: num(req.top_p, 1),
+    presence_penalty: num(req.presence_penalty, 0),
+    frequency_penalty: num(req.frequency_penalty, 0),
+    top_logprobs: num(req.top_logprobs, 0),
     tool_choice: req.tool_choice ?? 'auto',
-    tools: req.tools ?? [],
-    text: req.text?.format ? { format: req.text.format } : { format: { type: 'text' } },
+    tools: (req.tools ?? []).map(echoTool) as RequestEcho['tools'],
+    text: { format: echoFormat(req.text?.format) },
     metadata: req.metadata ?? {},
     reasoning: { effort: req.reasoning?.effort ?? null, summary: req.reasoning?.summary ?? null },
+    // The provider's own tier is not the OpenAI one asked for; the answer says what was had.
+    service_tier: 'default',
+    safety_identifier: strOrNull(req.safety_identifier),
+    prompt_cache_key: strOrNull(req.prompt_cache_key),
   };
 }
 
@@ -53,12 +84,17 @@ export interface ResponseShell {
   echo: RequestEcho;
 }
 
-/** The response object around its output; `status` in_progress for the stream's opening events. */
+/**
+ * The response object around its output; `status` in_progress for the stream's opening events.
+ * completed_at is the answer's own time (the provider's Date): a translation has no other
+ * clock that gives every reading of the same answer the same bytes.
+ */
 export function responseObject(shell: ResponseShell, status: ResponseStatus, output: ResponseOutputItem[], usage: ResponsesUsage | null, incomplete: { reason: string } | null = null): ResponseObject {
   return {
     id: shell.id,
     object: 'response',
     created_at: shell.createdAt,
+    completed_at: status === 'completed' ? shell.createdAt : null,
     status,
     background: false,
     error: null,
@@ -78,7 +114,7 @@ export const messageItem = (id: string, text: string, status: string): ResponseO
   type: 'message',
   status,
   role: 'assistant',
-  content: [{ type: 'output_text', annotations: [], text }],
+  content: [{ type: 'output_text', annotations: [], logprobs: [], text }],
 });
 
 /**
