@@ -79,6 +79,8 @@ export function classify(dialect, dir, c) {
   const op = operation(dialect, c.request.method, c.request.path);
   // The gateway's own answer (a token count it estimates where the provider has no API for it).
   if (c.expectLocal) return { op, features: ok(c.expectLocal.status) ? ['plain'] : [] };
+  // The operation itself refused for this provider (it has no such API): shown where nothing else is.
+  if (c.expectError?.status === 404 && c.expectError.code === 'unsupported_endpoint') return { op, features: [], refused: true };
   if (c.expectError || !c.response || !ok(c.response.status) || !ok(c.expectClient?.status)) return { op, features: [] };
   const sent = JSON.stringify(c.request.body ?? {});
   const upstreamRequest = c.expectUpstream?.body === undefined ? '' : JSON.stringify(c.expectUpstream.body);
@@ -102,9 +104,10 @@ export function collect() {
       const dir = join(FIXTURES, pair, name);
       if (!existsSync(join(dir, 'case.json'))) continue;
       const c = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8'));
-      const { op, features } = classify(dialect, dir, c);
+      const { op, features, refused } = classify(dialect, dir, c);
       const cell = (((cells[dialect] ??= {})[op] ??= {})[provider] ??= {});
       for (const f of features) cell[f] ??= `${pair}/${name}`;
+      if (refused) cell.refused ??= `${pair}/${name}`;
     }
   }
   return cells;
@@ -112,7 +115,7 @@ export function collect() {
 
 function cellText(cell) {
   const proved = FEATURES.filter((f) => cell?.[f]);
-  if (!proved.length) return '—';
+  if (!proved.length) return cell?.refused ? `[not served: 404](../test/fixtures/${cell.refused}/)` : '—';
   return proved.map((f) => `[${f}](../test/fixtures/${cell[f]}/)`).join(' · ');
 }
 
@@ -130,7 +133,8 @@ export function render(cells = collect()) {
     'answer and what the client must get back; streams are also fed split at 1, 7 and 64 bytes.',
     'Only fixtures that succeed count: a request the provider cannot serve is a `400',
     'unsupported_field` or `404 unsupported_endpoint` in the client\'s shape, and is not a claim.',
-    '— means no fixture proves anything there yet.',
+    '**not served: 404** links the fixture showing the provider has no such API: the client gets',
+    '`404 unsupported_endpoint` in its own shape. — means no fixture proves anything there yet.',
     '',
   ];
   for (const d of DIALECTS) {
@@ -139,7 +143,7 @@ export function render(cells = collect()) {
     out.push(`## ${d.title} clients`, '');
     out.push(`| operation | ${PROVIDERS.join(' | ')} |`, `|---|${PROVIDERS.map(() => '---').join('|')}|`);
     for (const op of Object.keys(ops).sort()) {
-      if (PROVIDERS.every((p) => !ops[op][p] || !Object.keys(ops[op][p]).length)) continue;
+      if (PROVIDERS.every((p) => !FEATURES.some((f) => ops[op][p]?.[f]))) continue;
       out.push(`| ${op} | ${PROVIDERS.map((p) => cellText(ops[op][p])).join(' | ')} |`);
     }
     out.push('');
