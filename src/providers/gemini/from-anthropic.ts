@@ -7,14 +7,16 @@ import type { MessagesRequest } from '../../dialects/anthropic/types.js';
 import type { GenerateContentResponse } from '../../dialects/gemini/types.js';
 import { GatewayError } from '../../errors.js';
 import { SseParser } from '../../usage/sse.js';
-import { ResponseProgress, WholeBodyProgress } from '../../usage/progress.js';
+import { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import { BodyCollector, parseUpstreamJson, requireIdentityEncoding } from '../shared/body.js';
+import { UpstreamTokenCount } from '../shared/upstream-count.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
 import { ToolCallIds } from './chat-response.js';
 import { parseGoogleError } from './errors.js';
 import { geminiFromAnthropic } from './from-anthropic-request.js';
 import { googleErrorToAnthropic, messageFromGemini } from './from-anthropic-response.js';
+import { countTokensAnswer } from './responses-input-tokens.js';
 import { AnthropicEventsFromGemini } from './from-anthropic-stream.js';
 import { observeGemini } from './progress.js';
 import { type GeminiTarget, requireModel } from './target.js';
@@ -130,16 +132,13 @@ export class AnthropicToGemini implements Translator {
  * /v1/messages/count_tokens as Gemini's countTokens: the same translation of the
  * conversation (generation settings aside), answered as `{"input_tokens": N}`.
  */
-export class AnthropicCountTokensToGemini implements Translator {
-  private status = 0;
-  private readonly body = new BodyCollector();
-  private readonly done = new WholeBodyProgress();
-  private model: string | undefined;
-
+export class AnthropicCountTokensToGemini extends UpstreamTokenCount {
   constructor(
     private readonly ctx: TranslationContext,
     private readonly target: GeminiTarget,
-  ) {}
+  ) {
+    super();
+  }
 
   request(body: unknown): UpstreamRequest {
     if (body === undefined) throw new GatewayError('invalid_json', 'a count_tokens request needs a JSON body');
@@ -155,34 +154,18 @@ export class AnthropicCountTokensToGemini implements Translator {
     };
   }
 
-  responseHeaders(status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
-    this.status = status;
-    if (status >= 200 && status < 300) requireIdentityEncoding(headers);
-    return { rewritesBody: true, setHeaders: { 'content-type': 'application/json' }, removeHeaders: ['content-encoding'] };
+  protected count(json: unknown): number | undefined {
+    const { total, model } = countTokensAnswer(json);
+    this.answeredModel = model;
+    return total;
   }
 
-  responseChunk(chunk: Buffer, end: boolean): Buffer {
-    const whole = this.body.push(chunk, end);
-    if (!whole) return Buffer.alloc(0);
-    this.done.markComplete();
-    if (this.status < 200 || this.status >= 300) return googleErrorToAnthropic(this.status, whole);
-    const res = parseUpstreamJson(whole.toString('utf8')) as { totalTokens?: unknown; modelVersion?: unknown } | null;
-    if (typeof res?.totalTokens !== 'number') throw new GatewayError('upstream_response_invalid', 'the Gemini countTokens answer has no totalTokens');
-    if (typeof res.modelVersion === 'string') this.model = res.modelVersion;
-    return Buffer.from(JSON.stringify({ input_tokens: res.totalTokens }));
+  protected error(status: number, body: Buffer): Buffer {
+    return googleErrorToAnthropic(status, body);
   }
 
-  /** Counting tokens generates nothing and is not billed. */
-  usage(): Usage {
-    return {};
-  }
-
-  responseModel(): string | undefined {
-    return this.model;
-  }
-
-  progress(): ResponseProgress {
-    return this.done;
+  protected answer(n: number): unknown {
+    return { input_tokens: n };
   }
 }
 

@@ -16,6 +16,12 @@ import { type GeminiTarget, requireModel } from './target.js';
 /** How Responses refusals name Gemini. */
 export const GEMINI_RESPONSES: ResponsesTarget = { name: 'Gemini', model: 'a Gemini model', api: 'the Gemini API', jsonObject: true };
 
+/** What Gemini's countTokens answers: the total, and the model version that counted, if given. */
+export function countTokensAnswer(json: unknown): { total: number | undefined; model: string | undefined } {
+  const res = json as { totalTokens?: unknown; modelVersion?: unknown } | null;
+  return { total: typeof res?.totalTokens === 'number' ? res.totalTokens : undefined, model: typeof res?.modelVersion === 'string' ? res.modelVersion : undefined };
+}
+
 export class ResponsesInputTokensToGemini extends UpstreamInputTokenCount {
   constructor(
     private readonly ctx: TranslationContext,
@@ -47,9 +53,9 @@ export class ResponsesInputTokensToGemini extends UpstreamInputTokenCount {
   }
 
   protected count(json: unknown): number | undefined {
-    const res = json as { totalTokens?: unknown; modelVersion?: unknown } | null;
-    if (typeof res?.modelVersion === 'string') this.answeredModel = res.modelVersion;
-    return typeof res?.totalTokens === 'number' ? res.totalTokens : undefined;
+    const { total, model } = countTokensAnswer(json);
+    this.answeredModel = model;
+    return total;
   }
 
   protected error(status: number, body: Buffer): Buffer {

@@ -12,6 +12,7 @@ import { WholeBodyProgress } from '../../usage/progress.js';
 import { countTokensOffThread } from '../../usage/tokenizer-thread.js';
 import type { Usage } from '../../usage/types.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
+import { inputTokensAnswer } from './responses-input-tokens.js';
 
 export const ESTIMATED_HEADER = 'x-llm-tokens-estimated';
 
@@ -116,7 +117,7 @@ const GEMINI: CountShape = {
 const RESPONSES: CountShape = {
   text: responsesText,
   asked: (body) => nonEmpty(body.model),
-  answer: (n) => ({ object: 'response.input_tokens', input_tokens: n }),
+  answer: inputTokensAnswer,
 };
 
 class EstimatedTokenCount implements Translator {
