@@ -7,12 +7,12 @@ stream), and what the SDK made of the answer is printed, one JSON line per case:
   {name, ok: false, status, type, error: <class name>, message}
 usage: replay_anthropic.py BASE_URL
 """
-import inspect
 import json
 import sys
 
 import anthropic
 from anthropic import Anthropic
+from replay_common import split_kwargs, wire
 
 # What the SDK's helpers add of their own (parsed structured output), not on the wire.
 SDK_ONLY = {"parsed_output"}
@@ -20,39 +20,22 @@ SDK_ONLY = {"parsed_output"}
 SDK_NULLED = {"stop_details"}
 
 
-def wire(obj):
-    """A parsed object as the JSON it came from, without the SDK's own fields."""
-    def strip(v):
-        if isinstance(v, dict):
-            return {k: strip(x) for k, x in v.items() if k not in SDK_ONLY and not (k in SDK_NULLED and x is None)}
-        if isinstance(v, list):
-            return [strip(x) for x in v]
-        return v
-    return strip(obj.model_dump(mode="json", exclude_unset=True, by_alias=True))
-
-
-def split_kwargs(method, body):
-    """The SDK's own parameters as keywords, anything else as extra_body (as a user would)."""
-    params = set(inspect.signature(method).parameters)
-    known = {k: v for k, v in body.items() if k in params and k != "stream"}
-    extra = {k: v for k, v in body.items() if k not in params and k != "stream"}
-    if extra:
-        known["extra_body"] = extra
-    return known
+def sdk_json(obj):
+    return wire(obj, SDK_ONLY, SDK_NULLED)
 
 
 def run(client, case):
     body = case["body"]
     if case["kind"] == "count_tokens":
-        return {"final": wire(client.messages.count_tokens(**split_kwargs(client.messages.count_tokens, body)))}
+        return {"final": sdk_json(client.messages.count_tokens(**split_kwargs(client.messages.count_tokens, body)))}
     if body.get("stream"):
         events = []
         with client.messages.stream(**split_kwargs(client.messages.stream, body)) as stream:
             for event in stream:
                 events.append(event.type)
             final = stream.get_final_message()
-        return {"final": wire(final), "events": events}
-    return {"final": wire(client.messages.create(**split_kwargs(client.messages.create, body)))}
+        return {"final": sdk_json(final), "events": events}
+    return {"final": sdk_json(client.messages.create(**split_kwargs(client.messages.create, body)))}
 
 
 def main() -> None:

@@ -9,37 +9,19 @@ A stream's `final` is what the SDK's stream helper accumulated (responses.stream
 get_final_response(), chat's completion from the chunks it saw).
 usage: replay_openai.py BASE_URL
 """
-import inspect
 import json
 import sys
 
 import openai
 from openai import OpenAI
-
-
-def split_kwargs(method, body):
-    """The SDK's own parameters as keywords, anything else as extra_body (as a user would)."""
-    params = set(inspect.signature(method).parameters)
-    known = {k: v for k, v in body.items() if k in params and k != "stream"}
-    extra = {k: v for k, v in body.items() if k not in params and k != "stream"}
-    if extra:
-        known["extra_body"] = extra
-    return known
-
+from replay_common import split_kwargs, wire
 
 # What the SDK's stream helper adds of its own (structured-output parsing), not on the wire.
 SDK_ONLY = {"parsed", "parsed_arguments"}
 
 
-def wire(obj):
-    """A parsed object as the JSON it came from: field aliases, and without the SDK's own fields."""
-    def strip(v):
-        if isinstance(v, dict):
-            return {k: strip(x) for k, x in v.items() if k not in SDK_ONLY}
-        if isinstance(v, list):
-            return [strip(x) for x in v]
-        return v
-    return strip(obj.model_dump(mode="json", exclude_unset=True, by_alias=True))
+def sdk_json(obj):
+    return wire(obj, SDK_ONLY)
 
 
 def responses_case(client, body):
@@ -50,10 +32,10 @@ def responses_case(client, body):
             for event in stream:
                 events.append(event.type)
             final = stream.get_final_response()
-        return {"final": wire(final), "events": events, "text": final.output_text}
+        return {"final": sdk_json(final), "events": events, "text": final.output_text}
     kwargs = split_kwargs(client.responses.create, body)
     resp = client.responses.create(**kwargs)
-    return {"final": wire(resp), "text": resp.output_text}
+    return {"final": sdk_json(resp), "text": resp.output_text}
 
 
 def chat_case(client, body):
@@ -76,7 +58,7 @@ def chat_case(client, body):
         final = {"text": text, "tool_calls": [calls[i] for i in sorted(calls)], "usage": usage, "finish_reason": finish}
         return {"final": final, "events": n, "text": text}
     resp = client.chat.completions.create(**kwargs)
-    return {"final": wire(resp), "text": resp.choices[0].message.content if resp.choices else None}
+    return {"final": sdk_json(resp), "text": resp.choices[0].message.content if resp.choices else None}
 
 
 def main() -> None:
