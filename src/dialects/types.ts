@@ -12,6 +12,16 @@ export type Operation =
   | 'responses_state' // OpenAI stored responses: GET/DELETE /responses/{id}, POST …/cancel, GET …/input_items
   | 'other'; // token counting: Anthropic /messages/count_tokens, Gemini :countTokens, OpenAI /responses/input_tokens
 
+/**
+ * A prompt-cache breakpoint on a content block: Anthropic's own field, also taken on OpenAI
+ * Chat and Responses content parts (the extension Anthropic-compatible OpenAI clients send),
+ * so a cache marked by any client reaches Claude and Bedrock.
+ */
+export interface CacheControl {
+  type: 'ephemeral';
+  ttl?: string;
+}
+
 export interface DialectRequest {
   dialect: DialectName;
   operation: Operation;

@@ -91,6 +91,15 @@ export function optArrayOf(o: Obj, key: string, path: string, each: (v: unknown,
   array(v, p).forEach((x, i) => each(x, at(p, i)));
 }
 
+/** An optional `cache_control` on a content part: an object naming its type, with an optional ttl string (null: none). */
+export function optCacheControl(o: Obj, path: string): void {
+  if (o.cache_control === null) return;
+  optNested(o, 'cache_control', path, (cc, p) => {
+    string(cc, 'type', p);
+    optString(cc, 'ttl', p);
+  });
+}
+
 /**
  * Refuses bodies nested deeper than MAX_DEPTH, naming where. Iterative, so a hostile body
  * cannot exhaust the stack here; the translators and JSON.stringify after it are safe then.

@@ -3,10 +3,8 @@
 // Unknown fields are allowed: the API grows block and event types often, and a
 // same-dialect request must pass through whatever a newer SDK sends.
 
-export interface CacheControl {
-  type: 'ephemeral';
-  ttl?: string;
-}
+export type { CacheControl } from '../types.js';
+import type { CacheControl } from '../types.js';
 
 export type ImageSource =
   | { type: 'base64'; media_type: string; data: string }

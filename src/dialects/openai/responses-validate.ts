@@ -6,6 +6,7 @@ import {
   array,
   at,
   invalid,
+  optCacheControl,
   isObj,
   object,
   type Obj,
@@ -34,6 +35,7 @@ function content(item: Obj, path: string): void {
       optStringOrNull(part, 'image_url', partPath);
       optStringOrNull(part, 'file_id', partPath);
     } else if (type === 'refusal') string(part, 'refusal', partPath);
+    optCacheControl(part, partPath);
   });
 }
 

@@ -1,15 +1,18 @@
 // Wire types of OpenAI's Chat Completions and Embeddings APIs, as far as the
 // translators read or write them. Unknown fields are allowed everywhere: clients
 // and servers add fields faster than any gateway.
+import type { CacheControl } from '../types.js';
 
 export type ChatRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool' | 'function';
 
-export type ChatContentPart =
+/** A content part; `cache_control` marks a prompt-cache breakpoint for Claude and Bedrock (dialects/types.ts). */
+export type ChatContentPart = (
   | { type: 'text'; text: string }
   | { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' } }
   | { type: 'input_audio'; input_audio: { data: string; format: string } }
   | { type: 'file'; file: { file_data?: string; file_id?: string; filename?: string } }
-  | { type: 'refusal'; refusal: string };
+  | { type: 'refusal'; refusal: string }
+) & { cache_control?: CacheControl | null };
 
 export interface ChatToolCall {
   id: string;

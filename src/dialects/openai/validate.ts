@@ -12,6 +12,7 @@ import {
   isObj,
   object,
   type Obj,
+  optCacheControl,
   optArrayOf,
   optBool,
   optBoolOrNull,
@@ -39,6 +40,7 @@ function contentPart(v: unknown, path: string): void {
     const f = object(p.file, at(path, 'file'));
     for (const k of ['file_data', 'file_id', 'filename']) optString(f, k, at(path, 'file'));
   } else if (type === 'refusal') string(p, 'refusal', path);
+  optCacheControl(p, path);
 }
 
 function content(m: Obj, path: string): void {

@@ -7,7 +7,9 @@
 // Deliberately dropped, because the other side has no place for them and they do
 // not change what the model is asked: a message's `name`, an image part's
 // `detail`. System/developer messages in mid-conversation move to the system
-// prompt (Anthropic has no other place for them) in their order.
+// prompt (Anthropic has no other place for them) in their order. A content part's
+// `cache_control` (the extension Anthropic-compatible OpenAI clients send) stays on
+// its block: a prompt-cache breakpoint Claude takes as it is.
 import type { ContentBlock, DocumentBlock, ImageBlock, MessageParam, OtherBlock, TextBlock, ToolResultBlock } from '../../dialects/anthropic/types.js';
 import type { ChatContentPart, ChatMessage } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../errors.js';
@@ -43,8 +45,9 @@ export function toAnthropicMessages(messages: readonly ChatMessage[]): Anthropic
     }
   });
   const conv: AnthropicConversation = { messages: out };
-  if (system.length === 1) conv.system = system[0]!.text;
-  else if (system.length > 1) conv.system = system;
+  // One plain block is sent as a string, Anthropic's simplest form; a cache breakpoint needs the block.
+  if (system.length === 1 && !system[0]!.cache_control) conv.system = system[0]!.text;
+  else if (system.length > 0) conv.system = system;
   return conv;
 }
 
@@ -69,15 +72,20 @@ function textOnly(content: ChatMessage['content'], at: string): TextBlock[] {
   if (content === null || content === undefined) return [];
   if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
   return content.map((p, j) => {
-    if (p.type === 'text') return { type: 'text', text: p.text };
+    if (p.type === 'text') return cached({ type: 'text', text: p.text }, p);
     throw new GatewayError('unsupported_field', `a system message part of type "${p.type}" cannot be sent to an Anthropic model; only text`, `${at}[${j}].type`);
   });
+}
+
+/** A block with the part's prompt-cache breakpoint, which Claude takes as it is. */
+function cached<B extends ContentBlock>(block: B, p: ChatContentPart): B {
+  return p.cache_control === undefined || p.cache_control === null ? block : { ...block, cache_control: p.cache_control };
 }
 
 function userContent(content: ChatMessage['content'], at: string): string | ContentBlock[] {
   if (content === null || content === undefined) return [];
   if (typeof content === 'string') return content;
-  return content.map((p, j) => partToBlock(p, `${at}[${j}]`));
+  return content.map((p, j) => cached(partToBlock(p, `${at}[${j}]`), p));
 }
 
 function partToBlock(p: ChatContentPart, at: string): ContentBlock {

@@ -8,27 +8,7 @@
 import type { ContentBlock as AContent, CacheControl, MessagesRequest, OtherBlock, TextBlock, Tool, ToolChoice as AToolChoice } from '../../dialects/anthropic/types.js';
 import { GatewayError } from '../../errors.js';
 import type { CachePoint, ContentBlock, ConverseMessage, ConverseRequest, DocumentBlock, SystemBlock, ToolChoice, ToolResultContent } from './converse-types.js';
-import { imageBlock } from './shared.js';
-
-const CACHE_POINT: { cachePoint: CachePoint } = { cachePoint: { type: 'default' } };
-/** The TTLs a Converse cache point takes (Anthropic's own two). */
-const CACHE_TTLS = new Set(['5m', '1h']);
-
-/**
- * The cache point that follows a block marked with `cache_control` at `at`, or none. Dropping a
- * marker Bedrock cannot express would silently change what is cached and billed: a 400 instead.
- */
-function cachePoint(cc: CacheControl | null | undefined, at: string): { cachePoint: CachePoint } | undefined {
-  if (cc === undefined || cc === null) return undefined;
-  if (typeof cc !== 'object' || cc.type !== 'ephemeral') {
-    throw new GatewayError('unsupported_field', `${at}.cache_control.type: Bedrock Converse caches with type "ephemeral" only`, `${at}.cache_control.type`);
-  }
-  if (cc.ttl === undefined || cc.ttl === null) return CACHE_POINT;
-  if (typeof cc.ttl !== 'string' || !CACHE_TTLS.has(cc.ttl)) {
-    throw new GatewayError('unsupported_field', `${at}.cache_control.ttl: Bedrock Converse cache points take a ttl of 5m or 1h, not ${JSON.stringify(cc.ttl)}`, `${at}.cache_control.ttl`);
-  }
-  return { cachePoint: { type: 'default', ttl: cc.ttl as CachePoint['ttl'] } };
-}
+import { cachePoint, imageBlock } from './shared.js';
 
 // Request keys with no Converse counterpart; harmless values pass.
 const UNSUPPORTED: Record<string, (v: unknown) => boolean> = {

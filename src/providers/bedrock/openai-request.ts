@@ -8,12 +8,14 @@
 // with toolChoice, and its input returned to the client as the message content.
 // reasoning_effort becomes Claude's thinking budget (additionalModelRequestFields,
 // as for Anthropic clients); other Converse models have no such field here: a 400.
+// A system or user part's cache_control (the extension Anthropic-compatible OpenAI
+// clients send) becomes a cachePoint after it, as Anthropic clients' markers do.
 import { DEFAULT_MAX_TOKENS } from '../anthropic/openai-request.js';
 import { thinkingFromEffort } from '../anthropic/reasoning-effort.js';
 import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatTool, ChatToolChoice } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../errors.js';
 import type { ContentBlock, ConverseMessage, ConverseRequest, SystemBlock, ToolChoice, ToolResultContent, ToolSpec } from './converse-types.js';
-import { imageFromUrl } from './shared.js';
+import { cachePoint, imageFromUrl } from './shared.js';
 
 export interface ConverseBuild {
   body: ConverseRequest;
@@ -63,7 +65,7 @@ export function converseFromOpenAI(req: ChatCompletionRequest, modelId = ''): Co
   req.messages.forEach((m, i) => {
     const at = `messages[${i}]`;
     if (m.role === 'system' || m.role === 'developer') {
-      for (const text of textsOf(m.content, `${at}.content`)) system.push({ text });
+      systemBlocks(m.content, `${at}.content`, system);
       return;
     }
     if (m.name !== undefined) throw new GatewayError('unsupported_field', 'Bedrock Converse messages carry no participant name', `${at}.name`);
@@ -136,13 +138,31 @@ function textsOf(content: ChatMessage['content'], at: string): string[] {
   });
 }
 
+/** System text, each part marked with cache_control followed by its cache point. */
+function systemBlocks(content: ChatMessage['content'], at: string, out: SystemBlock[]): void {
+  if (typeof content !== 'object' || content === null) {
+    for (const text of textsOf(content, at)) out.push({ text });
+    return;
+  }
+  content.forEach((p, j) => {
+    if (p.type !== 'text') throw new GatewayError('unsupported_field', `only text parts are allowed here, not ${p.type}`, `${at}[${j}]`);
+    out.push({ text: p.text });
+    const point = cachePoint(p.cache_control, `${at}[${j}]`);
+    if (point) out.push(point);
+  });
+}
+
 function userBlocks(content: ChatMessage['content'], at: string): ContentBlock[] {
   if (content === undefined || content === null) return [];
   if (typeof content === 'string') return [{ text: content }];
-  return content.map((p: ChatContentPart, j): ContentBlock => {
-    if (p.type === 'text') return { text: p.text };
-    if (p.type === 'image_url') return { image: imageFromUrl(p.image_url?.url ?? '', `${at}[${j}].image_url.url`) };
-    throw new GatewayError('unsupported_field', `Bedrock Converse takes text and image parts, not ${p.type}`, `${at}[${j}]`);
+  return content.flatMap((p: ChatContentPart, j): ContentBlock[] => {
+    let block: ContentBlock;
+    if (p.type === 'text') block = { text: p.text };
+    else if (p.type === 'image_url') block = { image: imageFromUrl(p.image_url?.url ?? '', `${at}[${j}].image_url.url`) };
+    else throw new GatewayError('unsupported_field', `Bedrock Converse takes text and image parts, not ${p.type}`, `${at}[${j}]`);
+    // A part marked with cache_control: the cache point after it, as for Anthropic clients.
+    const point = cachePoint(p.cache_control, `${at}[${j}]`);
+    return point ? [block, point] : [block];
   });
 }
 

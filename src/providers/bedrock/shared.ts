@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { CLIENT_CREDENTIAL_HEADERS } from '../../auth/static-key.js';
 import { GatewayError } from '../../errors.js';
 import type { Usage } from '../../usage/types.js';
-import type { ConverseUsage, ImageBlock, ImageFormat } from './converse-types.js';
+import type { CacheControl } from '../../dialects/types.js';
+import type { CachePoint, ConverseUsage, ImageBlock, ImageFormat } from './converse-types.js';
 
 export type BedrockAction = 'converse' | 'converse-stream' | 'invoke';
 
@@ -139,4 +140,24 @@ const EXCEPTION_STATUS: Record<string, number> = {
 /** The HTTP status Bedrock documents for an exception that arrives inside a stream. */
 export function exceptionStatus(type: string): number {
   return EXCEPTION_STATUS[type] ?? 500;
+}
+
+const CACHE_POINT: { cachePoint: CachePoint } = { cachePoint: { type: 'default' } };
+/** The TTLs a Converse cache point takes (Anthropic's own two). */
+const CACHE_TTLS = new Set(['5m', '1h']);
+
+/**
+ * The cache point that follows a block marked with `cache_control` at `at`, or none. Dropping a
+ * marker Bedrock cannot express would silently change what is cached and billed: a 400 instead.
+ */
+export function cachePoint(cc: CacheControl | null | undefined, at: string): { cachePoint: CachePoint } | undefined {
+  if (cc === undefined || cc === null) return undefined;
+  if (typeof cc !== 'object' || cc.type !== 'ephemeral') {
+    throw new GatewayError('unsupported_field', `${at}.cache_control.type: Bedrock Converse caches with type "ephemeral" only`, `${at}.cache_control.type`);
+  }
+  if (cc.ttl === undefined || cc.ttl === null) return CACHE_POINT;
+  if (typeof cc.ttl !== 'string' || !CACHE_TTLS.has(cc.ttl)) {
+    throw new GatewayError('unsupported_field', `${at}.cache_control.ttl: Bedrock Converse cache points take a ttl of 5m or 1h, not ${JSON.stringify(cc.ttl)}`, `${at}.cache_control.ttl`);
+  }
+  return { cachePoint: { type: 'default', ttl: cc.ttl as CachePoint['ttl'] } };
 }

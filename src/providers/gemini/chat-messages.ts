@@ -1,7 +1,9 @@
 // OpenAI chat messages -> Gemini contents + systemInstruction. Gemini has two roles
 // (user, model): system and developer messages become the system instruction, tool
 // results become functionResponse parts of a user turn, and consecutive turns of one
-// role merge, because Gemini expects parallel function responses in one turn.
+// role merge, because Gemini expects parallel function responses in one turn. A part's
+// `cache_control` is dropped on purpose, as for Anthropic clients: a caching hint, and
+// Gemini caches implicitly.
 import type { ChatContentPart, ChatMessage, ChatToolCall } from '../../dialects/openai/types.js';
 import type { GeminiContent, GeminiPart } from '../../dialects/gemini/types.js';
 import { GatewayError } from '../../errors.js';

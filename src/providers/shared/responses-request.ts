@@ -238,7 +238,14 @@ function message(m: { role: string; content: string | ResponseInputContent[] }, 
   return { role, content: m.content.map((p, j) => part(p, `${at}.content[${j}]`, target)) };
 }
 
+/** A content part as chat's, its cache breakpoint (cache_control) kept for Claude and Bedrock. */
 function part(p: ResponseInputContent, at: string, target: ResponsesTarget): ChatContentPart {
+  const out = partBody(p, at, target);
+  const cc = (p as { cache_control?: ChatContentPart['cache_control'] }).cache_control;
+  return cc === undefined ? out : { ...out, cache_control: cc };
+}
+
+function partBody(p: ResponseInputContent, at: string, target: ResponsesTarget): ChatContentPart {
   switch (p.type) {
     case 'input_text':
     case 'output_text':
