@@ -155,7 +155,8 @@ const RESPONSES_BACKENDS: Record<string, Record<string, unknown>> = {
 
 describe.each(Object.keys(RESPONSES_BACKENDS))("the Responses API's input_tokens on %s", (name) => {
   const backend = RESPONSES_BACKENDS[name]!;
-  const model = name === 'bedrock' ? 'anthropic.claude-3-5-haiku-20241022-v1:0' : name === 'azureopenai' ? 'gpt-4o' : 'claude-sonnet-4-5@20250929';
+  // Claude on Bedrock is counted by CountTokens (below): a model it does not count is estimated.
+  const model = name === 'bedrock' ? 'amazon.nova-lite-v1:0' : name === 'azureopenai' ? 'gpt-4o' : 'claude-sonnet-4-5@20250929';
   const counted = name === 'azureopenai' ? 'gpt-4o-prod' : model;
   const body = {
     model,
@@ -198,6 +199,7 @@ describe("the Responses API's input_tokens where the provider counts", () => {
     ['anthropic', { provider: 'anthropic', endpoint: 'http://127.0.0.1:9', authToken: { kind: 'Inline', inline: 'k' } }, { ...body, model: 'claude-sonnet-4-5' }, '/v1/messages/count_tokens'],
     ['gemini', { provider: 'gemini', endpoint: 'http://127.0.0.1:9', authToken: { kind: 'Inline', inline: 'k' } }, body, '/v1beta/models/gemini-2.5-flash:countTokens'],
     ['vertexai (Gemini)', VERTEX, body, '/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-flash:countTokens'],
+    ['bedrock (Claude)', BACKENDS.bedrock!, { ...body, model: 'anthropic.claude-3-5-haiku-20241022-v1:0' }, '/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/count-tokens'],
   ])('%s: sent to its count API, not estimated', async (_name, backend, b, path) => {
     const res = await drive(config({ defaultBackend: 'b', backends: { b: backend } }), { path: '/v1/responses/input_tokens', headers: { authorization: 'Bearer ya29.t' }, body: b });
     expect(res.immediate).toBeUndefined();

@@ -1,6 +1,7 @@
 // Amazon Bedrock Runtime: Converse / ConverseStream for chat (OpenAI, Anthropic and
 // Gemini clients; OpenAI Responses clients over the OpenAI chat translator), InvokeModel with Titan for OpenAI and
-// Gemini embeddings; token counts (Anthropic, Gemini, Responses input_tokens) estimated by the gateway. Requests are SigV4-signed
+// Gemini embeddings; token counts (Anthropic, Gemini, Responses input_tokens) by Bedrock's CountTokens for Claude
+// models (count-tokens.ts), estimated by the gateway for the others. Requests are SigV4-signed
 // (service `bedrock`) with static credentials from `aws`, or without it the AWS default
 // credential chain (environment, profiles, IRSA, pod identity, ECS, EC2), kept fresh.
 import { existsSync } from 'node:fs';
@@ -8,11 +9,11 @@ import { z } from 'zod';
 import { awsDefaultChain } from '../../auth/aws-chain.js';
 import { missingSecret, secretFrom } from '../../auth/secrets.js';
 import { SigV4Authorizer } from '../../auth/sigv4.js';
-import { EstimatedAnthropicTokenCount, EstimatedGeminiTokenCount, EstimatedResponsesTokenCount } from '../shared/estimated-count.js';
 import { ResponsesOverChat } from '../shared/responses-over-chat.js';
 import type { ResponsesTarget } from '../shared/responses-request.js';
 import type { ProviderSpec } from '../types.js';
 import { BedrockAnthropicChat } from './anthropic-chat.js';
+import { BedrockTokenCount } from './count-tokens.js';
 import { BedrockGeminiChat } from './gemini-chat.js';
 import { BedrockGeminiEmbeddings } from './gemini-embeddings.js';
 import { BedrockOpenAIChat } from './openai-chat.js';
@@ -84,16 +85,13 @@ export const bedrock: ProviderSpec = {
     // The Responses API through the chat translator (../shared/responses-over-chat.ts).
     if (ctx.dialect === 'openai' && ctx.operation === 'responses') return new ResponsesOverChat(new BedrockOpenAIChat(ctx), BEDROCK_RESPONSES);
     if (ctx.dialect === 'openai' && ctx.operation === 'embeddings') return new BedrockOpenAIEmbeddings(ctx);
-    // The Responses API's input_tokens: estimated by the gateway (x-llm-tokens-estimated: true).
-    if (ctx.dialect === 'openai' && ctx.operation === 'other') return new EstimatedResponsesTokenCount(ctx);
+    // Anthropic's count_tokens, the Responses API's input_tokens and Gemini's countTokens: Bedrock's
+    // CountTokens for Claude models, estimated by the gateway for the others (x-llm-tokens-estimated: true).
+    if (ctx.operation === 'other') return new BedrockTokenCount(ctx, BEDROCK_RESPONSES);
     if (ctx.dialect === 'anthropic' && ctx.operation === 'chat') return new BedrockAnthropicChat(ctx);
     if (ctx.dialect === 'gemini' && ctx.operation === 'chat') return new BedrockGeminiChat(ctx);
     // embedContent / batchEmbedContents through Titan, one text per request.
     if (ctx.dialect === 'gemini' && ctx.operation === 'embeddings') return new BedrockGeminiEmbeddings(ctx);
-    // Anthropic's count_tokens: estimated by the gateway (x-llm-tokens-estimated: true).
-    if (ctx.dialect === 'anthropic' && ctx.operation === 'other') return new EstimatedAnthropicTokenCount(ctx);
-    // Gemini's countTokens: estimated the same way, answered as {totalTokens}.
-    if (ctx.dialect === 'gemini' && ctx.operation === 'other') return new EstimatedGeminiTokenCount(ctx);
     return undefined;
   },
 };
