@@ -22,12 +22,10 @@ import { converseFromAnthropic } from './anthropic-request.js';
 import type { ConverseRequest } from './converse-types.js';
 import { BedrockGeminiChat } from './gemini-chat.js';
 import { converseFromOpenAI } from './openai-request.js';
-import { JSON_HEADERS, parseUpstreamError, REMOVE_REQUEST_HEADERS, requireModel } from './shared.js';
+import { isClaudeModel, JSON_HEADERS, modelPath, parseUpstreamError, REMOVE_REQUEST_HEADERS, requireModel } from './shared.js';
 
-/** A Claude model on Bedrock: a base model id, a cross-region inference profile (us.anthropic.…) or an ARN of either. */
-export function countsOnBedrock(modelId: string | undefined): boolean {
-  return modelId !== undefined && modelId.includes('anthropic.');
-}
+/** CountTokens counts for Claude models only; others are estimated. */
+export const countsOnBedrock = isClaudeModel;
 
 /**
  * The model id CountTokens takes: Bedrock documents it as a foundation model's id or ARN (and
@@ -70,7 +68,7 @@ abstract class CountTokensCall extends UpstreamTokenCount {
     if (!body || typeof body !== 'object') throw new GatewayError('invalid_json', 'a token count request needs a JSON body');
     const { model, converse } = this.converse(body);
     return {
-      path: `/model/${encodeURIComponent(countModelId(model))}/count-tokens`,
+      path: modelPath(countModelId(model), 'count-tokens'),
       body: Buffer.from(JSON.stringify({ input: { converse: counted(converse) } })),
       setHeaders: { ...JSON_HEADERS, accept: 'application/json' },
       removeHeaders: this.removeHeaders,

@@ -15,7 +15,7 @@ import { thinkingFromEffort } from '../anthropic/reasoning-effort.js';
 import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatTool, ChatToolChoice } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../errors.js';
 import type { ContentBlock, ConverseMessage, ConverseRequest, SystemBlock, ToolChoice, ToolResultContent, ToolSpec } from './converse-types.js';
-import { cachePoint, imageFromUrl } from './shared.js';
+import { cachePoint, imageFromUrl, isClaudeModel } from './shared.js';
 
 export interface ConverseBuild {
   body: ConverseRequest;
@@ -44,11 +44,6 @@ const UNSUPPORTED: Record<string, (v: unknown) => boolean> = {
 };
 
 export const JSON_TOOL_DEFAULT = 'json_response';
-
-/** Claude on Bedrock: a base model id, a cross-region inference profile (us.anthropic.…) or an ARN naming one. */
-export function isClaudeModel(modelId: string): boolean {
-  return /claude/i.test(modelId);
-}
 
 /** @param modelId the Bedrock model asked for: reasoning_effort maps only for Claude. */
 export function converseFromOpenAI(req: ChatCompletionRequest, modelId = ''): ConverseBuild {

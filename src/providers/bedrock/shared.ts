@@ -7,11 +7,19 @@ import type { Usage } from '../../usage/types.js';
 import type { CacheControl } from '../../dialects/types.js';
 import type { CachePoint, ConverseUsage, ImageBlock, ImageFormat } from './converse-types.js';
 
-export type BedrockAction = 'converse' | 'converse-stream' | 'invoke';
+export type BedrockAction = 'converse' | 'converse-stream' | 'invoke' | 'count-tokens';
 
 /** `/model/{modelId}/{action}`: the id is one path segment, so ':' and '/' (ARNs) are encoded. */
 export function modelPath(modelId: string, action: BedrockAction): string {
   return `/model/${encodeURIComponent(modelId)}/${action}`;
+}
+
+/**
+ * Claude on Bedrock: a base model id (anthropic.claude-…), a cross-region inference profile
+ * (us.anthropic.…) or an ARN naming either. Application inference profiles name no model.
+ */
+export function isClaudeModel(modelId: string | undefined): boolean {
+  return modelId !== undefined && modelId.includes('anthropic.');
 }
 
 /**
