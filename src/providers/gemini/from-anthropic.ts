@@ -10,13 +10,12 @@ import { SseParser } from '../../usage/sse.js';
 import { ResponseProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
 import { BodyCollector, parseUpstreamJson, requireIdentityEncoding } from '../shared/body.js';
-import { UpstreamTokenCount } from '../shared/upstream-count.js';
 import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
 import { ToolCallIds } from './chat-response.js';
+import { type CountingClient, GeminiTokenCount } from './count-tokens.js';
 import { parseGoogleError } from './errors.js';
 import { geminiFromAnthropic } from './from-anthropic-request.js';
 import { googleErrorToAnthropic, messageFromGemini } from './from-anthropic-response.js';
-import { countTokensAnswer } from './responses-input-tokens.js';
 import { AnthropicEventsFromGemini } from './from-anthropic-stream.js';
 import { observeGemini } from './progress.js';
 import { type GeminiTarget, requireModel } from './target.js';
@@ -128,44 +127,23 @@ export class AnthropicToGemini implements Translator {
   }
 }
 
-/**
- * /v1/messages/count_tokens as Gemini's countTokens: the same translation of the
- * conversation (generation settings aside), answered as `{"input_tokens": N}`.
- */
-export class AnthropicCountTokensToGemini extends UpstreamTokenCount {
-  constructor(
-    private readonly ctx: TranslationContext,
-    private readonly target: GeminiTarget,
-  ) {
-    super();
-  }
-
-  request(body: unknown): UpstreamRequest {
+/** Anthropic clients' count_tokens: the same translation of the conversation, answered as `{"input_tokens": N}`. */
+const ANTHROPIC_CLIENT: CountingClient = {
+  counted(body, ctx, target) {
     if (body === undefined) throw new GatewayError('invalid_json', 'a count_tokens request needs a JSON body');
     const req = body as MessagesRequest;
-    const { generationConfig: _g, toolConfig: _t, ...counted } = geminiFromAnthropic(req, this.target);
-    const model = requireModel(this.ctx, req.model);
-    return {
-      path: this.target.path(model, 'countTokens'),
-      body: Buffer.from(JSON.stringify(this.target.countTokensBody(counted, model))),
-      removeHeaders: DROP_HEADERS,
-      model,
-      stream: false,
-    };
-  }
+    const { generationConfig: _g, toolConfig: _t, ...counted } = geminiFromAnthropic(req, target);
+    return { counted, model: requireModel(ctx, req.model) };
+  },
+  error: googleErrorToAnthropic,
+  answer: (n) => ({ input_tokens: n }),
+  removeHeaders: DROP_HEADERS,
+};
 
-  protected count(json: unknown): number | undefined {
-    const { total, model } = countTokensAnswer(json);
-    this.answeredModel = model;
-    return total;
-  }
-
-  protected error(status: number, body: Buffer): Buffer {
-    return googleErrorToAnthropic(status, body);
-  }
-
-  protected answer(n: number): unknown {
-    return { input_tokens: n };
+/** /v1/messages/count_tokens as Gemini's countTokens (count-tokens.ts). */
+export class AnthropicCountTokensToGemini extends GeminiTokenCount {
+  constructor(ctx: TranslationContext, target: GeminiTarget) {
+    super(ctx, target, ANTHROPIC_CLIENT);
   }
 }
 
