@@ -4,10 +4,9 @@
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../dialects/openai/types.js';
 import type { BatchEmbedContentsRequest, BatchEmbedContentsResponse } from '../../dialects/gemini/types.js';
 import { GatewayError } from '../../errors.js';
-import { type ResponseProgress, WholeBodyProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
-import { BodyCollector } from '../shared/body.js';
-import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
+import { WholeAnswerTranslator } from '../shared/whole-answer.js';
+import type { TranslationContext, UpstreamRequest } from '../types.js';
 import { googleErrorToOpenAI } from './errors.js';
 import { type GeminiTarget, requireModel } from './target.js';
 import { fromGeminiUsage } from './usage.js';
@@ -53,52 +52,33 @@ export function embeddingsList(vectors: number[][], input: EmbeddingsInput, usag
   };
 }
 
-/** Shared response plumbing of the embeddings translators: collect, translate errors, parse. */
-export abstract class EmbeddingsTranslator implements Translator {
+/** Shared response half of the OpenAI-client embeddings translators: errors in OpenAI's shape, vectors checked and listed. */
+export abstract class EmbeddingsTranslator extends WholeAnswerTranslator {
   protected input: EmbeddingsInput | undefined;
   protected seenUsage: Usage = {};
-  private status = 0;
-  private readonly collector = new BodyCollector();
-  private readonly answer = new WholeBodyProgress();
 
-  abstract request(body: unknown): UpstreamRequest;
   /** The vectors (in input order) and usage of a 2xx upstream body. */
   protected abstract vectors(body: unknown): { vectors: number[][]; usage?: Usage };
 
-  responseHeaders(status: number): ResponseHeadersResult {
-    this.status = status;
-    return { rewritesBody: true, setHeaders: { 'content-type': 'application/json' }, removeHeaders: ['content-encoding'] };
+  protected error(status: number, body: Buffer): Buffer {
+    return googleErrorToOpenAI(status, body);
   }
 
-  responseChunk(chunk: Buffer, end: boolean): Buffer {
-    const whole = this.collector.push(chunk, end);
-    if (!whole) return Buffer.alloc(0);
-    this.answer.markComplete();
-    if (this.status < 200 || this.status >= 300) return googleErrorToOpenAI(this.status, whole);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(whole.toString('utf8'));
-    } catch {
-      throw new GatewayError('upstream_response_invalid', 'the embeddings response is not JSON');
-    }
-    const { vectors, usage } = this.vectors(parsed);
+  protected rewrite(json: unknown): unknown {
+    const { vectors, usage } = this.vectors(json);
     if (vectors.length !== this.input!.texts.length || !vectors.every((v) => Array.isArray(v))) {
       throw new GatewayError('upstream_response_invalid', `the embeddings response holds ${vectors.length} vectors for ${this.input!.texts.length} inputs`);
     }
     if (usage) this.seenUsage = usage;
-    return Buffer.from(JSON.stringify(embeddingsList(vectors, this.input!, usage)));
+    return embeddingsList(vectors, this.input!, usage);
   }
 
-  usage(): Usage {
+  override usage(): Usage {
     return this.seenUsage;
   }
 
-  responseModel(): string | undefined {
+  override responseModel(): string | undefined {
     return this.input?.model;
-  }
-
-  progress(): ResponseProgress {
-    return this.answer;
   }
 }
 

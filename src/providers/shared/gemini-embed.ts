@@ -8,10 +8,10 @@
 // request goes, how the vectors and the input token count are read) is each subclass's.
 import { googleErrorBody } from '../../dialects/gemini/index.js';
 import { GatewayError } from '../../errors.js';
-import { type ResponseProgress, WholeBodyProgress } from '../../usage/progress.js';
 import type { Usage } from '../../usage/types.js';
-import type { ResponseHeadersResult, TranslationContext, Translator, UpstreamRequest } from '../types.js';
-import { BodyCollector, parseUpstreamJson, requireIdentityEncoding, upstreamErrorMessage } from './body.js';
+import type { TranslationContext, UpstreamRequest } from '../types.js';
+import { upstreamErrorMessage } from './body.js';
+import { WholeAnswerTranslator } from './whole-answer.js';
 
 export type GeminiEmbedMethod = 'embedContent' | 'batchEmbedContents';
 
@@ -137,49 +137,37 @@ export function embedUsage(inputTokens: number | undefined): Usage | undefined {
   return inputTokens === undefined ? undefined : { inputTokens, outputTokens: 0, totalTokens: inputTokens };
 }
 
-/** The response half of every Gemini-dialect embeddings translator: collect, translate errors, rewrite. */
-export abstract class GeminiEmbedTranslator implements Translator {
+/** The response half of every Gemini-dialect embeddings translator: errors in Google's shape, vectors checked and rewritten. */
+export abstract class GeminiEmbedTranslator extends WholeAnswerTranslator {
   protected input: GeminiEmbedInput | undefined;
   private seenUsage: Usage = {};
-  private status = 0;
-  private readonly collector = new BodyCollector();
-  private readonly answer = new WholeBodyProgress();
 
-  constructor(protected readonly ctx: TranslationContext) {}
+  constructor(protected readonly ctx: TranslationContext) {
+    super();
+  }
 
-  abstract request(body: unknown, raw: Buffer | undefined): UpstreamRequest;
   /** The vectors and usage of a 2xx upstream body. */
   protected abstract vectors(body: unknown): EmbedVectors;
 
-  responseHeaders(status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
-    this.status = status;
-    if (status >= 200 && status < 300) requireIdentityEncoding(headers);
-    return { rewritesBody: true, setHeaders: { 'content-type': 'application/json' }, removeHeaders: ['content-encoding'] };
+  protected error(status: number, body: Buffer): Buffer {
+    return Buffer.from(JSON.stringify(googleErrorBody(status, upstreamErrorMessage(status, body))));
   }
 
-  responseChunk(chunk: Buffer, end: boolean): Buffer {
-    const whole = this.collector.push(chunk, end);
-    if (!whole) return Buffer.alloc(0);
-    this.answer.markComplete();
-    if (this.status < 200 || this.status >= 300) return Buffer.from(JSON.stringify(googleErrorBody(this.status, upstreamErrorMessage(this.status, whole))));
+  protected rewrite(json: unknown): unknown {
     const input = this.input!;
-    const { vectors, usage } = this.vectors(parseUpstreamJson(whole));
+    const { vectors, usage } = this.vectors(json);
     if (vectors.length !== input.entries.length || !vectors.every((v) => Array.isArray(v))) {
       throw new GatewayError('upstream_response_invalid', `the embeddings response holds ${vectors.length} vectors for ${input.entries.length} texts`);
     }
     if (usage) this.seenUsage = usage;
-    return Buffer.from(JSON.stringify(geminiEmbedAnswer(input.method, vectors)));
+    return geminiEmbedAnswer(input.method, vectors);
   }
 
-  usage(): Usage {
+  override usage(): Usage {
     return this.seenUsage;
   }
 
-  responseModel(): string | undefined {
+  override responseModel(): string | undefined {
     return this.input?.model;
-  }
-
-  progress(): ResponseProgress {
-    return this.answer;
   }
 }
