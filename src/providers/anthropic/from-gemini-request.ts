@@ -9,10 +9,11 @@
 // path names it) and responseModalities of only TEXT. Function calls without an id get
 // one from their position (`toolu_g{turn}_{part}`), the same on every turn, so the
 // functionResponse that answers them by name finds it again.
-import type { ContentBlock, MessageParam, MessagesRequest, TextBlock, Tool, ToolChoice } from '../../dialects/anthropic/types.js';
-import type { GeminiContent, GeminiFunctionDeclaration, GeminiGenerationConfig, GeminiPart, GeminiTool, GeminiToolConfig, GenerateContentRequest } from '../../dialects/gemini/types.js';
+import type { ContentBlock, MessageParam, MessagesRequest, TextBlock, Tool } from '../../dialects/anthropic/types.js';
+import type { GeminiContent, GeminiGenerationConfig, GeminiPart, GeminiToolConfig, GenerateContentRequest } from '../../dialects/gemini/types.js';
 import { GatewayError } from '../../errors.js';
 import { fromGeminiSchema } from '../../dialects/gemini/json-schema.js';
+import { FUNCTION_CALLING, type FunctionDecl, readFunctionCalling, readFunctionDeclarations, type ToolTarget } from '../../dialects/gemini/tools.js';
 import { unpackThinking } from './gemini-parts.js';
 import { DEFAULT_MAX_TOKENS } from './openai-request.js';
 
@@ -68,7 +69,7 @@ export function geminiToMessages(body: GenerateContentRequest, opts: FromGeminiO
   let includeThoughts = false;
   if (body.generationConfig) includeThoughts = applyGeneration(out, body.generationConfig, opts);
   if (opts.stream) out.stream = true;
-  const tools = (body.tools ?? []).flatMap((t, i) => toolsOf(t, `tools[${i}]`));
+  const tools = readFunctionDeclarations(body.tools, CLAUDE).map(tool);
   // Gemini takes an empty tools list and calls nothing; Anthropic needs tools for a tool_choice.
   if (tools.length > 0) {
     out.tools = tools;
@@ -234,45 +235,23 @@ function applyThinking(out: MessagesRequest, t: Record<string, unknown>, maxGive
   return false;
 }
 
-function toolsOf(t: GeminiTool, at: string): Tool[] {
-  for (const key of Object.keys(t)) {
-    if (key !== 'functionDeclarations' && present(t[key])) unsupported(`${at}.${key}`, 'is a Gemini built-in tool a Claude model cannot run');
-  }
-  return (t.functionDeclarations ?? []).map((d, j) => declaration(d, `${at}.functionDeclarations[${j}]`));
-}
+const CLAUDE: ToolTarget = { model: 'a Claude model', name: 'Claude', tool: 'Claude tool' };
 
-function declaration(d: GeminiFunctionDeclaration & { parametersJsonSchema?: unknown }, at: string): Tool {
-  for (const [key, value] of Object.entries(d)) {
-    if (!['name', 'description', 'parameters', 'parametersJsonSchema'].includes(key) && present(value)) unsupported(`${at}.${key}`, 'has no Claude tool field');
-  }
-  let schema: Record<string, unknown> = { type: 'object', properties: {} };
-  if (present(d.parametersJsonSchema)) schema = d.parametersJsonSchema as Record<string, unknown>;
-  else if (d.parameters) schema = fromGeminiSchema(d.parameters, `${at}.parameters`);
-  return { name: d.name, ...(d.description !== undefined ? { description: d.description } : {}), input_schema: schema };
-}
+const tool = (d: FunctionDecl): Tool => ({
+  name: d.name,
+  ...(d.description !== undefined ? { description: d.description } : {}),
+  input_schema: d.schema ?? { type: 'object', properties: {} },
+});
 
 function applyToolConfig(out: MessagesRequest, tc: GeminiToolConfig, toolHistory: boolean, opts: FromGeminiOptions): void {
-  for (const key of Object.keys(tc)) if (key !== 'functionCallingConfig' && present((tc as Record<string, unknown>)[key])) unsupported(`toolConfig.${key}`, 'has no Claude equivalent');
-  const fc = tc.functionCallingConfig;
-  if (!fc) return;
-  const p = 'toolConfig.functionCallingConfig';
-  const names: unknown = fc.allowedFunctionNames ?? [];
-  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) return unsupported(`${p}.allowedFunctionNames`, 'must be a list of function names');
-  const mode = fc.mode ?? 'AUTO';
-  if (names.length > 0 && mode !== 'ANY') unsupported(`${p}.allowedFunctionNames`, 'only applies with mode ANY');
-  let choice: ToolChoice;
-  if (mode === 'AUTO' || (mode as string) === 'MODE_UNSPECIFIED') choice = { type: 'auto' };
-  else if (mode === 'NONE') {
-    if (!opts.noneWithToolHistory && toolHistory) unsupported(`${p}.mode`, 'NONE cannot be honoured by this provider in a conversation that already holds function calls');
-    choice = { type: 'none' };
-  } else if (mode === 'ANY') {
-    if (names.length === 1) choice = { type: 'tool', name: names[0]! };
-    else {
-      // "One of these": Claude's tool_choice names one tool or any, so the others are not declared.
-      if (names.length > 1) out.tools = out.tools!.filter((t) => names.includes(t.name));
-      if (out.tools!.length === 0) unsupported(`${p}.allowedFunctionNames`, 'names no declared function');
-      choice = { type: 'any' };
-    }
-  } else return unsupported(`${p}.mode`, `"${String(mode)}" has no Claude tool_choice`);
-  out.tool_choice = choice;
+  const choice = readFunctionCalling(tc, out.tools!.map((t) => t.name), CLAUDE);
+  if (!choice) return;
+  if (choice.kind === 'none' && !opts.noneWithToolHistory && toolHistory) {
+    unsupported(`${FUNCTION_CALLING}.mode`, 'NONE cannot be honoured by this provider in a conversation that already holds function calls');
+  }
+  if (choice.kind === 'one') out.tool_choice = { type: 'tool', name: choice.name };
+  else if (choice.kind === 'any') {
+    if (choice.names.length > 0) out.tools = out.tools!.filter((t) => choice.names.includes(t.name));
+    out.tool_choice = { type: 'any' };
+  } else out.tool_choice = { type: choice.kind };
 }

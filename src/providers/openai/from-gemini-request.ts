@@ -7,11 +7,12 @@
 // (Gemini's own reasoning, which Chat Completions has no field to take back, as the
 // Anthropic translator drops thinking blocks), an empty safetySettings list, `model`
 // in the body (the path names the model) and responseModalities of only TEXT.
-import type { GeminiContent, GeminiFunctionDeclaration, GeminiGenerationConfig, GeminiPart, GeminiTool, GeminiToolConfig, GenerateContentRequest } from '../../dialects/gemini/types.js';
+import type { GeminiContent, GeminiGenerationConfig, GeminiPart, GeminiToolConfig, GenerateContentRequest } from '../../dialects/gemini/types.js';
 import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatTool, ChatToolCall } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../errors.js';
 import type { ChatTarget } from './chat-target.js';
 import { fromGeminiSchema } from '../../dialects/gemini/json-schema.js';
+import { type FunctionDecl, readFunctionCalling, readFunctionDeclarations, type ToolTarget } from '../../dialects/gemini/tools.js';
 import { mediaPart } from './from-gemini-media.js';
 
 export interface FromGeminiOptions {
@@ -47,7 +48,7 @@ export function geminiToChat(body: GenerateContentRequest, opts: FromGeminiOptio
     out.stream_options = { include_usage: true };
   }
   if (body.generationConfig) applyGeneration(out, body.generationConfig, opts);
-  const tools = (body.tools ?? []).flatMap((t, i) => toolsOf(t, `tools[${i}]`));
+  const tools = readFunctionDeclarations(body.tools, OPENAI).map(tool);
   // OpenAI refuses an empty tools list and a tool_choice without tools; Gemini takes both and calls nothing.
   if (tools.length > 0) {
     out.tools = tools;
@@ -186,44 +187,23 @@ function applyThinking(out: ChatCompletionRequest, t: Record<string, unknown>): 
   }
 }
 
-function toolsOf(t: GeminiTool, at: string): ChatTool[] {
-  for (const key of Object.keys(t)) {
-    if (key !== 'functionDeclarations' && present(t[key])) unsupported(`${at}.${key}`, "is a Gemini built-in tool an OpenAI model cannot run");
-  }
-  return (t.functionDeclarations ?? []).map((d, j) => declaration(d, `${at}.functionDeclarations[${j}]`));
-}
+const OPENAI: ToolTarget = { model: 'an OpenAI model', name: 'OpenAI', tool: 'OpenAI function' };
 
-function declaration(d: GeminiFunctionDeclaration & { parametersJsonSchema?: unknown }, at: string): ChatTool {
-  for (const [key, value] of Object.entries(d)) {
-    if (!['name', 'description', 'parameters', 'parametersJsonSchema'].includes(key) && present(value)) unsupported(`${at}.${key}`, 'has no OpenAI function field');
-  }
+function tool(d: FunctionDecl): ChatTool {
   const fn: ChatTool['function'] = { name: d.name };
   if (d.description !== undefined) fn.description = d.description;
-  if (present(d.parametersJsonSchema)) fn.parameters = d.parametersJsonSchema as Record<string, unknown>;
-  else if (d.parameters) fn.parameters = fromGeminiSchema(d.parameters, `${at}.parameters`);
+  if (d.schema !== undefined) fn.parameters = d.schema;
   return { type: 'function', function: fn };
 }
 
 function applyToolConfig(out: ChatCompletionRequest, tc: GeminiToolConfig): void {
-  for (const key of Object.keys(tc)) if (key !== 'functionCallingConfig' && present((tc as Record<string, unknown>)[key])) unsupported(`toolConfig.${key}`, 'has no OpenAI equivalent');
-  const fc = tc.functionCallingConfig;
-  if (!fc) return;
-  const p = 'toolConfig.functionCallingConfig';
-  const names: unknown = fc.allowedFunctionNames ?? [];
-  if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) return unsupported(`${p}.allowedFunctionNames`, 'must be a list of function names');
-  const mode = fc.mode ?? 'AUTO';
-  if (names.length > 0 && mode !== 'ANY') unsupported(`${p}.allowedFunctionNames`, 'only applies with mode ANY');
-  if (mode === 'AUTO' || (mode as string) === 'MODE_UNSPECIFIED') out.tool_choice = 'auto';
-  else if (mode === 'NONE') out.tool_choice = 'none';
-  else if (mode === 'ANY') {
-    if (names.length === 1) out.tool_choice = { type: 'function', function: { name: names[0]! } };
-    else {
-      // "One of these": OpenAI's tool_choice names one function or any, so the others are not declared.
-      if (names.length > 1) out.tools = out.tools!.filter((t) => names.includes(t.function.name));
-      if (out.tools!.length === 0) unsupported(`${p}.allowedFunctionNames`, 'names no declared function');
-      out.tool_choice = 'required';
-    }
-  } else unsupported(`${p}.mode`, `"${String(mode)}" has no OpenAI tool_choice`);
+  const choice = readFunctionCalling(tc, out.tools!.map((t) => t.function.name), OPENAI);
+  if (!choice) return;
+  if (choice.kind === 'one') out.tool_choice = { type: 'function', function: { name: choice.name } };
+  else if (choice.kind === 'any') {
+    if (choice.names.length > 0) out.tools = out.tools!.filter((t) => choice.names.includes(t.function.name));
+    out.tool_choice = 'required';
+  } else out.tool_choice = choice.kind;
 }
 
 function onlyKeys(o: object, keys: string[]): boolean {
