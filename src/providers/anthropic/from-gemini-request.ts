@@ -12,7 +12,7 @@
 import type { ContentBlock, MessageParam, MessagesRequest, TextBlock, Tool } from '../../dialects/anthropic/types.js';
 import type { GeminiContent, GeminiGenerationConfig, GeminiPart, GeminiToolConfig, GenerateContentRequest } from '../../dialects/gemini/types.js';
 import { GatewayError } from '../../errors.js';
-import { fromGeminiSchema } from '../../dialects/gemini/json-schema.js';
+import { readOutputFormat } from '../../dialects/gemini/output-format.js';
 import { FUNCTION_CALLING, type FunctionDecl, readFunctionCalling, readFunctionDeclarations, type ToolTarget } from '../../dialects/gemini/tools.js';
 import { unpackThinking } from './gemini-parts.js';
 import { DEFAULT_MAX_TOKENS } from './openai-request.js';
@@ -202,19 +202,12 @@ function applyGeneration(out: MessagesRequest, g: GeminiGenerationConfig, opts: 
 }
 
 function applyResponseFormat(out: MessagesRequest, g: GeminiGenerationConfig, opts: FromGeminiOptions): void {
-  const p = 'generationConfig';
-  const mime = g.responseMimeType;
-  const hasSchema = present(g.responseSchema) || present(g.responseJsonSchema);
-  if (mime === undefined || mime === 'text/plain') {
-    if (hasSchema) unsupported(`${p}.responseSchema`, 'needs responseMimeType application/json');
-    return;
+  const asked = readOutputFormat(g, 'Claude output format');
+  if (asked.kind === 'text') return;
+  if (asked.kind === 'json' && opts.jsonOutput === 'schema') {
+    unsupported('generationConfig.responseMimeType', 'application/json needs a responseSchema or responseJsonSchema: Claude constrains output to a schema only');
   }
-  if (mime !== 'application/json') unsupported(`${p}.responseMimeType`, `"${mime}" has no Claude output format`);
-  if (!hasSchema && opts.jsonOutput === 'schema') unsupported(`${p}.responseMimeType`, 'application/json needs a responseSchema or responseJsonSchema: Claude constrains output to a schema only');
-  let schema: Record<string, unknown> = { type: 'object' };
-  if (present(g.responseJsonSchema)) schema = g.responseJsonSchema as Record<string, unknown>;
-  else if (present(g.responseSchema)) schema = fromGeminiSchema(g.responseSchema, `${p}.responseSchema`);
-  out.output_config = { format: { type: 'json_schema', schema } };
+  out.output_config = { format: { type: 'json_schema', schema: asked.kind === 'schema' ? asked.schema : { type: 'object' } } };
 }
 
 /**

@@ -11,7 +11,7 @@ import type { GeminiContent, GeminiGenerationConfig, GeminiPart, GeminiToolConfi
 import type { ChatCompletionRequest, ChatContentPart, ChatMessage, ChatTool, ChatToolCall } from '../../dialects/openai/types.js';
 import { GatewayError } from '../../errors.js';
 import type { ChatTarget } from './chat-target.js';
-import { fromGeminiSchema } from '../../dialects/gemini/json-schema.js';
+import { readOutputFormat } from '../../dialects/gemini/output-format.js';
 import { type FunctionDecl, readFunctionCalling, readFunctionDeclarations, type ToolTarget } from '../../dialects/gemini/tools.js';
 import { mediaPart } from './from-gemini-media.js';
 
@@ -156,21 +156,10 @@ function applyGeneration(out: ChatCompletionRequest, g: GeminiGenerationConfig, 
 }
 
 function applyResponseFormat(out: ChatCompletionRequest, g: GeminiGenerationConfig): void {
-  const p = 'generationConfig';
-  const mime = g.responseMimeType;
-  const hasSchema = present(g.responseSchema) || present(g.responseJsonSchema);
-  if (mime === undefined || mime === 'text/plain') {
-    if (hasSchema) unsupported(`${p}.responseSchema`, 'needs responseMimeType application/json');
-    return;
-  }
-  if (mime !== 'application/json') unsupported(`${p}.responseMimeType`, `"${mime}" has no OpenAI response_format`);
-  if (!hasSchema) {
-    out.response_format = { type: 'json_object' };
-    return;
-  }
-  // responseJsonSchema is JSON Schema already; responseSchema is Gemini's OpenAPI subset. Not strict: OpenAI's strict mode needs every property required.
-  const schema = present(g.responseJsonSchema) ? (g.responseJsonSchema as Record<string, unknown>) : fromGeminiSchema(g.responseSchema, `${p}.responseSchema`);
-  out.response_format = { type: 'json_schema', json_schema: { name: 'response', schema } };
+  const asked = readOutputFormat(g, 'OpenAI response_format');
+  if (asked.kind === 'json') out.response_format = { type: 'json_object' };
+  // Not strict: OpenAI's strict mode needs every property required.
+  else if (asked.kind === 'schema') out.response_format = { type: 'json_schema', json_schema: { name: 'response', schema: asked.schema } };
 }
 
 // Gemini 3 levels share OpenAI's effort names; Gemini 2.5 budgets map by size, with the thresholds the
